@@ -1,0 +1,26 @@
+import { config } from '#platform/config';
+import { http } from '#platform/http';
+import { queueIsHealthy } from '#platform/queues';
+import { tableIsHealthy } from '#store/table';
+
+/** GET /health — 200 when the table and both queues answer, 503 otherwise. */
+export const handler = http({}, async () => {
+  const [table, providerEvents, deliveries] = await Promise.all([
+    tableIsHealthy(),
+    queueIsHealthy('providerEvents'),
+    queueIsHealthy('deliveries'),
+  ]);
+  const queues = providerEvents && deliveries;
+  const ok = table && queues;
+  return {
+    status: ok ? 200 : 503,
+    body: {
+      status: ok ? 'ok' : 'degraded',
+      version: config().PAYBRIDGE_VERSION,
+      checks: {
+        table: table ? 'ok' : 'unavailable',
+        queues: queues ? 'ok' : 'unavailable',
+      },
+    },
+  };
+});

@@ -1,0 +1,31 @@
+import * as z from 'zod/mini';
+
+/**
+ * Typed configuration, read from the environment once per cold start.
+ * In the cloud every value comes from the stack (lib/paybridge-function.ts);
+ * the local stack sets them before it loads a handler. No secret has a default.
+ */
+const schema = z.object({
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  PROVIDER_EVENTS_QUEUE_URL: z.string().check(z.minLength(1)),
+  DELIVERIES_QUEUE_URL: z.string().check(z.minLength(1)),
+  /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
+  PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
+  PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+let cached: Config | undefined;
+
+/** The validated configuration; throws once, at first use, naming the missing variables. */
+export function config(): Config {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new Error(`PayBridge configuration is invalid or missing: ${names}`);
+  }
+  cached = parsed.data;
+  return cached;
+}

@@ -1,0 +1,119 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { AppError } from '#core/errors';
+import { type Route, routeFor } from '../routes.ts';
+import { type Actor, authenticate } from './auth.ts';
+import { errorReply } from './errors.ts';
+import { logger } from './logger.ts';
+import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } from './request.ts';
+
+/** Sent on every response: API answers are private, typed and never cached. */
+export const securityHeaders: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+export interface HttpRequest<B, Q, P> {
+  readonly body: B;
+  readonly query: Q;
+  readonly params: P;
+  readonly actor: Actor;
+  readonly route: Route | undefined;
+  readonly requestId: string;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly event: APIGatewayProxyEventV2;
+}
+
+export interface HttpReply {
+  readonly status?: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  readonly cookies?: string[];
+}
+
+export interface HttpSpec<B, Q, P> {
+  readonly body?: Schema<B>;
+  readonly query?: Schema<Q>;
+  readonly params?: Schema<P>;
+  readonly maxBodyBytes?: number;
+  /** Skip body and query validation (the `$default` route answers 404/405 whatever was sent). */
+  readonly ignoreInput?: boolean;
+}
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The one HTTP handler wrapper. It finds the route's row by API Gateway's route
+ * key, authenticates the declared credential, validates body, query and path with
+ * zod, calls the handler, and shapes the answer; every error becomes our error
+ * shape via one mapper, logged once with the request id.
+ */
+export function http<B = undefined, Q = Record<string, never>, P = Record<string, string>>(
+  spec: HttpSpec<B, Q, P>,
+  fn: (request: HttpRequest<B, Q, P>) => Promise<HttpReply>,
+): HttpHandler {
+  const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = performance.now();
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    const route = routeFor(event.routeKey);
+    logger.appendKeys({ requestId, routeKey: event.routeKey });
+    let reply: { status: number; body: unknown; headers: Record<string, string>; cookies?: string[] };
+    let errorCode: string | undefined;
+    try {
+      const actor = await authenticate(route?.credential ?? 'none', event);
+      const request: HttpRequest<B, Q, P> = {
+        params: parseParams(event, spec.params),
+        query: spec.ignoreInput ? ({} as Q) : parseQuery(event, spec.query),
+        body: spec.ignoreInput
+          ? (undefined as B)
+          : parseBody(event, spec.body, spec.maxBodyBytes ?? defaultMaxBodyBytes),
+        actor,
+        route,
+        requestId,
+        sourceIp: event.requestContext?.http?.sourceIp ?? '',
+        userAgent: event.requestContext?.http?.userAgent ?? '',
+        event,
+      };
+      const out = await fn(request);
+      reply = {
+        status: out.status ?? 200,
+        body: out.body,
+        headers: out.headers ?? {},
+        ...(out.cookies ? { cookies: out.cookies } : {}),
+      };
+    } catch (error) {
+      const mapped = errorReply(error, requestId);
+      errorCode = mapped.body.error.code;
+      if (!(error instanceof AppError) || mapped.status >= 500) {
+        logger.error('request failed', { error: error as Error });
+      }
+      reply = mapped;
+    }
+    logger.info('request', {
+      method: event.requestContext?.http?.method,
+      status: reply.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      ...(errorCode ? { errorCode } : {}),
+    });
+    return {
+      statusCode: reply.status,
+      headers: { ...securityHeaders, 'x-request-id': requestId, ...reply.headers },
+      body: reply.body === undefined ? '' : JSON.stringify(reply.body),
+      ...(reply.cookies ? { cookies: reply.cookies } : {}),
+    };
+  };
+  return middy(core).use(injectLambdaContext(logger, { resetKeys: true })) as unknown as HttpHandler;
+}

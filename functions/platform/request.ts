@@ -1,0 +1,140 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { ValidationFailed } from '#core/errors';
+
+/** Bodies larger than this are refused before parsing (API Gateway allows 10 MB). */
+export const defaultMaxBodyBytes = 64 * 1024;
+
+export type Schema<T> = z.ZodMiniType<T, unknown>;
+
+/** The raw request body as bytes, undoing API Gateway's base64 for binary bodies. */
+export function rawBody(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** Parses and validates a JSON body; every refusal is a 4xx in our error shape. */
+export function parseBody<T>(
+  event: APIGatewayProxyEventV2,
+  schema: Schema<T> | undefined,
+  maxBytes: number,
+): T {
+  const bytes = rawBody(event);
+  if (bytes.length > maxBytes) {
+    throw new ValidationFailed(
+      'body_too_large',
+      `The request body is ${bytes.length} bytes; the limit is ${maxBytes}.`,
+      undefined,
+      413,
+    );
+  }
+  if (!schema) {
+    if (bytes.length > 0) throw new ValidationFailed('unexpected_body', 'This route takes no request body.');
+    return undefined as T;
+  }
+  let data: unknown = {};
+  if (bytes.length > 0) {
+    const type = header(event, 'content-type') ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ValidationFailed(
+        'unsupported_media_type',
+        'Send the request body as JSON with `Content-Type: application/json`.',
+        undefined,
+        415,
+      );
+    }
+    try {
+      data = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new ValidationFailed('invalid_json', 'The request body is not valid JSON.');
+    }
+  }
+  return validate(schema, data, 'body');
+}
+
+/** Validates query parameters; a route with no query schema accepts none. */
+export function parseQuery<T>(event: APIGatewayProxyEventV2, schema: Schema<T> | undefined): T {
+  const query = event.queryStringParameters ?? {};
+  if (!schema) {
+    const name = Object.keys(query)[0];
+    if (name !== undefined) {
+      throw new ValidationFailed('unknown_parameter', `Unknown query parameter \`${name}\`.`, name);
+    }
+    return {} as T;
+  }
+  return validate(schema, query, 'query');
+}
+
+/** Validates path parameters. */
+export function parseParams<T>(event: APIGatewayProxyEventV2, schema: Schema<T> | undefined): T {
+  const params = event.pathParameters ?? {};
+  if (!schema) return params as T;
+  return validate(schema, params, 'path', 404);
+}
+
+/** A request header, case-insensitively (API Gateway v2 lower-cases them already). */
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const want = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === want) return value;
+  }
+  return undefined;
+}
+
+type Where = 'body' | 'query' | 'path';
+
+function validate<T>(schema: Schema<T>, data: unknown, where: Where, status = 400): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new ValidationFailed('invalid_request', `The ${where} is invalid.`);
+  if (status === 404) {
+    throw new ValidationFailed('resource_missing', 'No such object.', undefined, 404);
+  }
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const field = [...path, String(issue.keys[0])].join('.');
+    const what = where === 'query' ? 'query parameter' : 'field';
+    throw new ValidationFailed(`unknown_${where === 'query' ? 'parameter' : 'field'}`, `Unknown ${what} \`${field}\`.`, field);
+  }
+  const field = path.join('.');
+  if (issue.code === 'invalid_type' && valueAt(data, path) === undefined) {
+    throw new ValidationFailed('missing_field', `\`${field}\` is required.`, field);
+  }
+  if (issue.code === 'invalid_type') {
+    if (path.length === 0) throw new ValidationFailed('invalid_request', `The ${where} must be a JSON object.`);
+    throw new ValidationFailed('invalid_field', `\`${field}\` must be ${describe(issue.expected)}.`, field);
+  }
+  throw new ValidationFailed('invalid_field', `\`${field}\` is invalid${explain(issue)}.`, field);
+}
+
+function valueAt(data: unknown, path: readonly string[]): unknown {
+  let node: unknown = data;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function describe(expected: string): string {
+  if (expected === 'int') return 'an integer';
+  if (expected === 'object') return 'an object';
+  if (expected === 'array') return 'an array';
+  return `a ${expected}`;
+}
+
+function explain(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return `: it must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_big':
+      return `: it must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'invalid_value':
+      return `: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_format':
+      return `: expected ${issue.format}`;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The route table: the single source of truth for the HTTP API. The CDK stack
+ * (lib/api-stack.ts) makes one function and one API route per row; the local API
+ * server (local/api-server.ts) serves the same rows with the same handlers; the
+ * handler wrapper (platform/http.ts) reads a row's credential kind at run time.
+ * Adding a route is one row here plus its handler module.
+ *
+ * Queue consumers live in the second table, `workers`, for the same reasons.
+ */
+
+/** Which credential a route accepts (enforced by platform/auth.ts). */
+export type Credential =
+  | 'none' // public: health, auth bootstrap
+  | 'apiKey' // Authorization: Bearer sk_test_… / sk_live_…
+  | 'dashboard' // Authorization: Bearer <JWT access token>
+  | 'apiKeyOrDashboard'
+  | 'admin' // a dashboard JWT whose user has the admin role
+  | 'providerSignature'; // no credential but the provider's webhook signature
+
+/** In-app rate-limit class; API Gateway throttling applies to all routes on top. */
+export type RateLimitClass = 'none' | 'auth' | 'standard' | 'webhook';
+
+/** What a function may do to the table: the stack grants exactly this. */
+export type TableAccess = 'none' | 'describe' | 'read' | 'readwrite';
+/** What a function may do to a queue: `describe` reads attributes, `send` enqueues. */
+export type QueueAccess = 'describe' | 'send';
+export type QueueName = 'providerEvents' | 'deliveries';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  readonly method: Method;
+  /** API Gateway path syntax: `/v1/payments/{id}`. */
+  readonly path: string;
+  /** Handler module under functions/, exporting `handler`. */
+  readonly handler: string;
+  readonly credential: Credential;
+  readonly rateLimit: RateLimitClass;
+  readonly table: TableAccess;
+  readonly queues?: Partial<Record<QueueName, QueueAccess>>;
+  /** Whether the function needs the secrets key (envelope encryption, JWT signing). */
+  readonly secrets?: boolean;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export const routes: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/health',
+    handler: 'api/get-health.ts',
+    credential: 'none',
+    rateLimit: 'none',
+    table: 'describe',
+    queues: { providerEvents: 'describe', deliveries: 'describe' },
+  },
+];
+
+/**
+ * Answers every request no row matches, with our error shape: 404 for an unknown
+ * path, 405 (and `Allow`) for a known path with another method. API Gateway sends
+ * these to its `$default` route.
+ */
+export const fallback = {
+  handler: 'api/not-found.ts',
+  credential: 'none',
+  rateLimit: 'none',
+  table: 'none',
+} as const satisfies Omit<Route, 'method' | 'path'>;
+
+export interface Worker {
+  readonly queue: QueueName;
+  readonly handler: string;
+  readonly batchSize: number;
+  readonly table: TableAccess;
+  readonly queues?: Partial<Record<QueueName, QueueAccess>>;
+  readonly secrets?: boolean;
+  readonly memoryMb?: number;
+}
+
+/** Queue consumers: one function per queue, fed by an SQS event source with partial batch failures. */
+export const workers: readonly Worker[] = [];
+
+/** `GET /v1/payments/{id}` → the route key API Gateway puts in `event.routeKey`. */
+export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
+  `${route.method} ${route.path}`;
+
+const byKey = new Map(routes.map((route) => [routeKey(route), route]));
+
+/** The row for an API Gateway route key, or undefined. */
+export function routeFor(key: string): Route | undefined {
+  return byKey.get(key);
+}
+
+export type RouteMatch =
+  | { readonly kind: 'route'; readonly route: Route; readonly params: Record<string, string> }
+  | { readonly kind: 'method'; readonly allow: readonly Method[] }
+  | { readonly kind: 'none' };
+
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g === '') return undefined;
+      try {
+        params[w.slice(1, -1)] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/**
+ * Matches a request the way API Gateway does: literal segments win over
+ * parameters, so `/v1/payments/search` beats `/v1/payments/{id}`.
+ */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const candidates = routes
+    .map((route) => ({ route, params: matchPath(route.path, path) }))
+    .filter((c): c is { route: Route; params: Record<string, string> } => c.params !== undefined)
+    .sort((a, b) => literalCount(b.route.path) - literalCount(a.route.path));
+  const hit = candidates.find((c) => c.route.method === method);
+  if (hit) return { kind: 'route', route: hit.route, params: hit.params };
+  if (candidates.length > 0) {
+    return { kind: 'method', allow: [...new Set(candidates.map((c) => c.route.method))] };
+  }
+  return { kind: 'none' };
+}
+
+const literalCount = (path: string): number =>
+  path.split('/').filter((s) => !s.startsWith('{')).length;
+
+/** A short, stable name for a handler module: `api/get-health.ts` → `get-health`. */
+export const functionName = (handler: string): string =>
+  handler.replace(/^.*\//, '').replace(/\.ts$/, '');

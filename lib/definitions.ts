@@ -1,0 +1,58 @@
+/**
+ * The table and queue definitions, as plain data. The CDK stack (lib/data-stack.ts)
+ * and the local stack (local/resources.ts) both build from these, so the cloud and
+ * the laptop cannot drift apart.
+ */
+
+export const table = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+  /** Generic secondary indexes: each item decides what it projects into them (store/keys.ts). */
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const;
+
+export type QueueKey = 'providerEvents' | 'deliveries';
+
+export interface QueueDefinition {
+  /** Name stem; the cloud adds the stack's prefix, the local stack uses it as is. */
+  readonly name: string;
+  /** Seconds a received message stays invisible. Must exceed the consumer's timeout. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before SQS moves a message to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly dlqRetentionDays: number;
+  /** What a message stuck in this DLQ means for the business (used in alarm text). */
+  readonly dlqImpact: string;
+}
+
+export const queues: Record<QueueKey, QueueDefinition> = {
+  providerEvents: {
+    name: 'paybridge-provider-events',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+    dlqImpact:
+      'Provider webhooks could not be verified or reconciled after 5 attempts: payments may be stuck in pending and merchants not notified. Inspect and redrive the DLQ.',
+  },
+  deliveries: {
+    name: 'paybridge-deliveries',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    retentionDays: 4,
+    dlqRetentionDays: 14,
+    dlqImpact:
+      'Merchant webhook deliveries failed after their retry schedule or crashed the worker: merchants are missing events. Inspect, then resend from the API.',
+  },
+};
+
+export const dlqName = (def: QueueDefinition): string => `${def.name}-dlq`;
+
+/** Lambda timeout for queue consumers: below the visibility timeout, as AWS requires. */
+export const workerTimeoutSeconds = (def: QueueDefinition): number =>
+  Math.floor(def.visibilityTimeoutSeconds / 2);

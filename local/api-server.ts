@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import { fallback, matchRoute, routeKey } from '#routes';
+import { lambdaContext, loadHandler } from './lambda.ts';
+
+/** API Gateway's payload limit; larger bodies get a 413 before any handler runs. */
+const maxPayloadBytes = 10 * 1024 * 1024;
+
+export interface LocalApi {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the route table like API Gateway's HTTP API does: each request becomes a
+ * payload-2.0 event for the real handler, and its result is written back faithfully
+ * (status, headers, cookies, base64 bodies). Unmatched requests go to the `$default`
+ * handler, as in the cloud.
+ */
+export async function startApi(port: number): Promise<LocalApi> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Only a bug in this server lands here: API Gateway would answer 500 too.
+      console.error('local api server error', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"message":"Internal Server Error"}');
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host: '127.0.0.1' }, resolve);
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return { url: `http://127.0.0.1:${actual}`, port: actual, stop: () => close(server) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req);
+  if (body === undefined) {
+    res.writeHead(413, { 'content-type': 'application/json' });
+    res.end('{"message":"Request Entity Too Large"}');
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const match = matchRoute(method, url.pathname);
+  const module = match.kind === 'route' ? match.route.handler : fallback.handler;
+  const key = match.kind === 'route' ? routeKey(match.route) : '$default';
+  const params = match.kind === 'route' ? match.params : undefined;
+  const event = toEvent(req, url, method, key, params, body);
+  const handler = await loadHandler(module);
+  const result = (await handler(event, lambdaContext(module, match.kind === 'route' ? match.route.timeoutSeconds : 10))) as APIGatewayProxyResultV2;
+  writeResult(res, result);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxPayloadBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** API Gateway passes text bodies as is and base64-encodes everything else. */
+function isText(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  return /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|x-www-form-urlencoded|javascript))/i.test(
+    contentType,
+  );
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  key: string,
+  params: Record<string, string> | undefined,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] as string).toLowerCase();
+    const value = req.rawHeaders[i + 1] as string;
+    if (name === 'cookie') {
+      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      continue;
+    }
+    // API Gateway joins repeated headers with commas.
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  }
+  const now = new Date();
+  const text = isText(headers['content-type']);
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: key,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0] as string,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: key,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: body.length > 0 && !text,
+  };
+  if (cookies.length > 0) event.cookies = cookies;
+  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  if (params && Object.keys(params).length > 0) event.pathParameters = params;
+  if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
+  return event;
+}
+
+/** Writes a handler result the way API Gateway's payload 2.0 format does. */
+function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
+  // A result without `statusCode` is taken as a 200 JSON body, as API Gateway does.
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    const text = typeof result === 'string' ? result : JSON.stringify(result);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(text);
+    return;
+  }
+  const structured = result as APIGatewayProxyStructuredResultV2;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name] = String(value);
+  if (structured.cookies && structured.cookies.length > 0) headers['set-cookie'] = structured.cookies;
+  const body = structured.body ?? '';
+  const bytes = structured.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  res.writeHead(structured.statusCode ?? 200, headers);
+  res.end(bytes);
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type QueueName, workers } from '#routes';
+import { startApi, type LocalApi } from './api-server.ts';
+import { type LocalDynamo, startDynamo } from './dynamodb.ts';
+import { lambdaContext, loadHandler } from './lambda.ts';
+import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-workers.ts';
+import { createQueues, createTable, localAwsEnv, localTableName, type QueueUrls } from './resources.ts';
+import { type LocalSqs, startSqs } from './sqs.ts';
+
+export interface LocalStackOptions {
+  /** Preferred ports; a busy one is replaced by a free one. 0 = any free port. */
+  readonly apiPort?: number;
+  readonly dynamoPort?: number;
+  readonly sqsPort?: number;
+  /** Start the API server (tests that call handlers directly can skip it). */
+  readonly api?: boolean;
+  /** Start the queue workers. */
+  readonly workers?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly api: LocalApi | undefined;
+  readonly dynamo: LocalDynamo;
+  readonly sqs: LocalSqs;
+  readonly queues: QueueUrls;
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
+/** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
+export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
+  return {
+    ...localAwsEnv,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo,
+    AWS_ENDPOINT_URL_SQS: sqs,
+    TABLE_NAME: localTableName,
+    PROVIDER_EVENTS_QUEUE_URL: queues.providerEvents,
+    DELIVERIES_QUEUE_URL: queues.deliveries,
+    PAYBRIDGE_STAGE: 'local',
+    PAYBRIDGE_VERSION: version,
+    POWERTOOLS_SERVICE_NAME: 'paybridge',
+    POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'false',
+  };
+}
+
+/**
+ * Starts the whole local stack on 127.0.0.1: DynamoDB Local, the SQS emulator,
+ * the table and queues from lib/definitions.ts, the API server over the route
+ * table, and a worker per queue consumer. Whatever started is stopped again if a
+ * later step fails.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const [dynamo, sqs] = await Promise.all([startDynamo(options.dynamoPort ?? 0), startSqs(options.sqsPort ?? 0)]);
+    stops.push(dynamo.stop, sqs.stop);
+    await createTable(dynamo.endpoint);
+    const queues = await createQueues(sqs.endpoint);
+    const env = localEnv(dynamo.endpoint, sqs.endpoint, queues);
+    Object.assign(process.env, env);
+
+    let api: LocalApi | undefined;
+    if (options.api !== false) {
+      api = await startApi(options.apiPort ?? 0);
+      stops.push(api.stop);
+    }
+    if (options.workers !== false && workers.length > 0) {
+      const client = new SQSClient({});
+      const running: QueueWorker[] = [];
+      for (const worker of workers) {
+        const handler = (await loadHandler(worker.handler)) as SqsHandler;
+        running.push(
+          startQueueWorker({
+            sqs: client,
+            queueUrl: queues[worker.queue as QueueName],
+            handler,
+            batchSize: worker.batchSize,
+            context: () => lambdaContext(worker.handler),
+            onError: (error) => options.log?.(`worker ${worker.handler}: ${String(error)}`),
+          }),
+        );
+      }
+      stops.push(async () => {
+        await Promise.all(running.map((w) => w.stop()));
+        client.destroy();
+      });
+    }
+    return { api, dynamo, sqs, queues, env, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
