@@ -82,8 +82,7 @@ export interface Worker {
 export const workers: readonly Worker[] = [];
 
 /** `GET /v1/payments/{id}` → the route key API Gateway puts in `event.routeKey`. */
-export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
-  `${route.method} ${route.path}`;
+export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
 const byKey = new Map(routes.map((route) => [routeKey(route), route]));
 
@@ -136,9 +135,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
   return { kind: 'none' };
 }
 
-const literalCount = (path: string): number =>
-  path.split('/').filter((s) => !s.startsWith('{')).length;
+const literalCount = (path: string): number => path.split('/').filter((s) => !s.startsWith('{')).length;
 
 /** A short, stable name for a handler module: `api/get-health.ts` → `get-health`. */
-export const functionName = (handler: string): string =>
-  handler.replace(/^.*\//, '').replace(/\.ts$/, '');
+export const functionName = (handler: string): string => handler.replace(/^.*\//, '').replace(/\.ts$/, '');

@@ -57,7 +57,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const params = match.kind === 'route' ? match.params : undefined;
   const event = toEvent(req, url, method, key, params, body);
   const handler = await loadHandler(module);
-  const result = (await handler(event, lambdaContext(module, match.kind === 'route' ? match.route.timeoutSeconds : 10))) as APIGatewayProxyResultV2;
+  const result = (await handler(
+    event,
+    lambdaContext(module, match.kind === 'route' ? match.route.timeoutSeconds : 10),
+  )) as APIGatewayProxyResultV2;
   writeResult(res, result);
 }
 
@@ -98,7 +101,12 @@ function toEvent(
     const name = (req.rawHeaders[i] as string).toLowerCase();
     const value = req.rawHeaders[i + 1] as string;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     // API Gateway joins repeated headers with commas.

@@ -47,15 +47,17 @@ export async function createTable(endpoint: string, tableName = localTableName):
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
-    }),
-  ).catch((error: Error) => {
-    // Setting TTL twice is refused; the first call already did it.
-    if (!/already enabled/i.test(error.message)) throw error;
-  });
+  await client
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      }),
+    )
+    .catch((error: Error) => {
+      // Setting TTL twice is refused; the first call already did it.
+      if (!/already enabled/i.test(error.message)) throw error;
+    });
   client.destroy();
 }
 

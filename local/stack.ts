@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName, workers } from '#routes';
-import { startApi, type LocalApi } from './api-server.ts';
+import { type LocalApi, startApi } from './api-server.ts';
 import { type LocalDynamo, startDynamo } from './dynamodb.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-workers.ts';
@@ -29,8 +29,9 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
 export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
@@ -60,7 +61,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const [dynamo, sqs] = await Promise.all([startDynamo(options.dynamoPort ?? 0), startSqs(options.sqsPort ?? 0)]);
+    const [dynamo, sqs] = await Promise.all([
+      startDynamo(options.dynamoPort ?? 0),
+      startSqs(options.sqsPort ?? 0),
+    ]);
     stops.push(dynamo.stop, sqs.stop);
     await createTable(dynamo.endpoint);
     const queues = await createQueues(sqs.endpoint);

@@ -86,10 +86,19 @@ export class RateLimited extends AppError {
   }
 }
 
-/** A payment provider failed or refused; the message is the provider's, cleaned of secrets (502). */
+/**
+ * A payment provider failed or refused; the message is the provider's, cleaned of
+ * secrets (502). `retryable` is true for timeouts, network errors, 429 and 5xx: the
+ * cases where routing may fall back to the next provider.
+ */
 export class ProviderFailed extends AppError {
   readonly type = 'provider';
   readonly status = 502;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryable: boolean) {
+    super(code, message);
+    this.retryable = retryable;
+  }
 }
 
 /** A dependency of ours is unavailable (503). */

@@ -10,10 +10,7 @@ export type Actor = { readonly kind: 'anonymous' };
  * merchant credentials arrive with the identity work; until then only public
  * routes exist and anything else is refused rather than served unauthenticated.
  */
-export async function authenticate(
-  credential: Credential,
-  _event: APIGatewayProxyEventV2,
-): Promise<Actor> {
+export async function authenticate(credential: Credential, _event: APIGatewayProxyEventV2): Promise<Actor> {
   if (credential === 'none' || credential === 'providerSignature') return { kind: 'anonymous' };
   throw new Unauthenticated('credentials_unsupported', 'This route does not accept credentials yet.');
 }

@@ -1,16 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AppError } from '#core/errors';
 import { type Route, routeFor } from '../routes.ts';
 import { type Actor, authenticate } from './auth.ts';
 import { errorReply } from './errors.ts';
 import { logger } from './logger.ts';
 import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } from './request.ts';
+
+class RouteNotInTable extends Error {
+  constructor(key: string) {
+    super(`route key ${JSON.stringify(key)} is not in functions/routes.ts`);
+  }
+}
 
 /** Sent on every response: API answers are private, typed and never cached. */
 export const securityHeaders: Readonly<Record<string, string>> = {
@@ -73,6 +75,9 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
     let reply: { status: number; body: unknown; headers: Record<string, string>; cookies?: string[] };
     let errorCode: string | undefined;
     try {
+      // Fail closed: a handler reached under a route key the table does not know
+      // (a mis-wired deployment, a hand-made event) serves nobody.
+      if (!route && event.routeKey !== '$default') throw new RouteNotInTable(event.routeKey);
       const actor = await authenticate(route?.credential ?? 'none', event);
       const request: HttpRequest<B, Q, P> = {
         params: parseParams(event, spec.params),

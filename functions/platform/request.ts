@@ -95,14 +95,19 @@ function validate<T>(schema: Schema<T>, data: unknown, where: Where, status = 40
   if (issue.code === 'unrecognized_keys') {
     const field = [...path, String(issue.keys[0])].join('.');
     const what = where === 'query' ? 'query parameter' : 'field';
-    throw new ValidationFailed(`unknown_${where === 'query' ? 'parameter' : 'field'}`, `Unknown ${what} \`${field}\`.`, field);
+    throw new ValidationFailed(
+      `unknown_${where === 'query' ? 'parameter' : 'field'}`,
+      `Unknown ${what} \`${field}\`.`,
+      field,
+    );
   }
   const field = path.join('.');
   if (issue.code === 'invalid_type' && valueAt(data, path) === undefined) {
     throw new ValidationFailed('missing_field', `\`${field}\` is required.`, field);
   }
   if (issue.code === 'invalid_type') {
-    if (path.length === 0) throw new ValidationFailed('invalid_request', `The ${where} must be a JSON object.`);
+    if (path.length === 0)
+      throw new ValidationFailed('invalid_request', `The ${where} must be a JSON object.`);
     throw new ValidationFailed('invalid_field', `\`${field}\` must be ${describe(issue.expected)}.`, field);
   }
   throw new ValidationFailed('invalid_field', `\`${field}\` is invalid${explain(issue)}.`, field);

@@ -1,0 +1,114 @@
+/**
+ * The one interface every payment provider adapter implements. The domain
+ * (functions/core) speaks only these types: integer minor units plus an ISO 4217
+ * code, and our own status vocabulary. Each adapter converts to and from its
+ * provider's units and shapes, and cites the provider's documentation at its top.
+ */
+
+export type ProviderName = 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
+
+export const providerNames: readonly ProviderName[] = ['paystack', 'flutterwave', 'stripe', 'chapa'];
+
+/** A merchant's credentials for one provider and mode, decrypted only in memory. */
+export interface ProviderCredentials {
+  /** API secret key (Paystack `sk_…`, Flutterwave `FLWSECK…`, Stripe `sk_…`, Chapa `CHASECK…`). */
+  readonly secretKey: string;
+  readonly publicKey?: string;
+  /**
+   * Webhook signing secret where the provider has one apart from the API key:
+   * Flutterwave's and Chapa's dashboard "secret hash", Stripe's `whsec_…`.
+   * Paystack signs with the API secret key and needs none.
+   */
+  readonly webhookSecret?: string;
+}
+
+/** How to reach the provider: base URL (real API or local sandbox) and a timeout. */
+export interface ProviderContext {
+  readonly baseUrl: string;
+  readonly credentials: ProviderCredentials;
+  /** Per-request timeout; well under fetch's 300 s default. */
+  readonly timeoutMs: number;
+}
+
+export interface InitializeInput {
+  /** Our id for the attempt (`ref_…`), sent as the provider's reference / tx_ref / client_reference_id. */
+  readonly reference: string;
+  /** Integer amount in the currency's minor unit (core/money.ts). */
+  readonly amount: number;
+  /** Upper-case ISO 4217. */
+  readonly currency: string;
+  readonly customer: { readonly email: string; readonly name?: string; readonly phone?: string };
+  readonly description?: string;
+  /** Where the provider sends the customer after checkout. */
+  readonly redirectUrl?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface InitializeResult {
+  /** The provider's id for the transaction (Stripe `cs_…`; others echo our reference). */
+  readonly providerReference: string;
+  readonly checkoutUrl: string;
+}
+
+/** Our view of a provider transaction's state. */
+export type ProviderStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+
+export interface VerifyInput {
+  readonly reference: string;
+  readonly providerReference: string;
+}
+
+export interface VerifyResult {
+  readonly status: ProviderStatus;
+  /** Minor units, converted from the provider's; undefined when the provider did not say. */
+  readonly amount: number | undefined;
+  /** Upper-case ISO 4217; undefined when the provider did not say. */
+  readonly currency: string | undefined;
+  /** The provider's own status word, for the attempt log. */
+  readonly providerStatus: string;
+}
+
+export type SignatureCheck =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'no_secret' };
+
+/** A provider webhook reduced to what the verify worker needs. It is a claim, never trusted alone. */
+export type ParsedWebhook =
+  | {
+      readonly kind: 'payment';
+      /** Provider event identity for de-duplication (derived where the provider has none). */
+      readonly eventId: string;
+      /** The provider event type, e.g. `charge.success`. */
+      readonly type: string;
+      /** Our reference (`ref_…`) as echoed by the provider. */
+      readonly reference: string;
+      readonly providerReference: string | undefined;
+      readonly claimedStatus: ProviderStatus;
+    }
+  | { readonly kind: 'ignored'; readonly type: string };
+
+/** Lower-cased header names → values, as API Gateway v2 delivers them. */
+export type Headers = Readonly<Record<string, string | undefined>>;
+
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /** Currencies this adapter can charge in (upper-case ISO 4217). */
+  readonly currencies: readonly string[];
+  /** Minor units → the provider's wire amount (number or decimal string), with integer arithmetic. */
+  toProviderAmount(amount: number, currency: string): number | string;
+  /** The provider's wire amount → minor units; throws on a value that is not exact. */
+  fromProviderAmount(amount: number | string, currency: string): number;
+  /** Creates a checkout. Throws ProviderFailed (retryable for timeouts, network, 429, 5xx). */
+  initialize(ctx: ProviderContext, input: InitializeInput): Promise<InitializeResult>;
+  /** Asks the provider for the transaction's state. Throws ProviderFailed. */
+  verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyResult>;
+  /** Checks the webhook signature over the raw bytes received, timing-safely. */
+  verifyWebhookSignature(
+    rawBody: Buffer,
+    headers: Headers,
+    credentials: ProviderCredentials,
+    now: Date,
+  ): SignatureCheck;
+  /** Reduces a (signature-checked) webhook body to a ParsedWebhook; unknown types are `ignored`. */
+  parseWebhook(rawBody: Buffer): ParsedWebhook;
+}

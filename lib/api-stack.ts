@@ -1,0 +1,173 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
+import type { DataResources } from './data-stack.ts';
+import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
+import { PayBridgeFunction } from './paybridge-function.ts';
+
+export interface ApiStackProps extends StackProps {
+  readonly stage: string;
+  readonly version: string;
+  readonly data: DataResources;
+  readonly routes: readonly Route[];
+  readonly workers: readonly Worker[];
+  readonly retainLogs: boolean;
+  /** Requests per second across the API, and the burst above it. */
+  readonly throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * The stateless half: one function per route-table row behind an HTTP API
+ * (payload 2.0), a `$default` route answering 404/405 in our error shape, and
+ * one function per queue worker fed by an SQS event source with partial batch
+ * failures.
+ */
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Record<string, PayBridgeFunction> = {};
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const common = {
+      data: props.data,
+      stage: props.stage,
+      version: props.version,
+      retainLogs: props.retainLogs,
+    };
+    const make = (
+      row: Pick<Route, 'handler' | 'table' | 'queues' | 'secrets' | 'memoryMb' | 'timeoutSeconds'>,
+    ) => {
+      const name = functionName(row.handler);
+      const existing = this.functions[name];
+      if (existing) return existing;
+      const fn = new PayBridgeFunction(this, pascal(name), {
+        ...common,
+        handler: row.handler,
+        table: row.table,
+        queues: row.queues,
+        secrets: row.secrets,
+        memoryMb: row.memoryMb,
+        timeoutSeconds: row.timeoutSeconds,
+      });
+      this.functions[name] = fn;
+      return fn;
+    };
+
+    const notFound = make(fallback);
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: `paybridge-${props.stage}`,
+      description: 'PayBridge: one API for Paystack, Flutterwave, Stripe and Chapa',
+      createDefaultStage: false,
+      defaultIntegration: new HttpLambdaIntegration('NotFound', notFound.fn),
+    });
+
+    for (const route of props.routes) {
+      const fn = make(route);
+      const httpRoute = new HttpRoute(this, `Route${pascal(functionName(route.handler))}${route.method}`, {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: new HttpLambdaIntegration(`${pascal(functionName(route.handler))}Integration`, fn.fn),
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG4',
+        reason: inAppAuth(route),
+      });
+    }
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
+      // Request metadata only: never bodies or headers, which carry secrets and customer data.
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const action = new SnsAction(props.data.alarmTopic);
+    new Alarm(this, 'Api5xxAlarm', {
+      alarmDescription:
+        'The API answered 5xx to more than 1% of requests for 5 minutes: merchants cannot create or read payments.',
+      metric: this.api.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 5,
+      evaluationPeriods: 5,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(action);
+
+    for (const worker of props.workers) {
+      const definition = queueDefinitions[worker.queue];
+      const fn = make({ ...worker, timeoutSeconds: workerTimeoutSeconds(definition) });
+      fn.fn.addEventSource(
+        new SqsEventSource(props.data.queues[worker.queue], {
+          batchSize: worker.batchSize,
+          reportBatchItemFailures: true,
+        }),
+      );
+      new Alarm(this, `${pascal(functionName(worker.handler))}ErrorsAlarm`, {
+        alarmDescription: `The ${worker.queue} worker is failing invocations: events are being retried and may reach the DLQ.`,
+        metric: fn.fn.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+    }
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG4',
+      reason: 'The $default route only answers 404/405 in our error shape; it reads and writes nothing.',
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url });
+  }
+}
+
+/** Why a route has no API Gateway authorizer: the credential is checked in the function. */
+function inAppAuth(route: Route): string {
+  switch (route.credential) {
+    case 'none':
+      return `${route.method} ${route.path} is public by design (declared credential: none).`;
+    case 'providerSignature':
+      return `${route.method} ${route.path} is called by a payment provider; its HMAC signature is verified by the queue worker before anything is trusted.`;
+    default:
+      return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see DESIGN.md for why not an authorizer.`;
+  }
+}
+
+const pascal = (s: string): string =>
+  s
+    .split(/[-_]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');

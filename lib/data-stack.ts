@@ -1,0 +1,122 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Alias, Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { dlqName, type QueueKey, queues, table } from './definitions.ts';
+
+export interface DataStackProps extends StackProps {
+  readonly stage: string;
+  /** Retain the table, queues and key when the stack is deleted (prod). */
+  readonly retain: boolean;
+  readonly alarmEmail?: string;
+}
+
+export interface DataResources {
+  readonly table: ITableV2;
+  readonly queues: Record<QueueKey, IQueue>;
+  readonly deadLetterQueues: Record<QueueKey, IQueue>;
+  readonly secretsKey: Key;
+  readonly alarmTopic: Topic;
+}
+
+/**
+ * The stateful half: table, queues, the secrets key and the alarm topic. Kept
+ * apart from functions and API so that redeploying code can never drop data.
+ */
+export class DataStack extends Stack implements DataResources {
+  readonly table: TableV2;
+  readonly queues: Record<QueueKey, Queue>;
+  readonly deadLetterQueues: Record<QueueKey, Queue>;
+  readonly secretsKey: Key;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const removalPolicy = props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: table.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: table.sortKey, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: table.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.retain,
+      removalPolicy,
+      globalSecondaryIndexes: table.globalIndexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      })),
+    });
+
+    // Envelope encryption of provider secrets and webhook signing secrets.
+    this.secretsKey = new Key(this, 'SecretsKey', {
+      description: 'PayBridge: encrypts merchant provider keys and webhook secrets',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    new Alias(this, 'SecretsKeyAlias', {
+      aliasName: `alias/paybridge-${props.stage}-secrets`,
+      targetKey: this.secretsKey,
+    });
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `PayBridge ${props.stage} alarms`,
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    this.queues = {} as Record<QueueKey, Queue>;
+    this.deadLetterQueues = {} as Record<QueueKey, Queue>;
+    for (const [key, def] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) {
+      const dlq = new Queue(this, `${pascal(key)}Dlq`, {
+        queueName: `${dlqName(def)}-${props.stage}`,
+        retentionPeriod: Duration.days(def.dlqRetentionDays),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        removalPolicy,
+      });
+      Validations.of(dlq).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This is a dead-letter queue; it is watched by an alarm and has no DLQ of its own.',
+      });
+      const queue = new Queue(this, `${pascal(key)}Queue`, {
+        queueName: `${def.name}-${props.stage}`,
+        visibilityTimeout: Duration.seconds(def.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(def.retentionDays),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: def.maxReceiveCount },
+        removalPolicy,
+      });
+      this.queues[key] = queue;
+      this.deadLetterQueues[key] = dlq;
+
+      const action = new SnsAction(this.alarmTopic);
+      new Alarm(this, `${pascal(key)}DlqDepthAlarm`, {
+        alarmDescription: def.dlqImpact,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+      new Alarm(this, `${pascal(key)}OldestMessageAlarm`, {
+        alarmDescription: `Messages on ${def.name} are waiting more than 5 minutes: the consumer is failing or too slow, so payments and merchant notifications are delayed.`,
+        metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) }),
+        threshold: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+    }
+  }
+}
+
+const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

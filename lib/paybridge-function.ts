@@ -1,0 +1,133 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts';
+import type { DataResources } from './data-stack.ts';
+import { table } from './definitions.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers; Lambda runs the bundle on arm64. */
+export const runtime = Runtime.NODEJS_24_X;
+
+export interface PayBridgeFunctionProps {
+  /** Handler module under functions/, exporting `handler`. */
+  readonly handler: string;
+  readonly data: DataResources;
+  readonly stage: string;
+  readonly version: string;
+  readonly table: TableAccess;
+  readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
+  readonly secrets?: boolean | undefined;
+  readonly memoryMb?: number | undefined;
+  readonly timeoutSeconds?: number | undefined;
+  readonly retainLogs: boolean;
+  /** Merged over the defaults, never replacing them. */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The house construct for every PayBridge function (HTTP route or queue worker):
+ * ESM bundle with the SDK inside (no runtime copy: faster cold start), arm64, the
+ * newest runtime, its own log group with retention, JSON logs, typed config in the
+ * environment, and exactly the grants the route table declares.
+ */
+export class PayBridgeFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: PayBridgeFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const { data } = props;
+    // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this
+    // function's log group and nothing else.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    this.fn = new NodejsFunction(this, 'Function', {
+      role,
+      entry: join(root, 'functions', props.handler),
+      handler: 'handler',
+      runtime,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb ?? 512,
+      timeout: Duration.seconds(props.timeoutSeconds ?? 10),
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      projectRoot: root,
+      depsLockFilePath: join(root, 'package-lock.json'),
+      environment: {
+        TABLE_NAME: data.table.tableName,
+        PROVIDER_EVENTS_QUEUE_URL: data.queues.providerEvents.queueUrl,
+        DELIVERIES_QUEUE_URL: data.queues.deliveries.queueUrl,
+        PAYBRIDGE_STAGE: 'cloud',
+        PAYBRIDGE_VERSION: props.version,
+        POWERTOOLS_SERVICE_NAME: 'paybridge',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...(props.secrets ? { SECRETS_KEY_ID: data.secretsKey.keyArn } : {}),
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        // Some bundled CommonJS dependencies call require() for Node built-ins.
+        banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+      },
+    });
+
+    grantTable(this.fn, data, props.table);
+    for (const [name, access] of Object.entries(props.queues ?? {}) as [QueueName, QueueAccess][]) {
+      const queue = data.queues[name];
+      if (access === 'send') queue.grantSendMessages(this.fn);
+      else queue.grant(this.fn, 'sqs:GetQueueAttributes');
+    }
+    if (props.secrets) data.secretsKey.grantEncryptDecrypt(this.fn);
+  }
+}
+
+const readActions = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const writeActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * Table grants with enumerated actions on the table and each named index — no
+ * `index/*` wildcard and no Scan: nothing in PayBridge lists by scanning.
+ */
+function grantTable(fn: NodejsFunction, data: DataResources, access: TableAccess): void {
+  if (access === 'none') return;
+  const actions =
+    access === 'describe'
+      ? ['dynamodb:DescribeTable']
+      : access === 'read'
+        ? readActions
+        : [...readActions, ...writeActions];
+  const resources =
+    access === 'describe'
+      ? [data.table.tableArn]
+      : [
+          data.table.tableArn,
+          ...table.globalIndexes.map((index) => `${data.table.tableArn}/index/${index.indexName}`),
+        ];
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+}

@@ -1,0 +1,35 @@
+import type { TestProject } from 'vitest/node';
+import { type LocalDynamo, startDynamo } from '#local/dynamodb';
+import { createQueues, createTable } from '#local/resources';
+import { type LocalSqs, startSqs } from '#local/sqs';
+import { localEnv } from '#local/stack';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    localEnv: Record<string, string>;
+    dlqUrls: Record<string, string>;
+  }
+}
+
+/**
+ * Starts DynamoDB Local and fauxqs once for the integration tests, on free
+ * loopback ports, and stops both afterwards — also when setup fails half-way.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let dynamo: LocalDynamo | undefined;
+  let sqs: LocalSqs | undefined;
+  const teardown = async () => {
+    await Promise.all([dynamo?.stop(), sqs?.stop()]);
+  };
+  try {
+    [dynamo, sqs] = await Promise.all([startDynamo(0), startSqs(0)]);
+    await createTable(dynamo.endpoint);
+    const queues = await createQueues(sqs.endpoint);
+    project.provide('localEnv', localEnv(dynamo.endpoint, sqs.endpoint, queues));
+    project.provide('dlqUrls', queues.dlq);
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
