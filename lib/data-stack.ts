@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias, Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -17,7 +17,7 @@ export interface DataStackProps extends StackProps {
 }
 
 export interface DataResources {
-  readonly table: ITableV2;
+  readonly table: TableV2;
   readonly queues: Record<QueueKey, IQueue>;
   readonly deadLetterQueues: Record<QueueKey, IQueue>;
   readonly secretsKey: Key;
