@@ -64,7 +64,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   writeResult(res, result);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -87,7 +87,7 @@ function isText(contentType: string | undefined): boolean {
   );
 }
 
-function toEvent(
+export function toEvent(
   req: IncomingMessage,
   url: URL,
   method: string,
@@ -152,7 +152,7 @@ function toEvent(
 }
 
 /** Writes a handler result the way API Gateway's payload 2.0 format does. */
-function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
+export function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
   // A result without `statusCode` is taken as a 200 JSON body, as API Gateway does.
   if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
     const text = typeof result === 'string' ? result : JSON.stringify(result);

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+let child: ChildProcess;
+let output = '';
+let apiUrl = '';
+let dynamoUrl = '';
+
+/** Starts `npm start`'s entry point on free ports, as a newcomer would run it. */
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${output}`)), 80_000);
+    const check = setInterval(() => {
+      const api = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const dynamo = /DynamoDB\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (api?.[1] && dynamo?.[1]) {
+        apiUrl = api[1];
+        dynamoUrl = dynamo[1];
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 100);
+    child.once('exit', (code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`local stack exited (${code}):\n${output}`));
+    });
+  });
+});
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const accepts = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+describe('npm start', () => {
+  it('prints where everything runs, all on 127.0.0.1', () => {
+    expect(output).toMatch(/SQS\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/provider events\s+http:\/\/127\.0\.0\.1:\d+\/\d+\/paybridge-provider-events/);
+  });
+
+  it('serves GET /health with every check ok', async () => {
+    const res = await fetch(`${apiUrl}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', checks: { table: 'ok', queues: 'ok' } });
+  });
+
+  it('stops cleanly on Ctrl-C, the DynamoDB JVM included', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(await accepts(apiUrl)).toBe(false);
+    // The JVM may take a moment after its parent has gone.
+    for (let i = 0; i < 50 && (await accepts(dynamoUrl)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await accepts(dynamoUrl)).toBe(false);
+  });
+});

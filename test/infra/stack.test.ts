@@ -1,0 +1,173 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { queues } from '#infra/definitions';
+import { routes, type Worker } from '#routes';
+import { buildApp } from '../../lib/app.ts';
+
+const worker: Worker = {
+  queue: 'providerEvents',
+  handler: '../test/support/fixtures/echo-worker.ts',
+  batchSize: 10,
+  table: 'readwrite',
+};
+
+let api: Template;
+let data: Template;
+
+beforeAll(() => {
+  const built = buildApp({ app: new App({ context: { stage: 'test' } }), workers: [worker] });
+  built.app.synth(); // runs cdk-nag: throws on any unacknowledged finding
+  api = Template.fromStack(built.api);
+  data = Template.fromStack(built.data);
+});
+
+type Resource = { Properties: Record<string, unknown> };
+const statementsOf = (template: Template): Array<{ Action: string | string[]; Resource: unknown }> =>
+  Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>).flatMap(
+    (policy) => (policy.Properties.PolicyDocument as { Statement: [] }).Statement,
+  );
+
+describe('API stack', () => {
+  it('has one function per route-table row, plus the $default fallback and each worker', () => {
+    const handlers = new Set([...routes.map((r) => r.handler), 'api/not-found.ts', worker.handler]);
+    api.resourceCountIs('AWS::Lambda::Function', handlers.size);
+  });
+
+  it('creates one HTTP API route per row and a $default route', () => {
+    for (const route of routes) {
+      api.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}` });
+    }
+    api.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+    api.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length + 1);
+  });
+
+  it('runs every function on arm64 with the newest Node.js runtime, JSON logs and a bundled SDK', () => {
+    const functions = Object.values(api.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON' });
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        PAYBRIDGE_STAGE: 'cloud',
+        TABLE_NAME: expect.anything(),
+      });
+    }
+  });
+
+  it('gives every function its own log group with retention', () => {
+    const groups = Object.values(api.findResources('AWS::Logs::LogGroup') as Record<string, Resource>);
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it('throttles the stage and writes access logs without bodies or headers', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    const stage = Object.values(api.findResources('AWS::ApiGatewayV2::Stage') as Record<string, Resource>)[0];
+    expect(JSON.stringify(stage)).not.toMatch(/requestBody|input\.body|\$context\.authorizer/);
+  });
+
+  it('feeds each worker from its queue with partial batch failures', () => {
+    api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+
+  it('keeps worker timeouts below their queue’s visibility timeout', () => {
+    const functions = api.findResources('AWS::Lambda::Function') as Record<string, Resource>;
+    const id = Object.keys(functions).find((logicalId) => logicalId.startsWith('EchoWorker'));
+    expect(id).toBeDefined();
+    expect(functions[id as string]?.Properties.Timeout).toBeLessThan(
+      queues.providerEvents.visibilityTimeoutSeconds,
+    );
+  });
+
+  it('grants table access with enumerated actions only, never a wildcard action or Scan', () => {
+    for (const statement of statementsOf(api)) {
+      const actions = ([] as string[]).concat(statement.Action);
+      for (const action of actions) {
+        expect(action).not.toContain('*');
+        expect(action).not.toBe('dynamodb:Scan');
+      }
+    }
+  });
+
+  it('gives the health function only DescribeTable and GetQueueAttributes', () => {
+    const health = statementsOf(api).filter((s) =>
+      ([] as string[]).concat(s.Action).some((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:')),
+    );
+    const actions = new Set(health.flatMap((s) => ([] as string[]).concat(s.Action)));
+    expect(actions.has('dynamodb:DescribeTable')).toBe(true);
+    expect(actions.has('sqs:GetQueueAttributes')).toBe(true);
+  });
+
+  it('alarms on API 5xx and worker errors into the alarm topic', () => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx' });
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      AlarmActions: Match.anyValue(),
+    });
+  });
+});
+
+describe('data stack', () => {
+  it('has one table with pk/sk, the generic GSIs, TTL and point-in-time recovery', () => {
+    data.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'gsi1' })]),
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+  });
+
+  it('wires each queue to its DLQ with the receive count from the definitions', () => {
+    for (const def of Object.values(queues)) {
+      data.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `${def.name}-test`,
+        VisibilityTimeout: def.visibilityTimeoutSeconds,
+        RedrivePolicy: { maxReceiveCount: def.maxReceiveCount, deadLetterTargetArn: Match.anyValue() },
+      });
+    }
+  });
+
+  it('alarms on DLQ depth with a description of the business impact', () => {
+    for (const def of Object.values(queues)) {
+      data.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmDescription: def.dlqImpact,
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        AlarmActions: Match.anyValue(),
+      });
+    }
+  });
+
+  it('retains the table in prod and allows deleting it elsewhere', () => {
+    const prod = buildApp({ app: new App({ context: { stage: 'prod' } }) });
+    Template.fromStack(prod.data).hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
+    });
+    data.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('fails synthesis on an unacknowledged AwsSolutions finding (the check is live)', () => {
+    const built = buildApp({ app: new App({ context: { stage: 'nag' } }) });
+    const extra = new Stack(built.app, 'Offender');
+    new Bucket(extra, 'NoLoggingNoSsl');
+    expect(() => built.app.synth()).toThrow(/AwsSolutions|[Vv]alidation/);
+  });
+});

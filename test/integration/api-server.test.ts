@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { useApi } from '#test/http';
+
+const api = useApi();
+
+describe('local API server over the route table', () => {
+  it('serves GET /health from the real handler with table and queues checked', async () => {
+    const res = await api.request('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      checks: { table: 'ok', queues: 'ok' },
+    });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+  });
+
+  it('answers an unknown path with 404 in our error shape', async () => {
+    const res = await api.request('/v1/does-not-exist?x=1', { method: 'POST', body: 'garbage' });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: Record<string, string> };
+    expect(body.error).toMatchObject({ type: 'invalid_request', code: 'route_not_found' });
+    expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('answers a wrong method with 405, an Allow header and our error shape', async () => {
+    const res = await api.request('/health', { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+
+  it('refuses a query parameter the route does not take with a 400, not a 5xx', async () => {
+    const res = await api.request('/health?verbose=1');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('verbose');
+  });
+
+  it('answers a body over API Gateway’s 10 MB limit with 413 before any handler', async () => {
+    const res = await api.request('/health', { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    expect(res.status).toBe(413);
+  });
+});
