@@ -6,7 +6,7 @@ import { functionName } from '#routes';
 
 export const functionsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
 
-// biome-ignore lint/suspicious/noExplicitAny: handlers take many event types; callers narrow.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers take many event types; callers narrow.
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
 const loaded = new Map<string, Promise<AnyHandler>>();

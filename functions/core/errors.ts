@@ -4,12 +4,7 @@
  * (500) whose message never reaches the caller.
  */
 export type ErrorType =
-  | 'invalid_request'
-  | 'authentication'
-  | 'permission'
-  | 'rate_limit'
-  | 'provider'
-  | 'api';
+  'invalid_request' | 'authentication' | 'permission' | 'rate_limit' | 'provider' | 'api';
 
 export abstract class AppError extends Error {
   abstract readonly type: ErrorType;

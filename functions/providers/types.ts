@@ -70,7 +70,10 @@ export interface VerifyResult {
 
 export type SignatureCheck =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'no_secret' };
+  | {
+      readonly ok: false;
+      readonly reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'no_secret';
+    };
 
 /** A provider webhook reduced to what the verify worker needs. It is a claim, never trusted alone. */
 export type ParsedWebhook =
