@@ -1,0 +1,337 @@
+/**
+ * Stripe adapter (Checkout Sessions).
+ *
+ * Documentation:
+ * - Create a Checkout Session: https://docs.stripe.com/api/checkout/sessions/create
+ * - Retrieve a Checkout Session: https://docs.stripe.com/api/checkout/sessions/retrieve
+ * - Fulfilment and its events: https://docs.stripe.com/checkout/fulfillment
+ * - Webhook signatures: https://docs.stripe.com/webhooks#verify-manually
+ *   (reference implementation: stripe/stripe-node `src/Webhooks.ts`)
+ * - Currencies, zero-decimal list: https://docs.stripe.com/currencies
+ * - Idempotent requests: https://docs.stripe.com/api/idempotent_requests
+ *
+ * Amounts are integers in Stripe's minor unit, where Stripe's zero-decimal list
+ * (JPY, UGX, RWF, XOF, XAF, …) is in whole units; currency codes go lower-case.
+ * For every currency in our table Stripe's exponent equals ISO's, but the
+ * conversion still goes through {@link stripeDecimals} so a future currency
+ * where they differ is scaled, not mislabelled.
+ *
+ * Currencies: USD, EUR, GBP, JPY, ZAR, KES, NGN, ETB, EGP, TZS, UGX, RWF, XOF,
+ * XAF are Stripe presentment currencies; acceptance also depends on the
+ * account's country and the payment methods enabled. *Unconfirmed*: GHS is not
+ * in Stripe's presentment list as we have it and is left out; UGX is also in
+ * Stripe's "special cases" table, whose wording we could not read: we follow
+ * the zero-decimal list and send whole shillings.
+ */
+import * as z from 'zod/mini';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
+import { assertAmount, exponent, parseUnits, scaleUnits } from '#core/money';
+import { assertProviderCurrency, callProvider, headerValue, parseWebhookJson, readAs } from './http.ts';
+import type {
+  Headers,
+  InitializeInput,
+  InitializeResult,
+  ParsedWebhook,
+  ProviderAdapter,
+  ProviderContext,
+  ProviderCredentials,
+  ProviderStatus,
+  SignatureCheck,
+  VerifyInput,
+  VerifyResult,
+} from './types.ts';
+
+/** Stripe's production API. */
+export const stripeBaseUrl = 'https://api.stripe.com';
+
+const currencies = [
+  'USD',
+  'EUR',
+  'GBP',
+  'JPY',
+  'ZAR',
+  'KES',
+  'NGN',
+  'ETB',
+  'EGP',
+  'TZS',
+  'UGX',
+  'RWF',
+  'XOF',
+  'XAF',
+] as const;
+
+/** Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal). */
+const zeroDecimal: ReadonlySet<string> = new Set([
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'JPY',
+  'KMF',
+  'KRW',
+  'MGA',
+  'PYG',
+  'RWF',
+  'UGX',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+]);
+
+/** Stripe's own exponent for a currency: 0 on its zero-decimal list, otherwise 2. */
+export function stripeDecimals(currency: string): number {
+  return zeroDecimal.has(currency) ? 0 : 2;
+}
+
+/** Stripe's signature tolerance, as in stripe-node: older (or further ahead) is refused. */
+export const signatureToleranceSeconds = 300;
+
+function toProviderAmount(amount: number, currency: string): number {
+  assertProviderCurrency('stripe', currencies, currency);
+  return scaleUnits(amount, exponent(currency), stripeDecimals(currency));
+}
+
+function fromProviderAmount(amount: number | string, currency: string): number {
+  assertProviderCurrency('stripe', currencies, currency);
+  return scaleUnits(parseUnits(amount, 0), stripeDecimals(currency), exponent(currency));
+}
+
+const sessionAnswer = z.object({
+  id: z.string(),
+  url: z.nullish(z.string()),
+  status: z.nullish(z.string()),
+  payment_status: z.nullish(z.string()),
+  amount_total: z.nullish(z.number()),
+  currency: z.nullish(z.string()),
+  client_reference_id: z.nullish(z.string()),
+  payment_intent: z.nullish(z.union([z.string(), z.object({ status: z.string() })])),
+});
+
+async function initialize(ctx: ProviderContext, input: InitializeInput): Promise<InitializeResult> {
+  assertProviderCurrency('stripe', currencies, input.currency);
+  assertAmount(input.amount, input.currency);
+  const unitAmount = toProviderAmount(input.amount, input.currency);
+  if (input.redirectUrl === undefined) {
+    throw new Unprocessable(
+      'redirect_url_required',
+      'Stripe Checkout needs a redirect (success) URL.',
+      'redirectUrl',
+    );
+  }
+  const form = new URLSearchParams();
+  form.set('mode', 'payment');
+  form.set('line_items[0][price_data][currency]', input.currency.toLowerCase());
+  form.set('line_items[0][price_data][unit_amount]', String(unitAmount));
+  form.set('line_items[0][price_data][product_data][name]', input.description ?? 'Payment');
+  form.set('line_items[0][quantity]', '1');
+  form.set('client_reference_id', input.reference);
+  form.set('customer_email', input.customer.email);
+  form.set('success_url', input.redirectUrl);
+  form.set('cancel_url', input.redirectUrl);
+  for (const [key, value] of Object.entries(input.metadata ?? {})) form.set(`metadata[${key}]`, value);
+  form.set('metadata[paybridge_reference]', input.reference);
+  // Also on the PaymentIntent, so a charge seen in the dashboard leads back to us.
+  form.set('payment_intent_data[metadata][paybridge_reference]', input.reference);
+
+  const { body } = await callProvider(ctx, {
+    provider: 'stripe',
+    method: 'POST',
+    path: '/v1/checkout/sessions',
+    form,
+    // Our reference is unique per attempt: if this POST is ever repeated (by a
+    // retried queue message), Stripe answers with the same session.
+    headers: { 'idempotency-key': `paybridge-${input.reference}` },
+  });
+  const session = readAs('stripe', sessionAnswer, body);
+  if (!session.url) {
+    throw new ProviderFailed(
+      'provider_bad_response',
+      'Stripe created a Checkout Session without a URL.',
+      false,
+    );
+  }
+  return { providerReference: session.id, checkoutUrl: session.url };
+}
+
+/**
+ * A session is `open` until paid or expired. `complete` with `unpaid` is an
+ * asynchronous method still settling, unless its PaymentIntent has fallen back
+ * to `requires_payment_method` or `canceled`, which is Stripe's way of saying
+ * the async payment failed (the session itself stays `complete`).
+ */
+function sessionStatus(
+  status: string | null | undefined,
+  paymentStatus: string | null | undefined,
+  intentStatus: string | undefined,
+): ProviderStatus {
+  if (paymentStatus === 'paid' || paymentStatus === 'no_payment_required') return 'succeeded';
+  if (status === 'expired') return 'expired';
+  if (status === 'complete' && (intentStatus === 'requires_payment_method' || intentStatus === 'canceled')) {
+    return 'failed';
+  }
+  return 'pending';
+}
+
+async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyResult> {
+  const { body } = await callProvider(ctx, {
+    provider: 'stripe',
+    method: 'GET',
+    path: `/v1/checkout/sessions/${encodeURIComponent(input.providerReference)}`,
+    query: { 'expand[]': 'payment_intent' },
+  });
+  const session = readAs('stripe', sessionAnswer, body);
+  if (session.client_reference_id && session.client_reference_id !== input.reference) {
+    throw new ProviderFailed(
+      'provider_bad_response',
+      'Stripe returned a session for another reference.',
+      false,
+    );
+  }
+  const intent = session.payment_intent;
+  const intentStatus = typeof intent === 'object' && intent !== null ? intent.status : undefined;
+  const currency = session.currency ? session.currency.toUpperCase() : undefined;
+  let amount: number | undefined;
+  if (
+    typeof session.amount_total === 'number' &&
+    currency &&
+    (currencies as readonly string[]).includes(currency)
+  ) {
+    try {
+      amount = fromProviderAmount(session.amount_total, currency);
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      throw new ProviderFailed(
+        'provider_bad_response',
+        `Stripe reported an inexact amount: ${error.message}`,
+        false,
+      );
+    }
+  }
+  return {
+    status: sessionStatus(session.status, session.payment_status, intentStatus),
+    amount,
+    currency,
+    providerStatus: `${session.status ?? 'unknown'}/${session.payment_status ?? 'unknown'}`,
+  };
+}
+
+const hexSha256 = /^[0-9a-f]{64}$/i;
+
+/**
+ * `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`: each v1 is the hex
+ * HMAC-SHA256 of `${t}.${rawBody}` keyed by the whole `whsec_…` string as UTF-8
+ * (it is not base64-decoded, unlike Standard Webhooks). Any matching v1 is
+ * enough: Stripe sends several while a secret is being rolled. A correct
+ * signature outside ±300 s of `now` is refused as stale, ahead or behind, which
+ * bounds how long a captured delivery can be replayed.
+ */
+function verifyWebhookSignature(
+  rawBody: Buffer,
+  headers: Headers,
+  credentials: ProviderCredentials,
+  now: Date,
+): SignatureCheck {
+  const secret = credentials.webhookSecret;
+  if (!secret) return { ok: false, reason: 'no_secret' };
+  const header = headerValue(headers, 'stripe-signature');
+  if (header === undefined) return { ok: false, reason: 'missing_signature' };
+
+  let timestamp: string | undefined;
+  const candidates: Buffer[] = [];
+  for (const part of header.split(',')) {
+    const at = part.indexOf('=');
+    if (at < 0) continue;
+    const key = part.slice(0, at).trim();
+    const value = part.slice(at + 1).trim();
+    if (key === 't') timestamp = value;
+    else if (key === 'v1' && hexSha256.test(value)) candidates.push(Buffer.from(value, 'hex'));
+  }
+  if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp) || candidates.length === 0) {
+    return { ok: false, reason: 'bad_signature' };
+  }
+
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(rawBody).digest();
+  // Compare against every candidate so the time taken does not say which matched.
+  let matched = false;
+  for (const candidate of candidates) {
+    if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
+  }
+  if (!matched) return { ok: false, reason: 'bad_signature' };
+
+  const age = Math.floor(now.getTime() / 1000) - Number(timestamp);
+  if (Math.abs(age) > signatureToleranceSeconds) return { ok: false, reason: 'stale_timestamp' };
+  return { ok: true };
+}
+
+const sessionEvent = z.object({
+  id: z.string().check(z.minLength(1)),
+  type: z.string(),
+  data: z.object({
+    object: z.object({
+      id: z.string(),
+      client_reference_id: z.nullish(z.string()),
+      payment_status: z.nullish(z.string()),
+    }),
+  }),
+});
+
+/**
+ * The Checkout Session events PayBridge acts on. A session without a
+ * `client_reference_id` was not created by PayBridge (the same Stripe account
+ * may serve other integrations) and is ignored. The event `id` (`evt_…`) is the
+ * de-duplication identity.
+ */
+function parseWebhook(rawBody: Buffer): ParsedWebhook {
+  const body = parseWebhookJson('stripe', rawBody);
+  const type = typeof body.type === 'string' ? body.type : 'unknown';
+  let claimed: (paymentStatus: string | null | undefined) => ProviderStatus;
+  switch (type) {
+    case 'checkout.session.completed':
+      claimed = (paymentStatus) =>
+        paymentStatus === 'paid' || paymentStatus === 'no_payment_required' ? 'succeeded' : 'pending';
+      break;
+    case 'checkout.session.async_payment_succeeded':
+      claimed = () => 'succeeded';
+      break;
+    case 'checkout.session.async_payment_failed':
+      claimed = () => 'failed';
+      break;
+    case 'checkout.session.expired':
+      claimed = () => 'expired';
+      break;
+    default:
+      return { kind: 'ignored', type };
+  }
+  const parsed = sessionEvent.safeParse(body);
+  if (!parsed.success) {
+    throw new ValidationFailed(
+      'invalid_webhook_body',
+      `The Stripe ${type} event has no id or session object.`,
+    );
+  }
+  const session = parsed.data.data.object;
+  if (!session.client_reference_id) return { kind: 'ignored', type };
+  return {
+    kind: 'payment',
+    eventId: parsed.data.id,
+    type,
+    reference: session.client_reference_id,
+    providerReference: session.id,
+    claimedStatus: claimed(session.payment_status),
+  };
+}
+
+export const stripe: ProviderAdapter = {
+  name: 'stripe',
+  currencies,
+  toProviderAmount,
+  fromProviderAmount,
+  initialize,
+  verify,
+  verifyWebhookSignature,
+  parseWebhook,
+};
