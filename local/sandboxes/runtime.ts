@@ -1,0 +1,88 @@
+/**
+ * The mutable state behind one provider face: the accounts merchants have
+ * configured, the test knobs, the log of API calls received, and the webhook
+ * sender. `POST /_sandbox/reset` puts all of it back to the start.
+ */
+import type { Account, Face, FaceContext, ProviderName, WebhookSenderOptions } from './common.ts';
+import { WebhookSender } from './common.ts';
+
+export interface Knobs {
+  /** Added before every API answer. */
+  latencyMs: number;
+  /** Answer 503 (in the provider's error shape) to the next n API calls. */
+  failNext: number;
+  /** Never answer the next n API calls; the client has to time out. */
+  hangNext: number;
+  /** Every payment on the checkout page is declined, whatever the customer clicks. */
+  declineAll: boolean;
+  /** Delays before each webhook retry. */
+  webhookRetryDelaysMs: readonly number[];
+}
+
+/** One API call as `GET /_sandbox/{provider}/calls` shows it: no headers, no body, so no secrets. */
+export interface CallRecord {
+  readonly method: string;
+  /** The provider's path and query, e.g. `/transaction/verify/ref_1`. */
+  readonly path: string;
+  readonly at: string;
+  /** The status answered; undefined while pending or when the call was left hanging. */
+  status?: number;
+}
+
+export interface RuntimeOptions {
+  readonly webhookRetryDelaysMs: readonly number[];
+  readonly webhookTimeoutMs: number;
+  readonly log?: (line: string) => void;
+}
+
+export class ProviderRuntime {
+  readonly accounts = new Map<string, Account>();
+  readonly calls: CallRecord[] = [];
+  readonly webhooks: WebhookSender;
+  readonly face: Face;
+  knobs: Knobs;
+
+  constructor(
+    readonly name: ProviderName,
+    createFace: (context: FaceContext) => Face,
+    baseUrl: () => string,
+    private readonly options: RuntimeOptions,
+  ) {
+    this.knobs = this.initialKnobs();
+    const senderOptions: WebhookSenderOptions = {
+      retryDelaysMs: () => this.knobs.webhookRetryDelaysMs,
+      timeoutMs: options.webhookTimeoutMs,
+      ...(options.log ? { log: options.log } : {}),
+    };
+    this.webhooks = new WebhookSender(senderOptions);
+    this.face = createFace({
+      baseUrl,
+      account: (secretKey) => this.accounts.get(secretKey),
+      webhooks: this.webhooks,
+    });
+  }
+
+  recordCall(method: string, path: string): CallRecord {
+    const call: CallRecord = { method, path, at: new Date().toISOString() };
+    this.calls.push(call);
+    return call;
+  }
+
+  reset(): void {
+    this.accounts.clear();
+    this.calls.length = 0;
+    this.webhooks.clear();
+    this.face.reset();
+    this.knobs = this.initialKnobs();
+  }
+
+  private initialKnobs(): Knobs {
+    return {
+      latencyMs: 0,
+      failNext: 0,
+      hangNext: 0,
+      declineAll: false,
+      webhookRetryDelaysMs: this.options.webhookRetryDelaysMs,
+    };
+  }
+}
