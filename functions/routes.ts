@@ -38,11 +38,17 @@ export interface Route {
   readonly rateLimit: RateLimitClass;
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
-  /** Whether the function needs the secrets key (envelope encryption, JWT signing). */
+  /** Whether the function needs the secrets key (envelope encryption of provider secrets). */
   readonly secrets?: boolean;
+  /** Whether the function signs or verifies dashboard JWTs (reads the JWT key set). */
+  readonly jwt?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
 }
+
+const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: true } as const;
+const dashboard = { credential: 'dashboard', rateLimit: 'standard', table: 'readwrite', jwt: true } as const;
+const dashboardRead = { credential: 'dashboard', rateLimit: 'standard', table: 'read', jwt: true } as const;
 
 export const routes: readonly Route[] = [
   {
@@ -53,6 +59,32 @@ export const routes: readonly Route[] = [
     rateLimit: 'none',
     table: 'describe',
     queues: { providerEvents: 'describe', deliveries: 'describe' },
+  },
+  // Identity (issue: merchant identity)
+  { method: 'POST', path: '/v1/auth/register', handler: 'api/register.ts', ...auth },
+  { method: 'POST', path: '/v1/auth/login', handler: 'api/login.ts', ...auth },
+  { method: 'POST', path: '/v1/auth/refresh', handler: 'api/refresh-session.ts', ...auth },
+  { method: 'POST', path: '/v1/auth/logout', handler: 'api/logout.ts', ...dashboard },
+  { method: 'GET', path: '/v1/me', handler: 'api/get-me.ts', ...dashboardRead, credential: 'apiKeyOrDashboard' },
+  { method: 'PATCH', path: '/v1/me', handler: 'api/update-me.ts', ...dashboard },
+  { method: 'POST', path: '/v1/api-keys', handler: 'api/create-api-key.ts', ...dashboard },
+  { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys.ts', ...dashboardRead },
+  { method: 'POST', path: '/v1/api-keys/{id}/revoke', handler: 'api/revoke-api-key.ts', ...dashboard },
+  { method: 'GET', path: '/v1/audit-logs', handler: 'api/list-audit-logs.ts', ...dashboardRead },
+  { method: 'GET', path: '/v1/security-events', handler: 'api/list-security-events.ts', ...dashboardRead },
+  {
+    method: 'GET',
+    path: '/v1/admin/merchants',
+    handler: 'api/admin-list-merchants.ts',
+    ...dashboardRead,
+    credential: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/v1/admin/audit-logs',
+    handler: 'api/admin-list-audit-logs.ts',
+    ...dashboardRead,
+    credential: 'admin',
   },
 ];
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName, workers } from '#routes';
@@ -33,9 +34,17 @@ const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** A fresh Ed25519 JWK set for dashboard tokens; the cloud keeps its set in Secrets Manager. */
+export function generateJwtKeys(): string {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return JSON.stringify({ keys: [{ ...jwk, kid: `local-${randomUUID().slice(0, 8)}`, alg: 'EdDSA', use: 'sig' }] });
+}
+
 /** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
 export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
   return {
+    JWT_KEYS: process.env.JWT_KEYS ?? generateJwtKeys(),
     ...localAwsEnv,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo,
     AWS_ENDPOINT_URL_SQS: sqs,

@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulidx';
 
 /** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
-export type IdPrefix = 'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'req';
+export type IdPrefix = 'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec';
 
 const ulid = monotonicFactory();
 

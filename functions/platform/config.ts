@@ -12,6 +12,10 @@ const schema = z.object({
   /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
   PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
   PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
+  /** Dashboard JWT keys as a JWK set (local stack, tests). */
+  JWT_KEYS: z.optional(z.string()),
+  /** …or the Secrets Manager secret holding that JWK set (cloud). */
+  JWT_KEYS_SECRET_ARN: z.optional(z.string()),
 });
 
 export type Config = z.infer<typeof schema>;

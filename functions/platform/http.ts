@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { RequestMeta } from '#core/actor';
 import { AppError } from '#core/errors';
 import { type Route, routeFor } from '../routes.ts';
 import { type Actor, authenticate } from './auth.ts';
 import { errorReply } from './errors.ts';
 import { logger } from './logger.ts';
+import { enforceRateLimit } from './rate-limit.ts';
 import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } from './request.ts';
 
 class RouteNotInTable extends Error {
@@ -33,6 +35,8 @@ export interface HttpRequest<B, Q, P> {
   readonly requestId: string;
   readonly sourceIp: string;
   readonly userAgent: string;
+  /** What the audit log and security events record about this request. */
+  readonly meta: RequestMeta;
   readonly event: APIGatewayProxyEventV2;
 }
 
@@ -78,7 +82,9 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
       // Fail closed: a handler reached under a route key the table does not know
       // (a mis-wired deployment, a hand-made event) serves nobody.
       if (!route && event.routeKey !== '$default') throw new RouteNotInTable(event.routeKey);
+      if (route) await enforceRateLimit(route.rateLimit, event.requestContext?.http?.sourceIp ?? '');
       const actor = await authenticate(route?.credential ?? 'none', event);
+      if (actor.kind !== 'anonymous') logger.appendKeys({ merchantId: actor.merchantId });
       const request: HttpRequest<B, Q, P> = {
         params: parseParams(event, spec.params),
         query: spec.ignoreInput ? ({} as Q) : parseQuery(event, spec.query),
@@ -90,6 +96,11 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
         requestId,
         sourceIp: event.requestContext?.http?.sourceIp ?? '',
         userAgent: event.requestContext?.http?.userAgent ?? '',
+        meta: {
+          ip: event.requestContext?.http?.sourceIp ?? '',
+          userAgent: event.requestContext?.http?.userAgent ?? '',
+          requestId,
+        },
         event,
       };
       const out = await fn(request);

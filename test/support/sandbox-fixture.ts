@@ -5,7 +5,7 @@ import { startReceiver, type WebhookReceiver } from './sandbox-receiver.ts';
 export interface JsonAnswer {
   readonly status: number;
   readonly headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read provider answers of every shape.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read provider answers of every shape.
   readonly body: any;
 }
 
