@@ -49,7 +49,7 @@ export class ApiStack extends Stack {
       retainLogs: props.retainLogs,
     };
     const make = (
-      row: Pick<Route, 'handler' | 'table' | 'queues' | 'secrets' | 'memoryMb' | 'timeoutSeconds'>,
+      row: Pick<Route, 'handler' | 'table' | 'queues' | 'secrets' | 'jwt' | 'memoryMb' | 'timeoutSeconds'>,
     ) => {
       const name = functionName(row.handler);
       const existing = this.functions[name];
@@ -60,6 +60,7 @@ export class ApiStack extends Stack {
         table: row.table,
         queues: row.queues,
         secrets: row.secrets,
+        jwt: row.jwt,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,
       });

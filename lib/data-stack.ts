@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias, Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -21,6 +22,7 @@ export interface DataResources {
   readonly queues: Record<QueueKey, IQueue>;
   readonly deadLetterQueues: Record<QueueKey, IQueue>;
   readonly secretsKey: Key;
+  readonly jwtKeys: Secret;
   readonly alarmTopic: Topic;
 }
 
@@ -33,6 +35,7 @@ export class DataStack extends Stack implements DataResources {
   readonly queues: Record<QueueKey, Queue>;
   readonly deadLetterQueues: Record<QueueKey, Queue>;
   readonly secretsKey: Key;
+  readonly jwtKeys: Secret;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -63,6 +66,18 @@ export class DataStack extends Stack implements DataResources {
     new Alias(this, 'SecretsKeyAlias', {
       aliasName: `alias/paybridge-${props.stage}-secrets`,
       targetKey: this.secretsKey,
+    });
+
+    // Dashboard JWT signing keys (a JWK set). Created with a random placeholder: `npm run admin -- new-jwt-keys`
+    // makes the content (README, Deploy); until then sign-in answers 503.
+    this.jwtKeys = new Secret(this, 'JwtKeys', {
+      description: 'PayBridge: Ed25519 JWK set for dashboard access tokens (first key signs)',
+      removalPolicy,
+    });
+    Validations.of(this.jwtKeys).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'The JWK set is rotated by the operator (`npm run admin -- new-jwt-keys`), prepending a key and keeping the old one for verification; a rotation Lambda cannot do that overlap.',
     });
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', {

@@ -24,6 +24,7 @@ export interface PayBridgeFunctionProps {
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
   readonly secrets?: boolean | undefined;
+  readonly jwt?: boolean | undefined;
   readonly memoryMb?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
   readonly retainLogs: boolean;
@@ -72,6 +73,7 @@ export class PayBridgeFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'paybridge',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...(props.secrets ? { SECRETS_KEY_ID: data.secretsKey.keyArn } : {}),
+        ...(props.jwt ? { JWT_KEYS_SECRET_ARN: data.jwtKeys.secretArn } : {}),
         ...props.environment,
       },
       bundling: {
@@ -93,6 +95,7 @@ export class PayBridgeFunction extends Construct {
       else queue.grant(this.fn, 'sqs:GetQueueAttributes');
     }
     if (props.secrets) data.secretsKey.grantEncryptDecrypt(this.fn);
+    if (props.jwt) data.jwtKeys.grantRead(this.fn);
   }
 }
 

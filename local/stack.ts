@@ -38,7 +38,9 @@ const version = (
 export function generateJwtKeys(): string {
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' });
-  return JSON.stringify({ keys: [{ ...jwk, kid: `local-${randomUUID().slice(0, 8)}`, alg: 'EdDSA', use: 'sig' }] });
+  return JSON.stringify({
+    keys: [{ ...jwk, kid: `local-${randomUUID().slice(0, 8)}`, alg: 'EdDSA', use: 'sig' }],
+  });
 }
 
 /** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */

@@ -1,7 +1,8 @@
 import { monotonicFactory } from 'ulidx';
 
 /** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
-export type IdPrefix = 'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec';
+export type IdPrefix =
+  'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec';
 
 const ulid = monotonicFactory();
 

@@ -17,7 +17,10 @@ export type { Actor };
  * revoked key stops working within `apiKeyCacheMs`.
  */
 export const apiKeyCacheMs = 5_000;
-const apiKeyCache = new Map<string, { actor: Extract<Actor, { kind: 'apiKey' }> | undefined; until: number }>();
+const apiKeyCache = new Map<
+  string,
+  { actor: Extract<Actor, { kind: 'apiKey' }> | undefined; until: number }
+>();
 
 async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiKey' }>> {
   const cacheKey = sha256(secret);
@@ -34,15 +37,23 @@ async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiK
       );
     }
   }
-  if (!entry.actor) throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
+  if (!entry.actor)
+    throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
   return entry.actor;
 }
 
-async function userActor(token: string, event: APIGatewayProxyEventV2): Promise<Extract<Actor, { kind: 'user' }>> {
+async function userActor(
+  token: string,
+  event: APIGatewayProxyEventV2,
+): Promise<Extract<Actor, { kind: 'user' }>> {
   const claims = await verifyAccessToken(token);
   const requested = header(event, 'paybridge-mode');
   if (requested !== undefined && requested !== 'test' && requested !== 'live') {
-    throw new ValidationFailed('invalid_mode', '`PayBridge-Mode` must be `test` or `live`.', 'PayBridge-Mode');
+    throw new ValidationFailed(
+      'invalid_mode',
+      '`PayBridge-Mode` must be `test` or `live`.',
+      'PayBridge-Mode',
+    );
   }
   return { kind: 'user', ...claims, mode: (requested ?? 'test') as Mode };
 }
@@ -51,7 +62,10 @@ function bearer(event: APIGatewayProxyEventV2): string {
   const value = header(event, 'authorization');
   const match = value ? /^Bearer\s+(\S+)$/i.exec(value) : null;
   if (!match?.[1]) {
-    throw new Unauthenticated('missing_credentials', 'Send your API key or access token as `Authorization: Bearer …`.');
+    throw new Unauthenticated(
+      'missing_credentials',
+      'Send your API key or access token as `Authorization: Bearer …`.',
+    );
   }
   return match[1];
 }
@@ -70,13 +84,17 @@ export async function authenticate(credential: Credential, event: APIGatewayProx
       return { kind: 'anonymous' };
     case 'apiKey': {
       const token = bearer(event);
-      if (!looksLikeApiKey(token)) throw new Unauthenticated('api_key_required', 'This route takes an API key (sk_…).');
+      if (!looksLikeApiKey(token))
+        throw new Unauthenticated('api_key_required', 'This route takes an API key (sk_…).');
       return apiKeyActor(token);
     }
     case 'dashboard': {
       const token = bearer(event);
       if (looksLikeApiKey(token)) {
-        throw new Unauthenticated('dashboard_token_required', 'This route takes a dashboard access token, not an API key.');
+        throw new Unauthenticated(
+          'dashboard_token_required',
+          'This route takes a dashboard access token, not an API key.',
+        );
       }
       return userActor(token, event);
     }
@@ -87,10 +105,14 @@ export async function authenticate(credential: Credential, event: APIGatewayProx
     case 'admin': {
       const token = bearer(event);
       if (looksLikeApiKey(token)) {
-        throw new Unauthenticated('dashboard_token_required', 'This route takes a dashboard access token, not an API key.');
+        throw new Unauthenticated(
+          'dashboard_token_required',
+          'This route takes a dashboard access token, not an API key.',
+        );
       }
       const actor = await userActor(token, event);
-      if (actor.role !== 'admin') throw new Forbidden('admin_only', 'This route is for PayBridge administrators.');
+      if (actor.role !== 'admin')
+        throw new Forbidden('admin_only', 'This route is for PayBridge administrators.');
       return actor;
     }
   }

@@ -12,6 +12,8 @@ const schema = z.object({
   /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
   PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
   PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
+  /** Sign-up/sign-in requests allowed per source IP per minute. */
+  AUTH_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 20),
   /** Dashboard JWT keys as a JWK set (local stack, tests). */
   JWT_KEYS: z.optional(z.string()),
   /** …or the Secrets Manager secret holding that JWK set (cloud). */

@@ -1,0 +1,9 @@
+import { http } from '#platform/http';
+import { listQuery, pageParams } from '#platform/schemas';
+import { listMerchants } from '#store/merchants';
+
+/** GET /v1/admin/merchants — admins only (declared in the route table). */
+export const handler = http({ query: listQuery }, async ({ query }) => {
+  const { limit, cursor } = pageParams(query);
+  return { body: await listMerchants(limit, cursor) };
+});

@@ -1,0 +1,10 @@
+import { http } from '#platform/http';
+import { requireUser } from '#platform/identity';
+import { listQuery, pageParams } from '#platform/schemas';
+import { listSecurityEvents } from '#store/security-events';
+
+/** GET /v1/security-events — failed sign-ins, lockouts, refresh-token reuse, rejected webhooks. */
+export const handler = http({ query: listQuery }, async ({ actor, query }) => {
+  const { limit, cursor } = pageParams(query);
+  return { body: await listSecurityEvents(requireUser(actor).merchantId, limit, cursor) };
+});

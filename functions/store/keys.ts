@@ -1,0 +1,51 @@
+/**
+ * Every key in the single table is built here, and nowhere else. Items carry
+ * `type`; `pk`/`sk` are strings; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` are
+ * generic indexes each item type uses as listed; `ttl` is epoch seconds.
+ *
+ * Access patterns
+ * | pattern                                   | key                                                   |
+ * | ----------------------------------------- | ----------------------------------------------------- |
+ * | merchant by id                            | pk MER#<mer>            sk MERCHANT                   |
+ * | all merchants, newest first (admin)       | gsi1pk MERCHANTS        gsi1sk <mer>                  |
+ * | login by email (unique, credentials)      | pk LOGIN#<email>        sk LOGIN                      |
+ * | users of a merchant                       | pk MER#<mer>            sk USER#<usr>                 |
+ * | refresh-token family                      | pk SESSION#<family>     sk SESSION                    |
+ * | API key by secret hash (authentication)   | pk APIKEY#<sha256>      sk APIKEY                     |
+ * | API keys of a merchant, newest first      | pk MER#<mer>            sk KEY#<key>                  |
+ * | audit log of a merchant, newest first     | pk MER#<mer>            sk AUDIT#<ulid>               |
+ * | audit log of everyone (admin)             | gsi1pk AUDIT#<yyyy-mm>  gsi1sk <ulid>                 |
+ * | security events of a merchant             | pk MER#<mer>            sk SEC#<ulid>                 |
+ * | security events with no merchant (admin)  | pk SEC#UNATTRIBUTED     sk SEC#<ulid>                 |
+ * | fixed-window rate counter                 | pk RATE#<class>#<who>   sk <window start>  (ttl)      |
+ *
+ * Merchant objects that live in a mode (payments, providers, events, …) use
+ * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
+ */
+
+export type Key = { pk: string; sk: string };
+
+export const keys = {
+  merchant: (merchantId: string): Key => ({ pk: `MER#${merchantId}`, sk: 'MERCHANT' }),
+  merchantsIndex: () => ({ gsi1pk: 'MERCHANTS' }),
+  login: (email: string): Key => ({ pk: `LOGIN#${email}`, sk: 'LOGIN' }),
+  user: (merchantId: string, userId: string): Key => ({ pk: `MER#${merchantId}`, sk: `USER#${userId}` }),
+  session: (familyId: string): Key => ({ pk: `SESSION#${familyId}`, sk: 'SESSION' }),
+  apiKeyByHash: (hash: string): Key => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
+  apiKey: (merchantId: string, keyId: string): Key => ({ pk: `MER#${merchantId}`, sk: `KEY#${keyId}` }),
+  apiKeyPrefix: 'KEY#',
+  audit: (merchantId: string, id: string): Key => ({ pk: `MER#${merchantId}`, sk: `AUDIT#${id}` }),
+  auditPrefix: 'AUDIT#',
+  /** Admin audit index, one partition per month so no partition grows without bound. */
+  auditIndex: (at: Date, id: string) => ({ gsi1pk: `AUDIT#${at.toISOString().slice(0, 7)}`, gsi1sk: id }),
+  securityEvent: (merchantId: string | undefined, id: string): Key => ({
+    pk: merchantId ? `MER#${merchantId}` : 'SEC#UNATTRIBUTED',
+    sk: `SEC#${id}`,
+  }),
+  securityPrefix: 'SEC#',
+  merchantPartition: (merchantId: string): string => `MER#${merchantId}`,
+  rate: (kind: string, who: string, windowStart: number): Key => ({
+    pk: `RATE#${kind}#${who}`,
+    sk: String(windowStart),
+  }),
+} as const;

@@ -1,0 +1,4 @@
+import { config } from '#platform/config';
+
+/** The one table's name, from configuration. */
+export const tableName = (): string => config().TABLE_NAME;

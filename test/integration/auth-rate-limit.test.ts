@@ -1,0 +1,50 @@
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { useApi } from '#test/http';
+
+// Read by the handlers' configuration at first use in this file's module graph.
+process.env.AUTH_RATE_LIMIT_PER_MINUTE = '3';
+const api = useApi();
+
+/** POSTs from a chosen loopback address, so this test has a source IP of its own. */
+function loginFrom(localAddress: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  const url = new URL(`${api.url()}/v1/auth/login`);
+  const body = JSON.stringify({ email: 'x@example.com', password: 'whatever123456' });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('per-IP limit on sign-in routes', () => {
+  it('answers 429 with Retry-After once an address exceeds its limit, while other addresses go on', async () => {
+    const ip = `127.0.${Math.floor(Math.random() * 200) + 10}.${Math.floor(Math.random() * 200) + 10}`;
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await loginFrom(ip));
+    const statuses = results.map((r) => r.status);
+    // Three tries per minute are answered (401: bad credentials); beyond that, 429.
+    // A minute window may roll over mid-test, which can only add 401s at the end.
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
+    const limited = results.find((r) => r.status === 429);
+    expect(Number(limited?.retryAfter)).toBeGreaterThan(0);
+    expect(Number(limited?.retryAfter)).toBeLessThanOrEqual(60);
+
+    const other = await loginFrom('127.0.0.9');
+    expect(other.status).not.toBe(429);
+  });
+});

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+
+export interface TestMerchant {
+  email: string;
+  password: string;
+  merchantId: string;
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+type Request = (path: string, init?: RequestInit) => Promise<Response>;
+
+export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+export const bearer = (token: string, extra: Record<string, string> = {}): RequestInit => ({
+  headers: { authorization: `Bearer ${token}`, ...extra },
+});
+
+/** A unique source IP per call, so the per-IP sign-up limit never couples tests. */
+export const freshIp = (): string => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+
+/** Registers a merchant through the API and returns its credentials. */
+export async function registerMerchant(request: Request, name = 'Test Shop'): Promise<TestMerchant> {
+  const email = `owner-${randomUUID()}@example.com`;
+  const password = `pw-${randomUUID()}`;
+  const res = await request('/v1/auth/register', json({ email, password, businessName: name }));
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as {
+    merchant: { id: string };
+    user: { id: string };
+    accessToken: string;
+    refreshToken: string;
+  };
+  return {
+    email,
+    password,
+    merchantId: body.merchant.id,
+    userId: body.user.id,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+  };
+}
+
+/** Creates an API key for a merchant and returns its secret and id. */
+export async function createKey(
+  request: Request,
+  merchant: TestMerchant,
+  mode: 'test' | 'live',
+): Promise<{ id: string; key: string }> {
+  const res = await request(
+    '/v1/api-keys',
+    json({ name: `${mode} key`, mode }, { authorization: `Bearer ${merchant.accessToken}` }),
+  );
+  if (res.status !== 201) throw new Error(`create key failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; key: string };
+}
