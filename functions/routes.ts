@@ -92,6 +92,8 @@ export const routes: readonly Route[] = [
     ...dashboardRead,
     credential: 'admin',
   },
+  // Provider credentials (issue: payments)
+  // Payments (issue: payments)
 ];
 
 /**

@@ -1,8 +1,11 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName, workers } from '#routes';
+import { type ProviderName, providerNames } from '#providers/types';
 import { type LocalApi, startApi } from './api-server.ts';
+import { freePort } from './ports.ts';
+import { type Sandboxes, startSandboxes } from './sandboxes/server.ts';
 import { type LocalDynamo, startDynamo } from './dynamodb.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-workers.ts';
@@ -18,11 +21,17 @@ export interface LocalStackOptions {
   readonly api?: boolean;
   /** Start the queue workers. */
   readonly workers?: boolean;
+  /** Start the provider sandboxes (for each provider whose *_BASE_URL is not set). */
+  readonly sandboxes?: boolean;
+  readonly sandboxPort?: number;
   readonly log?: (line: string) => void;
 }
 
 export interface LocalStack {
   readonly api: LocalApi | undefined;
+  readonly sandboxes: Sandboxes | undefined;
+  /** Where each provider's API is reached: a sandbox, or what *_BASE_URL says. */
+  readonly providerUrls: Record<ProviderName, string | undefined>;
   readonly dynamo: LocalDynamo;
   readonly sqs: LocalSqs;
   readonly queues: QueueUrls;
@@ -33,6 +42,9 @@ export interface LocalStack {
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+/** `PAYSTACK_BASE_URL`, …: set one to use that URL instead of its sandbox. */
+export const baseUrlVariable = (name: ProviderName): string => `${name.toUpperCase()}_BASE_URL`;
 
 /** A fresh Ed25519 JWK set for dashboard tokens; the cloud keeps its set in Secrets Manager. */
 export function generateJwtKeys(): string {
@@ -46,6 +58,7 @@ export function generateJwtKeys(): string {
 /** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
 export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
   return {
+    LOCAL_MASTER_KEY: process.env.LOCAL_MASTER_KEY ?? randomBytes(32).toString('base64'),
     JWT_KEYS: process.env.JWT_KEYS ?? generateJwtKeys(),
     ...localAwsEnv,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo,
@@ -82,10 +95,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const env = localEnv(dynamo.endpoint, sqs.endpoint, queues);
     Object.assign(process.env, env);
 
+    let sandboxes: Sandboxes | undefined;
+    const providerUrls = {} as Record<ProviderName, string | undefined>;
+    const wanted = providerNames.filter((name) => !process.env[baseUrlVariable(name)]);
+    if (options.sandboxes !== false && wanted.length > 0) {
+      sandboxes = await startSandboxes(await freePort(options.sandboxPort ?? 0), {
+        log: (line) => options.log?.(`sandbox: ${line}`),
+      });
+      stops.push(sandboxes.stop);
+      for (const name of wanted) process.env[baseUrlVariable(name)] = sandboxes.baseUrls[name];
+    }
+    for (const name of providerNames) providerUrls[name] = process.env[baseUrlVariable(name)];
+
     let api: LocalApi | undefined;
     if (options.api !== false) {
       api = await startApi(options.apiPort ?? 0);
       stops.push(api.stop);
+      process.env.PUBLIC_BASE_URL ??= api.url;
     }
     if (options.workers !== false && workers.length > 0) {
       const client = new SQSClient({});
@@ -108,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         client.destroy();
       });
     }
-    return { api, dynamo, sqs, queues, env, stop: stopAll };
+    return { api, sandboxes, providerUrls, dynamo, sqs, queues, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -16,6 +16,7 @@ try {
     apiPort: port('PORT', 3000),
     dynamoPort: port('DYNAMODB_PORT', 8000),
     sqsPort: port('SQS_PORT', 9324),
+    sandboxPort: port('SANDBOX_PORT', 4010),
     log: (line) => console.error(line),
   });
   const lines = [
@@ -25,6 +26,8 @@ try {
     `  SQS          ${stack.sqs.endpoint}`,
     `    provider events  ${stack.queues.providerEvents}`,
     `    deliveries       ${stack.queues.deliveries}`,
+    `  Providers    ${stack.sandboxes ? `sandboxes at ${stack.sandboxes.url}` : 'real APIs'}`,
+    ...Object.entries(stack.providerUrls).map(([name, url]) => `    ${name.padEnd(16)} ${url}`),
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
   ];
   console.log(lines.join('\n'));

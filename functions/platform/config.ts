@@ -12,6 +12,19 @@ const schema = z.object({
   /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
   PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
   PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
+  /** Where merchants and providers reach this API (webhook URLs are built from it). */
+  PUBLIC_BASE_URL: z.optional(z.string().check(z.url())),
+  /** Provider API base URLs; unset = the real provider (the local stack points them at its sandboxes). */
+  PAYSTACK_BASE_URL: z.optional(z.string().check(z.url())),
+  FLUTTERWAVE_BASE_URL: z.optional(z.string().check(z.url())),
+  STRIPE_BASE_URL: z.optional(z.string().check(z.url())),
+  CHAPA_BASE_URL: z.optional(z.string().check(z.url())),
+  /** Provider request timeout (ms): well under fetch's 300 s default. */
+  PROVIDER_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+  /** KMS key for envelope encryption of merchant secrets (cloud). */
+  SECRETS_KEY_ID: z.optional(z.string()),
+  /** Local stand-in for the KMS key: 32 bytes, base64 (local stack and tests only). */
+  LOCAL_MASTER_KEY: z.optional(z.string()),
   /** Sign-up/sign-in requests allowed per source IP per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 20),
   /** Dashboard JWT keys as a JWK set (local stack, tests). */

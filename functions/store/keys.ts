@@ -18,6 +18,13 @@
  * | security events of a merchant             | pk MER#<mer>            sk SEC#<ulid>                 |
  * | security events with no merchant (admin)  | pk SEC#UNATTRIBUTED     sk SEC#<ulid>                 |
  * | fixed-window rate counter                 | pk RATE#<class>#<who>   sk <window start>  (ttl)      |
+ * | provider credentials of a merchant+mode   | pk MER#<mer>#<mode>     sk PROVIDER#<provider>        |
+ * | webhook token → merchant, mode, provider  | pk HOOK#<token>         sk HOOK                       |
+ * | payment by id                             | pk MER#<mer>#<mode>     sk PAY#<pay>                  |
+ * | payments of a merchant+mode, newest first | pk MER#<mer>#<mode>     sk PAY#<pay>  (ULIDs sort)    |
+ * | payment by merchant reference             | gsi1pk MER#<mer>#<mode>#REF#<reference>  gsi1sk <pay> |
+ * | payment by provider attempt reference     | pk ATTEMPT#<provider>#<ref> sk ATTEMPT               |
+ * | idempotency record (24 h)                 | pk IDEM#<mer>#<mode>#<key> sk IDEM  (ttl)            |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -44,6 +51,32 @@ export const keys = {
   }),
   securityPrefix: 'SEC#',
   merchantPartition: (merchantId: string): string => `MER#${merchantId}`,
+  /** The partition of everything a merchant owns in one mode. */
+  modePartition: (merchantId: string, mode: string): string => `MER#${merchantId}#${mode}`,
+  provider: (merchantId: string, mode: string, provider: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `PROVIDER#${provider}`,
+  }),
+  providerPrefix: 'PROVIDER#',
+  webhookToken: (token: string): Key => ({ pk: `HOOK#${token}`, sk: 'HOOK' }),
+  payment: (merchantId: string, mode: string, paymentId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `PAY#${paymentId}`,
+  }),
+  paymentPrefix: 'PAY#',
+  paymentReferenceIndex: (merchantId: string, mode: string, reference: string, paymentId: string) => ({
+    gsi1pk: `MER#${merchantId}#${mode}#REF#${reference}`,
+    gsi1sk: paymentId,
+  }),
+  attempt: (provider: string, reference: string): Key => ({
+    pk: `ATTEMPT#${provider}#${reference}`,
+    sk: 'ATTEMPT',
+  }),
+  /** Spread over one partition per merchant, mode and key: never one hot partition for all. */
+  idempotency: (merchantId: string, mode: string, key: string): Key => ({
+    pk: `IDEM#${merchantId}#${mode}#${key}`,
+    sk: 'IDEM',
+  }),
   rate: (kind: string, who: string, windowStart: number): Key => ({
     pk: `RATE#${kind}#${who}`,
     sk: String(windowStart),

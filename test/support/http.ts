@@ -9,6 +9,8 @@ export function useApi(): {
   let api: LocalApi | undefined;
   beforeAll(async () => {
     api = await startApi(0);
+    // Webhook URLs handed to merchants are built from it.
+    process.env.PUBLIC_BASE_URL = api.url;
   });
   afterAll(async () => {
     await api?.stop();
