@@ -42,6 +42,15 @@ import type {
 /** Paystack's production API. */
 export const paystackBaseUrl = 'https://api.paystack.co';
 
+/**
+ * Paystack references allow only letters, digits, `-`, `.` and `=`
+ * (https://paystack.com/docs/api/transaction/#initialize), so our `ref_…` ids
+ * travel as `ref-…` and are mapped back when Paystack echoes them.
+ */
+export const toPaystackReference = (reference: string): string => reference.replace(/_/g, '-');
+export const fromPaystackReference = (reference: string): string =>
+  /^ref-[0-9A-HJKMNP-TV-Z]{26}$/.test(reference) ? `ref_${reference.slice(4)}` : reference;
+
 const currencies = ['NGN', 'GHS', 'ZAR', 'KES', 'USD', 'XOF', 'EGP', 'RWF'] as const;
 
 /** Paystack's wire unit is 10^-2 of the major unit for every currency it supports. */
@@ -103,13 +112,13 @@ async function initialize(ctx: ProviderContext, input: InitializeInput): Promise
       email: input.customer.email,
       amount,
       currency: input.currency,
-      reference: input.reference,
+      reference: toPaystackReference(input.reference),
       ...(input.redirectUrl === undefined ? {} : { callback_url: input.redirectUrl }),
       metadata: { ...input.metadata, paybridge_reference: input.reference },
     },
   });
   const answer = readAs('paystack', initializeAnswer, body);
-  if (answer.data.reference !== input.reference) {
+  if (answer.data.reference !== toPaystackReference(input.reference)) {
     throw new ProviderFailed(
       'provider_bad_response',
       'Paystack answered with a reference other than the one we sent.',
@@ -123,10 +132,10 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
   const { body } = await callProvider(ctx, {
     provider: 'paystack',
     method: 'GET',
-    path: `/transaction/verify/${encodeURIComponent(input.reference)}`,
+    path: `/transaction/verify/${encodeURIComponent(toPaystackReference(input.reference))}`,
   });
   const { data } = readAs('paystack', verifyAnswer, body);
-  if (data.reference !== input.reference) {
+  if (data.reference !== toPaystackReference(input.reference)) {
     throw new ProviderFailed('provider_bad_response', 'Paystack verified a different reference.', false);
   }
   const currency = data.currency ? data.currency.toUpperCase() : undefined;
@@ -211,7 +220,7 @@ function parseWebhook(rawBody: Buffer): ParsedWebhook {
     kind: 'payment',
     eventId: `${type}:${reference}:${status}`,
     type,
-    reference,
+    reference: fromPaystackReference(reference),
     providerReference: reference,
     claimedStatus: statusOf(status),
   };

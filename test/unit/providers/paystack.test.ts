@@ -10,6 +10,8 @@ const secretKey = 'sk_test_4f1c2e8b9a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b';
 const credentials = { secretKey };
 const now = new Date('2024-10-14T10:32:12Z');
 const reference = 'ref_01J9Z3K6V8Q2M4N7P5R1T0W3XY';
+/** Paystack allows no `_` in references: ours travel as `ref-…`. */
+const wire = 'ref-01J9Z3K6V8Q2M4N7P5R1T0W3XY';
 
 function payload(name: string): Buffer {
   return readFileSync(new URL(`./payloads/paystack/${name}`, import.meta.url));
@@ -107,10 +109,10 @@ describe('Paystack webhook parsing', () => {
   it('reads charge.success as a succeeded payment keyed by event, reference and status', () => {
     expect(paystack.parseWebhook(payload('charge-success.json'))).toEqual({
       kind: 'payment',
-      eventId: `charge.success:${reference}:success`,
+      eventId: `charge.success:${wire}:success`,
       type: 'charge.success',
       reference,
-      providerReference: reference,
+      providerReference: wire,
       claimedStatus: 'succeeded',
     });
   });
@@ -144,13 +146,13 @@ describe('Paystack API', () => {
         data: {
           authorization_url: 'https://checkout.paystack.com/0peioxfhpn',
           access_code: '0peioxfhpn',
-          reference,
+          reference: wire,
         },
       },
     }));
     const result = await paystack.initialize(server.context(credentials), input);
     expect(result).toEqual({
-      providerReference: reference,
+      providerReference: wire,
       checkoutUrl: 'https://checkout.paystack.com/0peioxfhpn',
     });
     expect(server.received).toHaveLength(1);
@@ -163,7 +165,7 @@ describe('Paystack API', () => {
       email: 'ada@example.com',
       amount: 10750,
       currency: 'NGN',
-      reference,
+      reference: wire,
       callback_url: 'https://shop.example/return',
       metadata: { order: 'ord_1042', paybridge_reference: reference },
     });
@@ -172,7 +174,7 @@ describe('Paystack API', () => {
   it('sends XOF in hundredths of a franc, as Paystack counts it', async () => {
     server.respond(() => ({
       status: 200,
-      json: { status: true, data: { authorization_url: 'https://checkout.paystack.com/x', reference } },
+      json: { status: true, data: { authorization_url: 'https://checkout.paystack.com/x', reference: wire } },
     }));
     await paystack.initialize(server.context(credentials), { ...input, amount: 500, currency: 'XOF' });
     expect(JSON.parse(server.received[0]?.body ?? '')).toMatchObject({ amount: 50000, currency: 'XOF' });
@@ -225,7 +227,7 @@ describe('Paystack API', () => {
       providerStatus: 'success',
     });
     expect(server.received[0]?.method).toBe('GET');
-    expect(server.received[0]?.url).toBe(`/transaction/verify/${reference}`);
+    expect(server.received[0]?.url).toBe(`/transaction/verify/${wire}`);
     expect(server.received[0]?.headers.authorization).toBe(`Bearer ${secretKey}`);
   });
 
