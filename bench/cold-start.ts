@@ -1,0 +1,307 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { allFunctions } from '#local/functions';
+import { type BenchContext, type Benchmark, writeResults } from './benchmark.ts';
+import { bundleFileName, bundlingOptions } from './bundle-options.ts';
+import { kib, markdownTable, ms, ratio } from './format.ts';
+import { type Summary, summarize } from './stats.ts';
+
+/**
+ * Cold start, per function: the size of the bundle the CDK would deploy and the
+ * time a fresh Node process takes to load and evaluate it (`await import()`, the
+ * part of a Lambda init phase our code controls), against two references built
+ * the same way: an empty handler (what Node alone costs) and the DynamoDB floor
+ * (the least a function that reads the table can be).
+ */
+
+/** A function meets its cold-start goals when it stays within these multiples of the DynamoDB floor. */
+export const goals = { time: 1.15, bytes: 1.2 } as const;
+
+const emptyName = '(empty handler)';
+const floorName = '(DynamoDB floor)';
+
+/**
+ * What the handlers may read while their modules load: the stack's environment
+ * (lib/paybridge-function.ts) with fake values, and fake credentials so nothing
+ * looks further. Nothing is called: the handler is never invoked.
+ */
+const importEnv: Readonly<Record<string, string>> = {
+  TABLE_NAME: 'paybridge-bench',
+  PROVIDER_EVENTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/provider-events',
+  DELIVERIES_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/deliveries',
+  PAYBRIDGE_STAGE: 'cloud',
+  PAYBRIDGE_VERSION: 'bench',
+  POWERTOOLS_SERVICE_NAME: 'paybridge',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'x',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  // The SDK warns when a client is built on Node < 22; Lambda runs Node 24, where it
+  // stays silent, so silence it here too rather than time a warning Lambda never prints.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+/**
+ * Runs in the fresh process: times only the import, so Node's own start-up (the
+ * same for every bundle, and not ours to change) stays out of the figure.
+ */
+const probe = [
+  'const started = performance.now();',
+  'await import(process.argv[1]);',
+  'const importMs = performance.now() - started;',
+  'process.stdout.write(JSON.stringify({ importMs }));',
+].join('\n');
+
+/** A fresh process that hangs this long is broken, not slow. */
+const probeTimeoutMs = 60_000;
+
+interface Subject {
+  readonly name: string;
+  readonly kind: 'function' | 'reference';
+  /** Entry module, relative to the project root. */
+  readonly entry: string;
+}
+
+interface PackageBytes {
+  /** npm package, or a folder of our own code (`functions/platform`). */
+  readonly name: string;
+  /** Bytes this package contributes to the minified bundle (esbuild's `bytesInOutput`). */
+  readonly bytes: number;
+}
+
+interface Bundle extends Subject {
+  readonly file: string;
+  readonly bytes: number;
+  readonly packages: readonly PackageBytes[];
+}
+
+interface Measured extends Bundle {
+  readonly importMs: Summary;
+}
+
+interface Row extends Measured {
+  readonly vsFloor: { readonly time: number; readonly bytes: number };
+  readonly meets: { readonly time: boolean; readonly bytes: boolean };
+}
+
+function subjects(): Subject[] {
+  const functions = [...allFunctions()].map(([name, handler]): Subject => ({
+    name,
+    kind: 'function',
+    entry: `functions/${handler}`,
+  }));
+  return [
+    { name: emptyName, kind: 'reference', entry: 'bench/references/empty.ts' },
+    { name: floorName, kind: 'reference', entry: 'bench/references/dynamodb-floor.ts' },
+    ...functions,
+  ];
+}
+
+/** `node_modules/@aws-sdk/core/dist-es/x.js` → `@aws-sdk/core`; `functions/platform/http.ts` → `functions/platform`. */
+export function packageOf(input: string): string {
+  const marker = 'node_modules/';
+  const at = input.lastIndexOf(marker);
+  if (at >= 0) {
+    const [first = input, second = ''] = input.slice(at + marker.length).split('/');
+    return first.startsWith('@') ? `${first}/${second}` : first;
+  }
+  const parts = input.split('/');
+  return parts.length > 2 ? parts.slice(0, 2).join('/') : input;
+}
+
+function packagesOf(metafile: Metafile): PackageBytes[] {
+  const outputs = Object.values(metafile.outputs);
+  const output = outputs[0];
+  if (outputs.length !== 1 || !output)
+    throw new Error(`expected one output, esbuild wrote ${outputs.length}`);
+  const totals = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = packageOf(input);
+    totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...totals]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .filter((p) => p.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+async function bundle(subject: Subject, root: string, outDir: string): Promise<Bundle> {
+  const file = join(outDir, subject.name.replace(/[^\w-]+/g, '_'), bundleFileName);
+  const result = await build({
+    ...bundlingOptions,
+    absWorkingDir: root,
+    entryPoints: [join(root, subject.entry)],
+    outfile: file,
+    // Only describes the build; the bundle is byte-for-byte the same without it.
+    metafile: true,
+    logLevel: 'error',
+  });
+  return { ...subject, file, bytes: (await stat(file)).size, packages: packagesOf(result.metafile) };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Milliseconds a fresh `node` takes to import the bundle. */
+async function importTime(file: string): Promise<number> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--input-type=module', '-e', probe, pathToFileURL(file).href],
+    // A clean environment: no NODE_OPTIONS from tsx, no AWS profile or local endpoints.
+    { env: importEnv, timeout: probeTimeoutMs },
+  );
+  const parsed = JSON.parse(stdout) as { importMs?: unknown };
+  if (typeof parsed.importMs !== 'number')
+    throw new Error(`unexpected probe output: ${stdout.slice(0, 200)}`);
+  return parsed.importMs;
+}
+
+/**
+ * Every round imports every bundle once, in a rotated order, so drift in the
+ * machine's speed spreads over all bundles instead of landing on one. Round 0
+ * warms the page cache and is discarded.
+ */
+async function measure(bundles: readonly Bundle[], context: BenchContext): Promise<Measured[]> {
+  const samples = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
+  for (let round = 0; round <= context.runs; round++) {
+    const label = round === 0 ? 'warm-up' : `run ${round}/${context.runs}`;
+    context.progress.update(`cold-start: ${label}, ${bundles.length} bundles`, true);
+    for (let k = 0; k < bundles.length; k++) {
+      const subject = bundles[(k + round) % bundles.length] as Bundle;
+      context.progress.update(`cold-start: ${label} · ${subject.name}`);
+      let time: number;
+      try {
+        time = await importTime(subject.file);
+      } catch (error) {
+        const stderr = (error as { stderr?: string }).stderr ?? '';
+        throw new Error(
+          `importing the ${subject.name} bundle failed: ${stderr.slice(0, 2000) || String(error)}`,
+        );
+      }
+      if (round > 0) samples.get(subject.name)?.push(time);
+    }
+  }
+  context.progress.done();
+  return bundles.map((b) => ({ ...b, importMs: summarize(samples.get(b.name) ?? []) }));
+}
+
+function compare(measured: readonly Measured[]): Row[] {
+  const floor = measured.find((m) => m.name === floorName);
+  if (!floor) throw new Error('the DynamoDB floor was not measured');
+  return measured.map((m) => {
+    const vsFloor = { time: m.importMs.median / floor.importMs.median, bytes: m.bytes / floor.bytes };
+    return {
+      ...m,
+      vsFloor,
+      meets: { time: vsFloor.time <= goals.time, bytes: vsFloor.bytes <= goals.bytes },
+    };
+  });
+}
+
+function verdict(row: Row): string {
+  if (row.kind === 'reference') return '';
+  const missed = [...(row.meets.time ? [] : ['time']), ...(row.meets.bytes ? [] : ['bytes'])];
+  return missed.length === 0 ? 'ok' : `over: ${missed.join(', ')}`;
+}
+
+function resultsTable(rows: readonly Row[]): string {
+  return markdownTable(
+    ['function', 'bundle', '× floor', 'import median ms', 'p90 ms', '× floor', 'goals'],
+    rows.map((r) => [
+      r.name,
+      kib(r.bytes),
+      ratio(r.vsFloor.bytes),
+      ms(r.importMs.median),
+      ms(r.importMs.p90),
+      ratio(r.vsFloor.time),
+      verdict(r),
+    ]),
+    [false, true, true, true, true, true, false],
+  );
+}
+
+/** The packages a bundle carries beyond the floor, largest first. */
+function extraOverFloor(row: Bundle, floor: Bundle): PackageBytes[] {
+  const inFloor = new Map(floor.packages.map((p) => [p.name, p.bytes]));
+  return row.packages
+    .map((p) => ({ name: p.name, bytes: p.bytes - (inFloor.get(p.name) ?? 0) }))
+    .filter((p) => p.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+function compositionTable(row: Bundle, floor: Bundle, top: number): string {
+  const inFloor = new Map(floor.packages.map((p) => [p.name, p.bytes]));
+  return markdownTable(
+    ['package', row.name, floorName],
+    row.packages.slice(0, top).map((p) => [p.name, kib(p.bytes), kib(inFloor.get(p.name) ?? 0)]),
+    [false, true, true],
+  );
+}
+
+async function run(context: BenchContext): Promise<void> {
+  const outDir = await mkdtemp(join(tmpdir(), 'paybridge-cold-start-'));
+  try {
+    context.progress.update('cold-start: bundling', true);
+    const bundles = await Promise.all(subjects().map((s) => bundle(s, context.root, outDir)));
+    const rows = compare(await measure(bundles, context));
+    const floor = rows.find((r) => r.name === floorName) as Row;
+    const functions = rows.filter((r) => r.kind === 'function');
+    const missing = functions.filter((r) => !r.meets.time || !r.meets.bytes);
+    const biggest = [...functions].sort((a, b) => b.bytes - a.bytes)[0];
+
+    console.log(
+      `\nCold start: bundle size and module import time in a fresh node, median of ${context.runs} runs.`,
+    );
+    console.log(`Goals: import time ≤ ${goals.time}× and bundle ≤ ${goals.bytes}× the DynamoDB floor's.\n`);
+    console.log(resultsTable(rows));
+    const count = (meets: (r: Row) => boolean): number => functions.filter(meets).length;
+    console.log(
+      `\n${count((r) => r.meets.time && r.meets.bytes)} of ${functions.length} functions meet both goals ` +
+        `(time: ${count((r) => r.meets.time)}, bytes: ${count((r) => r.meets.bytes)}).`,
+    );
+    if (biggest) {
+      console.log(`\nLargest bundle, ${biggest.name}, by package (bytes in the minified output):\n`);
+      console.log(compositionTable(biggest, floor, 12));
+    }
+    if (missing.length > 0) {
+      console.log('\nWhat the functions over a goal carry beyond the floor (top 4):\n');
+      for (const row of missing) {
+        const extra = extraOverFloor(row, floor)
+          .slice(0, 4)
+          .map((p) => `${p.name} +${kib(p.bytes)}`);
+        console.log(`- ${row.name}: ${extra.join(', ')}`);
+      }
+    }
+
+    const path = await writeResults(context, 'cold-start', {
+      goals,
+      bundlingOptions,
+      importEnv,
+      probe,
+      results: rows.map((r) => ({
+        name: r.name,
+        kind: r.kind,
+        entry: r.entry,
+        bytes: r.bytes,
+        importMs: r.importMs,
+        vsFloor: r.vsFloor,
+        meetsGoals: r.kind === 'function' ? r.meets : undefined,
+        packages: r.packages,
+        extraOverFloor: r.kind === 'function' ? extraOverFloor(r, floor) : undefined,
+      })),
+    });
+    console.log(`\nResults: ${relative(context.root, path)}`);
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+export const coldStart: Benchmark = {
+  name: 'cold-start',
+  title: 'Cold start: bundle size and module evaluation time per function',
+  run,
+};
