@@ -48,6 +48,18 @@ export interface Route {
 
 const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: true } as const;
 const dashboard = { credential: 'dashboard', rateLimit: 'standard', table: 'readwrite', jwt: true } as const;
+const merchantWrite = {
+  credential: 'apiKeyOrDashboard',
+  rateLimit: 'standard',
+  table: 'readwrite',
+  jwt: true,
+} as const;
+const merchantRead = {
+  credential: 'apiKeyOrDashboard',
+  rateLimit: 'standard',
+  table: 'read',
+  jwt: true,
+} as const;
 const dashboardRead = { credential: 'dashboard', rateLimit: 'standard', table: 'read', jwt: true } as const;
 
 export const routes: readonly Route[] = [
@@ -93,7 +105,54 @@ export const routes: readonly Route[] = [
     credential: 'admin',
   },
   // Provider credentials (issue: payments)
+  {
+    method: 'PUT',
+    path: '/v1/providers/{provider}',
+    handler: 'api/configure-provider.ts',
+    credential: 'apiKeyOrDashboard',
+    rateLimit: 'standard',
+    table: 'readwrite',
+    jwt: true,
+    secrets: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/providers',
+    handler: 'api/list-providers.ts',
+    credential: 'apiKeyOrDashboard',
+    rateLimit: 'standard',
+    table: 'read',
+    jwt: true,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/providers/{provider}',
+    handler: 'api/delete-provider.ts',
+    credential: 'apiKeyOrDashboard',
+    rateLimit: 'standard',
+    table: 'readwrite',
+    jwt: true,
+  },
   // Payments (issue: payments)
+  // Failover may try several providers: API Gateway's 30 s integration limit bounds it.
+  {
+    method: 'POST',
+    path: '/v1/payments',
+    handler: 'api/create-payment.ts',
+    ...merchantWrite,
+    secrets: true,
+    timeoutSeconds: 29,
+  },
+  { method: 'GET', path: '/v1/payments', handler: 'api/list-payments.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/payments/{id}', handler: 'api/get-payment.ts', ...merchantRead },
+  {
+    method: 'POST',
+    path: '/v1/payments/{id}/verify',
+    handler: 'api/verify-payment.ts',
+    ...merchantWrite,
+    secrets: true,
+    timeoutSeconds: 29,
+  },
 ];
 
 /**

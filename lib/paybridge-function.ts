@@ -2,12 +2,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  LoggingFormat,
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsLogLevel,
+  ParamsAndSecretsVersions,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
+import { bundling } from './bundling.ts';
 import { table } from './definitions.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,6 +70,15 @@ export class PayBridgeFunction extends Construct {
       timeout: Duration.seconds(props.timeoutSeconds ?? 10),
       logGroup,
       loggingFormat: LoggingFormat.JSON,
+      // JWT keys come through the Parameters and Secrets extension (no SDK client in the bundle).
+      ...(props.jwt
+        ? {
+            paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+              cacheSize: 10,
+              logLevel: ParamsAndSecretsLogLevel.WARN,
+            }),
+          }
+        : {}),
       projectRoot: root,
       depsLockFilePath: join(root, 'package-lock.json'),
       environment: {
@@ -78,13 +95,12 @@ export class PayBridgeFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require() for Node built-ins.
-        banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+        target: bundling.target,
+        minify: bundling.minify,
+        sourceMap: bundling.sourceMap,
+        externalModules: [...bundling.externalModules],
+        mainFields: [...bundling.mainFields],
+        banner: bundling.banner,
       },
     });
 
@@ -94,7 +110,8 @@ export class PayBridgeFunction extends Construct {
       if (access === 'send') queue.grantSendMessages(this.fn);
       else queue.grant(this.fn, 'sqs:GetQueueAttributes');
     }
-    if (props.secrets) data.secretsKey.grantEncryptDecrypt(this.fn);
+    // Envelope encryption needs exactly these two: a data key to seal, Decrypt to open.
+    if (props.secrets) data.secretsKey.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     if (props.jwt) data.jwtKeys.grantRead(this.fn);
   }
 }

@@ -22,17 +22,31 @@ interface KeyRing {
 
 let ring: Promise<KeyRing> | undefined;
 
-/** The JWK set: from configuration locally, from Secrets Manager in the cloud (read once per cold start). */
+/**
+ * The JWK set: from configuration locally; in the cloud from Secrets Manager
+ * through the AWS Parameters and Secrets Lambda Extension (a localhost HTTP call
+ * with its own cache), which keeps the Secrets Manager SDK client out of every
+ * bundle. Read once per cold start.
+ */
 async function jwkSetText(): Promise<string | undefined> {
   const { JWT_KEYS, JWT_KEYS_SECRET_ARN } = config();
   if (JWT_KEYS) return JWT_KEYS;
   if (!JWT_KEYS_SECRET_ARN) return undefined;
-  // Loaded only here, so functions that never sign or verify tokens do not pay for it at cold start.
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const out = await new SecretsManagerClient({}).send(
-    new GetSecretValueCommand({ SecretId: JWT_KEYS_SECRET_ARN }),
+  return readSecretFromExtension(JWT_KEYS_SECRET_ARN);
+}
+
+/** GET /secretsmanager/get on the extension, authenticated with the function's session token. */
+export async function readSecretFromExtension(secretId: string): Promise<string | undefined> {
+  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
+  const res = await fetch(
+    `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
+    {
+      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+      signal: AbortSignal.timeout(3000),
+    },
   );
-  return out.SecretString;
+  if (!res.ok) return undefined;
+  return ((await res.json()) as { SecretString?: string }).SecretString;
 }
 
 async function loadRing(): Promise<KeyRing> {

@@ -2,6 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routeKey, routes } from '#routes';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
+import { getProviderConfig } from '#store/providers';
+import { paymentsStore } from '#store/payments';
+import { newId } from '#core/ids';
+import type { Payment } from '#core/payments';
 
 /**
  * The tenancy sweep: for every route in the table, a caller from merchant B
@@ -30,14 +34,113 @@ beforeAll(async () => {
   };
 });
 
+/** Merchant A's payments, one per mode, written through the real store. */
+const aPayments: Record<'test' | 'live', string> = { test: '', live: '' };
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const at = new Date().toISOString();
+    const payment: Payment = {
+      id: newId('pay'),
+      merchantId: w.a.merchantId,
+      mode,
+      status: 'pending',
+      amount: 5000,
+      currency: 'NGN',
+      provider: 'paystack',
+      providerReference: 'ref-a',
+      attemptReference: newId('ref'),
+      checkoutUrl: 'https://checkout.example/a',
+      reference: 'a-order',
+      customer: { email: 'a-buyer@example.com' },
+      description: null,
+      redirectUrl: null,
+      metadata: {},
+      attempts: [],
+      failureReason: null,
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    };
+    const claim = await paymentsStore.claimIdempotency(
+      w.a.merchantId,
+      mode,
+      'shared-key',
+      'h',
+      payment.id,
+      new Date(),
+    );
+    expect(claim.kind).toBe('claimed');
+    await paymentsStore.insertPayment(
+      payment,
+      { key: 'shared-key', status: 201, body: { id: payment.id } },
+      { actor: { kind: 'anonymous' }, meta: { ip: '', userAgent: '', requestId: 'fixture' } },
+    );
+    aPayments[mode] = payment.id;
+  }
+});
+
 type Case =
   | { kind: 'public' }
+  /** Anything else: `run` makes B's call with `credential` and checks it. */
+  | { kind: 'custom'; run: (w: World, credential: string) => Promise<void> }
   /** B's credential on a path naming A's object → 404, and A's object unchanged. */
-  | { kind: 'object'; path: (w: World) => string; method: string; check?: (w: World) => Promise<void> }
+  | {
+      kind: 'object';
+      /** `credential` is B's token or API key (a path may name the key's mode). */
+      path: (w: World, credential: string) => string;
+      method: string;
+      check?: (w: World) => Promise<void>;
+    }
   /** B's listing never shows A's objects. */
   | { kind: 'list'; path: string; mustNotContain: (w: World) => string[] }
   /** Acts only on the caller's own merchant, whatever the request says. */
-  | { kind: 'self'; path: string; method: string; body?: unknown; check: (w: World) => Promise<void> };
+  | {
+      kind: 'self';
+      path: string;
+      method: string;
+      body?: unknown;
+      /** A body that depends on the credential, e.g. on an API key's mode. */
+      bodyFor?: (credential: string) => unknown;
+      check: (w: World) => Promise<void>;
+    };
+
+/** The mode a credential acts in: an API key's own; the dashboard's default (test). */
+const modeOf = (credential: string): 'test' | 'live' => (credential.startsWith('sk_live_') ? 'live' : 'test');
+
+/** Merchant A's provider configurations (paystack and flutterwave, both modes): tokens by mode and provider. */
+const aProviders: Record<string, string> = {};
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const configs = {
+      paystack: { secretKey: `sk_${mode}_aaaa${mode}0000AqZ7` },
+      flutterwave: {
+        secretKey: `FLWSECK${mode === 'test' ? '_TEST' : ''}-aaaa0000AqZ7-X`,
+        webhookSecret: 'merchant-a-hash',
+      },
+    };
+    for (const [provider, body] of Object.entries(configs)) {
+      const res = await api.request(`/v1/providers/${provider}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${w.a.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode, ...body }),
+      });
+      expect(res.status).toBe(200);
+      aProviders[`${mode}/${provider}`] = ((await res.json()) as { webhookUrl: string }).webhookUrl
+        .split('/')
+        .pop() as string;
+    }
+  }
+});
+
+/** A's provider configurations are all still there, with their tokens and keys. */
+async function aProvidersUnchanged(w: World): Promise<void> {
+  for (const [at, token] of Object.entries(aProviders)) {
+    const [mode, provider] = at.split('/') as ['test' | 'live', 'paystack' | 'flutterwave'];
+    const config = await getProviderConfig(w.a.merchantId, mode, provider);
+    expect(config?.webhookToken).toBe(token);
+    expect(config?.secretKeyLast4).toBe(provider === 'paystack' ? 'AqZ7' : 'Z7-X');
+  }
+}
 
 const cases: Record<string, Case> = {
   'GET /health': { kind: 'public' },
@@ -108,6 +211,63 @@ const cases: Record<string, Case> = {
   },
   'GET /v1/admin/merchants': { kind: 'public' /* admin-only: covered by the 403 check below */ },
   'GET /v1/admin/audit-logs': { kind: 'public' /* admin-only: covered by the 403 check below */ },
+  'PUT /v1/providers/{provider}': {
+    kind: 'self',
+    path: '/v1/providers/paystack',
+    method: 'PUT',
+    bodyFor: (credential) => ({
+      mode: modeOf(credential),
+      secretKey: `sk_${modeOf(credential)}_bbbb0000bbbb`,
+    }),
+    check: aProvidersUnchanged,
+  },
+  'GET /v1/providers': {
+    kind: 'list',
+    path: '/v1/providers',
+    mustNotContain: () => [...Object.values(aProviders), 'AqZ7', 'Z7-X'],
+  },
+  'POST /v1/payments': {
+    kind: 'custom',
+    // B reusing A's Idempotency-Key never replays A's payment: keys are per merchant and mode.
+    run: async (_w, credential) => {
+      const res = await api.request('/v1/payments', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${credential}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'shared-key',
+        },
+        body: JSON.stringify({ amount: 5000, currency: 'NGN', customer: { email: 'b@example.com' } }),
+      });
+      // B's own outcome (no provider for NGN, or its provider unreachable here), never A's 201.
+      expect([422, 502]).toContain(res.status);
+      const text = await res.text();
+      expect(text).not.toContain(aPayments.test);
+      expect(text).not.toContain(aPayments.live);
+    },
+  },
+  'GET /v1/payments': {
+    kind: 'list',
+    path: '/v1/payments?limit=100',
+    mustNotContain: () => [aPayments.test, aPayments.live, 'a-buyer@example.com'],
+  },
+  'GET /v1/payments/{id}': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, credential) => `/v1/payments/${aPayments[modeOf(credential)]}`,
+  },
+  'POST /v1/payments/{id}/verify': {
+    kind: 'object',
+    method: 'POST',
+    path: (_w, credential) => `/v1/payments/${aPayments[modeOf(credential)]}/verify`,
+  },
+  'DELETE /v1/providers/{provider}': {
+    kind: 'object',
+    method: 'DELETE',
+    // B has no Flutterwave configuration; A has one in both modes.
+    path: (_w, credential) => `/v1/providers/flutterwave?mode=${modeOf(credential)}`,
+    check: aProvidersUnchanged,
+  },
 };
 
 describe('tenancy sweep over the route table', () => {
@@ -141,8 +301,10 @@ describe('tenancy sweep over the route table', () => {
         route.credential === 'apiKey' ? [w.bKeys.test.key, w.bKeys.live.key] : [w.b.accessToken];
       if (route.credential === 'apiKeyOrDashboard') credentials.push(w.bKeys.test.key, w.bKeys.live.key);
       for (const credential of credentials) {
-        if (c.kind === 'object') {
-          const res = await api.request(c.path(w), { method: c.method, ...bearer(credential) });
+        if (c.kind === 'custom') {
+          await c.run(w, credential);
+        } else if (c.kind === 'object') {
+          const res = await api.request(c.path(w, credential), { method: c.method, ...bearer(credential) });
           expect(res.status).toBe(404);
           await c.check?.(w);
         } else if (c.kind === 'list') {
@@ -154,7 +316,11 @@ describe('tenancy sweep over the route table', () => {
           const res = await api.request(c.path, {
             method: c.method,
             headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
-            ...(c.body === undefined ? {} : { body: JSON.stringify(c.body) }),
+            ...(c.bodyFor
+              ? { body: JSON.stringify(c.bodyFor(credential)) }
+              : c.body === undefined
+                ? {}
+                : { body: JSON.stringify(c.body) }),
           });
           expect(res.status).toBeLessThan(300);
           await c.check(w);
@@ -162,6 +328,17 @@ describe('tenancy sweep over the route table', () => {
       }
     },
   );
+
+  it('keeps test and live apart for one merchant: a test key never reaches a live payment, nor the reverse', async () => {
+    expect((await api.request(`/v1/payments/${aPayments.live}`, bearer(w.aKeys.test.key))).status).toBe(404);
+    expect((await api.request(`/v1/payments/${aPayments.test}`, bearer(w.aKeys.live.key))).status).toBe(404);
+    expect((await api.request(`/v1/payments/${aPayments.live}`, bearer(w.aKeys.live.key))).status).toBe(200);
+    const dashboardLive = await api.request(
+      `/v1/payments/${aPayments.live}`,
+      bearer(w.a.accessToken, { 'paybridge-mode': 'live' }),
+    );
+    expect(dashboardLive.status).toBe(200);
+  });
 
   it('refuses a list cursor taken from another merchant’s list', async () => {
     const page = await api.request('/v1/audit-logs?limit=1', bearer(w.a.accessToken));

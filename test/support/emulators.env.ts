@@ -4,4 +4,10 @@ import { inject } from 'vitest';
 Object.assign(process.env, inject('localEnv'), {
   // Every test request comes from 127.0.0.1: the per-IP sign-in limit has its own test.
   AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  // No test ever reaches a real provider: unless a test starts the sandboxes, provider
+  // calls go to a closed loopback port and fail fast as "unreachable".
+  PAYSTACK_BASE_URL: 'http://127.0.0.1:9/paystack',
+  FLUTTERWAVE_BASE_URL: 'http://127.0.0.1:9/flutterwave',
+  STRIPE_BASE_URL: 'http://127.0.0.1:9/stripe',
+  CHAPA_BASE_URL: 'http://127.0.0.1:9/chapa',
 });

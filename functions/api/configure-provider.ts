@@ -1,0 +1,40 @@
+import * as z from 'zod/mini';
+import { configureProvider, providerView } from '#core/providers';
+import { config } from '#platform/config';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { currency, mode } from '#platform/schemas';
+import { adapters } from '#providers/index';
+import { providerStore } from '#store/providers';
+
+const secret = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+
+export const configureProviderBody = z.strictObject({
+  mode: z.optional(mode),
+  secretKey: secret(512),
+  publicKey: z.optional(secret(512)),
+  webhookSecret: z.optional(secret(256)),
+  enabled: z.optional(z.boolean()),
+  currencies: z.optional(z.array(currency).check(z.maxLength(50))),
+});
+
+/**
+ * PUT /v1/providers/{provider} — stores the merchant's credentials for one
+ * provider and mode (sealed), keeping the webhook URL across updates. The
+ * answer shows the key's last 4 characters only.
+ */
+export const handler = http(
+  { body: configureProviderBody, params: z.strictObject({ provider: z.string().check(z.maxLength(64)) }) },
+  async ({ actor, body, params, meta, event }) => {
+    const stored = await configureProvider(
+      { store: providerStore, currencies: (provider) => adapters[provider].currencies },
+      requireMerchant(actor),
+      params.provider,
+      body,
+      meta,
+    );
+    return {
+      body: providerView(stored, config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`),
+    };
+  },
+);

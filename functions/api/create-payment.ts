@@ -1,0 +1,50 @@
+import * as z from 'zod/mini';
+import { ValidationFailed } from '#core/errors';
+import { createPayment } from '#core/payments';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf, payments } from '#platform/payments';
+import { header } from '#platform/request';
+import { currency, email } from '#platform/schemas';
+
+export const createPaymentBody = z.strictObject({
+  /** Integer, in the currency's minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). */
+  amount: z.int().check(z.positive()),
+  currency,
+  provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  customer: z.strictObject({
+    email,
+    name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+    phone: z.optional(z.string().check(z.regex(/^\+?[0-9 ()-]{6,20}$/))),
+  }),
+  reference: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._=-]{1,100}$/))),
+  description: z.optional(z.string().check(z.maxLength(500))),
+  redirectUrl: z.optional(z.string().check(z.url({ protocol: /^https?$/ }), z.maxLength(2000))),
+  metadata: z.optional(
+    z
+      .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,40}$/)), z.string().check(z.maxLength(500)))
+      .check(z.refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')),
+  ),
+});
+
+/** POST /v1/payments — a checkout with the first provider that can take it. */
+export const handler = http({ body: createPaymentBody }, async ({ actor, body, event, meta }) => {
+  const caller = requireMerchant(actor);
+  const key = header(event, 'idempotency-key');
+  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new ValidationFailed(
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1–255 printable ASCII characters.',
+      'Idempotency-Key',
+    );
+  }
+  if (key === undefined && caller.kind === 'apiKey') {
+    throw new ValidationFailed(
+      'idempotency_key_required',
+      'Send an Idempotency-Key header with every POST /v1/payments.',
+      'Idempotency-Key',
+    );
+  }
+  const out = await createPayment(payments, callerOf(caller), body, key, meta);
+  return { status: out.status, body: out.body, ...(key ? { headers: { 'idempotency-key': key } } : {}) };
+});

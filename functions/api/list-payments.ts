@@ -1,0 +1,57 @@
+import * as z from 'zod/mini';
+import { ValidationFailed } from '#core/errors';
+import { publicPayment } from '#core/payments';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { pageParams } from '#platform/schemas';
+import { listPayments } from '#store/payments';
+
+const query = z.strictObject({
+  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  status: z.optional(
+    z.enum([
+      'pending',
+      'processing',
+      'succeeded',
+      'failed',
+      'cancelled',
+      'expired',
+      'partially_refunded',
+      'refunded',
+    ]),
+  ),
+  provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  reference: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._=-]{1,100}$/))),
+  createdFrom: z.optional(z.string().check(z.iso.datetime())),
+  createdTo: z.optional(z.string().check(z.iso.datetime())),
+});
+
+/** GET /v1/payments — newest first, in the caller's merchant and mode. */
+export const handler = http({ query }, async ({ actor, query }) => {
+  const caller = requireMerchant(actor);
+  const { limit, cursor } = pageParams(query);
+  const from = query.createdFrom ? new Date(query.createdFrom) : undefined;
+  const to = query.createdTo ? new Date(query.createdTo) : undefined;
+  if (from && to && from > to) {
+    throw new ValidationFailed(
+      'invalid_field',
+      '`createdFrom` must not be after `createdTo`.',
+      'createdFrom',
+    );
+  }
+  const page = await listPayments(
+    caller.merchantId,
+    caller.mode,
+    {
+      status: query.status,
+      provider: query.provider,
+      reference: query.reference,
+      createdFrom: from,
+      createdTo: to,
+    },
+    limit,
+    cursor,
+  );
+  return { body: { ...page, data: page.data.map(publicPayment) } };
+});

@@ -1,0 +1,21 @@
+import * as z from 'zod/mini';
+import { listProviders, providerView } from '#core/providers';
+import { config } from '#platform/config';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { mode } from '#platform/schemas';
+import { providerStore } from '#store/providers';
+
+/**
+ * GET /v1/providers — the caller's provider configurations in one mode: an API
+ * key's own, or for the dashboard `?mode=` (else the `PayBridge-Mode` header).
+ * Four providers at most, so one page.
+ */
+export const handler = http(
+  { query: z.strictObject({ mode: z.optional(mode) }) },
+  async ({ actor, query, event }) => {
+    const configs = await listProviders({ store: providerStore }, requireMerchant(actor), query.mode);
+    const baseUrl = config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
+    return { body: { data: configs.map((c) => providerView(c, baseUrl)), hasMore: false, nextCursor: null } };
+  },
+);

@@ -1,0 +1,58 @@
+import type { Actor } from '#core/actor';
+import { Unprocessable } from '#core/errors';
+import type { PaymentDeps, PaymentGateway } from '#core/payments';
+import type { ProviderName } from '#providers/types';
+import { getProviderConfig, listEnabledProviders } from '#store/providers';
+import { paymentsStore } from '#store/payments';
+import { adapterFor, providerContext } from './providers.ts';
+
+async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
+  const config = await getProviderConfig(merchantId, mode, provider);
+  if (!config || !config.enabled) {
+    throw new Unprocessable(
+      'provider_not_configured',
+      `${provider} is not configured and enabled in this mode.`,
+      'provider',
+    );
+  }
+  return providerContext(provider, await config.credentials());
+}
+
+/** Providers as the payments domain sees them: routing facts, initialise and verify with decrypted keys. */
+const gateway: PaymentGateway = {
+  async enabledProviders(merchantId, mode) {
+    const list = await listEnabledProviders(merchantId, mode);
+    return list.map((c) => ({ provider: c.provider, currencies: c.currencies }));
+  },
+  async initialize(merchantId, mode, provider, input) {
+    const ctx = await configured(merchantId, mode, provider);
+    return adapterFor(provider).initialize(ctx, {
+      reference: input.reference,
+      amount: input.amount,
+      currency: input.currency,
+      customer: {
+        email: input.customer.email,
+        ...(input.customer.name ? { name: input.customer.name } : {}),
+        ...(input.customer.phone ? { phone: input.customer.phone } : {}),
+      },
+      ...(input.description ? { description: input.description } : {}),
+      ...(input.redirectUrl ? { redirectUrl: input.redirectUrl } : {}),
+      ...(input.metadata ? { metadata: input.metadata } : {}),
+    });
+  },
+  async verify(merchantId, mode, payment) {
+    const ctx = await configured(merchantId, mode, payment.provider);
+    return adapterFor(payment.provider).verify(ctx, {
+      reference: payment.attemptReference,
+      providerReference: payment.providerReference,
+    });
+  },
+};
+
+/** The payments domain wired to DynamoDB and the provider adapters, once per cold start. */
+export const payments: PaymentDeps = { store: paymentsStore, gateway };
+
+/** Merchant and mode of the caller (API key: the key's mode; dashboard: PayBridge-Mode). */
+export function callerOf(actor: Exclude<Actor, { kind: 'anonymous' }>) {
+  return { merchantId: actor.merchantId, mode: actor.mode, actor };
+}

@@ -1,0 +1,301 @@
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  DeleteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { encodeTime } from 'ulidx';
+import type { Mode } from '#core/actor';
+import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#core/payments';
+import { dynamoClient } from '#platform/clients';
+import { auditPut } from './audit.ts';
+import { keys } from './keys.ts';
+import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { tableName } from './table-name.ts';
+
+const idempotencyTtlSeconds = 24 * 3600;
+/** A claim whose holder has not finished after this long is presumed crashed and may be taken over. */
+const claimLeaseMs = 60_000;
+
+interface IdempotencyItem {
+  requestHash: string;
+  paymentId: string;
+  state: 'in_progress' | 'completed';
+  lockedUntil: number;
+  response?: { status: number; body: unknown };
+  ttl: number;
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+const paymentItem = (p: Payment) => ({
+  ...keys.payment(p.merchantId, p.mode, p.id),
+  ...(p.reference ? keys.paymentReferenceIndex(p.merchantId, p.mode, p.reference, p.id) : {}),
+  type: 'payment',
+  ...p,
+});
+
+const stripPayment = (item: Record<string, unknown>): Payment => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
+  return rest as unknown as Payment;
+};
+
+/** The DynamoDB implementation of the payments port. */
+export const paymentsStore: PaymentsStore = {
+  async claimIdempotency(merchantId, mode, key, hash, paymentId, now): Promise<IdempotencyClaim> {
+    const Key = keys.idempotency(merchantId, mode, key);
+    const nowSec = Math.floor(now.getTime() / 1000);
+    try {
+      await dynamoClient().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: {
+            ...Key,
+            type: 'idempotency',
+            requestHash: hash,
+            paymentId,
+            state: 'in_progress',
+            lockedUntil: now.getTime() + claimLeaseMs,
+            ttl: nowSec + idempotencyTtlSeconds,
+          },
+          // An expired record may linger until TTL deletes it: it no longer counts.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': nowSec },
+        }),
+      );
+      return { kind: 'claimed', paymentId };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const out = await dynamoClient().send(
+      new GetCommand({ TableName: tableName(), Key, ConsistentRead: true }),
+    );
+    const held = out.Item as IdempotencyItem | undefined;
+    if (!held) return { kind: 'in_progress' }; // released between our put and get: try again
+    if (held.requestHash !== hash) return { kind: 'mismatch' };
+    if (held.state === 'completed' && held.response) {
+      return { kind: 'replay', status: held.response.status, body: held.response.body };
+    }
+    if (held.lockedUntil < now.getTime()) {
+      // The first holder crashed mid-flight: take over, keeping its payment id.
+      try {
+        await dynamoClient().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key,
+            UpdateExpression: 'SET lockedUntil = :lease',
+            ConditionExpression: 'lockedUntil = :seen AND #state = :progress',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':lease': now.getTime() + claimLeaseMs,
+              ':seen': held.lockedUntil,
+              ':progress': 'in_progress',
+            },
+          }),
+        );
+        return { kind: 'claimed', paymentId: held.paymentId };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return { kind: 'in_progress' };
+  },
+
+  async releaseIdempotency(merchantId, mode, key) {
+    await dynamoClient()
+      .send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: keys.idempotency(merchantId, mode, key),
+          ConditionExpression: '#state = :progress',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':progress': 'in_progress' },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  },
+
+  async insertPayment(payment, idempotency, audit) {
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      {
+        Put: {
+          TableName: tableName(),
+          Item: paymentItem(payment),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        // Provider webhooks name the attempt's reference: this finds the payment.
+        Put: {
+          TableName: tableName(),
+          Item: {
+            ...keys.attempt(payment.provider, payment.attemptReference),
+            type: 'payment_attempt',
+            merchantId: payment.merchantId,
+            mode: payment.mode,
+            paymentId: payment.id,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      auditPut(
+        payment.merchantId,
+        audit.actor,
+        'payment.created',
+        { type: 'payment', id: payment.id },
+        audit.meta,
+        { mode: payment.mode },
+      ),
+    ];
+    if (idempotency) {
+      items.push({
+        Update: {
+          TableName: tableName(),
+          Key: keys.idempotency(payment.merchantId, payment.mode, idempotency.key),
+          UpdateExpression: 'SET #state = :done, #response = :response',
+          ConditionExpression: 'paymentId = :id AND #state = :progress',
+          ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
+          ExpressionAttributeValues: {
+            ':done': 'completed',
+            ':response': { status: idempotency.status, body: idempotency.body },
+            ':id': payment.id,
+            ':progress': 'in_progress',
+          },
+        },
+      });
+    }
+    await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));
+  },
+
+  async getPayment(merchantId, mode, paymentId) {
+    const out = await dynamoClient().send(
+      new GetCommand({
+        TableName: tableName(),
+        Key: keys.payment(merchantId, mode, paymentId),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? stripPayment(out.Item) : undefined;
+  },
+
+  async updateStatus(payment, status: PaymentStatus, failureReason, now) {
+    try {
+      await dynamoClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.payment(payment.merchantId, payment.mode, payment.id),
+          UpdateExpression:
+            'SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':reason': failureReason,
+            ':now': now,
+            ':version': payment.version,
+            ':next': payment.version + 1,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  },
+};
+
+export interface PaymentFilters {
+  status?: PaymentStatus | undefined;
+  provider?: string | undefined;
+  reference?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+}
+
+/**
+ * A merchant's payments in one mode, newest first. Payment ids are ULIDs, so a
+ * created range is a sort-key range; a merchant reference goes through gsi1;
+ * status and provider filter the page (a page may then hold fewer than `limit`).
+ */
+export async function listPayments(
+  merchantId: string,
+  mode: Mode,
+  filters: PaymentFilters,
+  limit: number,
+  cursor?: string,
+): Promise<Page<Payment>> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const filterParts: string[] = [];
+  if (filters.status) {
+    names['#status'] = 'status';
+    values[':status'] = filters.status;
+    filterParts.push('#status = :status');
+  }
+  if (filters.provider) {
+    names['#provider'] = 'provider';
+    values[':provider'] = filters.provider;
+    filterParts.push('#provider = :provider');
+  }
+  const lower = filters.createdFrom ? `PAY#pay_${encodeTime(filters.createdFrom.getTime(), 10)}` : 'PAY#';
+  const upper = filters.createdTo ? `PAY#pay_${encodeTime(filters.createdTo.getTime(), 10)}~` : 'PAY#~';
+  let command: QueryCommand;
+  if (filters.reference) {
+    const gsi1pk = keys.paymentReferenceIndex(merchantId, mode, filters.reference, '').gsi1pk;
+    values[':p'] = gsi1pk;
+    command = new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ...(filterParts.length > 0 ? { FilterExpression: filterParts.join(' AND ') } : {}),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'gsi1pk', value: gsi1pk }),
+    });
+  } else {
+    const pk = keys.modePartition(merchantId, mode);
+    values[':pk'] = pk;
+    values[':lower'] = lower;
+    values[':upper'] = upper;
+    command = new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+      ...(filterParts.length > 0 ? { FilterExpression: filterParts.join(' AND ') } : {}),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+    });
+  }
+  const out = await dynamoClient().send(command);
+  const items = (out.Items ?? []).filter((i) => i.type === 'payment').map(stripPayment);
+  return {
+    data: items,
+    hasMore: out.LastEvaluatedKey !== undefined,
+    nextCursor: encodeCursor(out.LastEvaluatedKey),
+  };
+}
+
+/** The payment a provider attempt reference belongs to (for webhooks). */
+export async function findAttempt(
+  provider: string,
+  reference: string,
+): Promise<{ merchantId: string; mode: Mode; paymentId: string } | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({ TableName: tableName(), Key: keys.attempt(provider, reference) }),
+  );
+  return out.Item as { merchantId: string; mode: Mode; paymentId: string } | undefined;
+}

@@ -1,0 +1,256 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Mode } from '#core/actor';
+import type { AuditInput } from '#core/identity';
+import { isWebhookToken, type ProviderConfig, type ProviderStore, type WebhookTarget } from '#core/providers';
+import { dynamoClient } from '#platform/clients';
+import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#platform/envelope';
+import type { ProviderCredentials, ProviderName } from '#providers/types';
+import { auditPut } from './audit.ts';
+import { keys } from './keys.ts';
+import { tableName } from './table-name.ts';
+
+/**
+ * Provider credentials in DynamoDB.
+ *
+ * | item             | key                                          | holds                                      |
+ * | ---------------- | -------------------------------------------- | ------------------------------------------ |
+ * | provider_config  | keys.provider(mer, mode, provider)           | ProviderConfig + sealed secret key/secret  |
+ * | webhook_token    | keys.webhookToken(token)                     | merchantId, mode, provider                 |
+ *
+ * Both are written and deleted together, with the audit item, in one
+ * transaction. Secrets are sealed (platform/envelope.ts) with a context naming
+ * the merchant, mode, provider and field, so a sealed value moved to another
+ * item does not open.
+ */
+
+type SealedField = 'secretKey' | 'webhookSecret';
+
+interface ConfigItem extends ProviderConfig {
+  sealedSecretKey: Envelope;
+  sealedWebhookSecret?: Envelope;
+}
+
+const context = (
+  merchantId: string,
+  mode: Mode,
+  provider: ProviderName,
+  field: SealedField,
+): EncryptionContext => ({ purpose: 'provider-credentials', merchantId, mode, provider, field });
+
+/** The non-secret fields of a stored item. */
+function toConfig(item: Record<string, unknown>): ProviderConfig {
+  const i = item as unknown as ConfigItem;
+  return {
+    merchantId: i.merchantId,
+    provider: i.provider,
+    mode: i.mode,
+    enabled: i.enabled,
+    currencies: i.currencies,
+    webhookToken: i.webhookToken,
+    secretKeyLast4: i.secretKeyLast4,
+    ...(i.publicKey === undefined ? {} : { publicKey: i.publicKey }),
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+  };
+}
+
+const audit = (a: AuditInput) =>
+  auditPut(a.merchantId, a.actor, a.action, a.target, a.meta, a.mode ? { mode: a.mode } : {});
+
+const conditionFailed = (error: unknown): boolean =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+
+async function getItem(
+  merchantId: string,
+  mode: Mode,
+  provider: ProviderName,
+): Promise<Record<string, unknown> | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.provider(merchantId, mode, provider),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item;
+}
+
+async function queryItems(merchantId: string, mode: Mode): Promise<Record<string, unknown>[]> {
+  // Four providers at most per partition and mode: one page always holds them all.
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.modePartition(merchantId, mode),
+        ':prefix': keys.providerPrefix,
+      },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** The DynamoDB implementation of the provider-credentials port. */
+export const providerStore: ProviderStore = {
+  async get(merchantId, mode, provider) {
+    const item = await getItem(merchantId, mode, provider);
+    return item ? toConfig(item) : undefined;
+  },
+
+  async list(merchantId, mode) {
+    return (await queryItems(merchantId, mode)).map(toConfig);
+  },
+
+  async put(config, credentials, previous, a) {
+    const { merchantId, mode, provider } = config;
+    const [sealedSecretKey, sealedWebhookSecret] = await Promise.all([
+      sealSecret(credentials.secretKey, context(merchantId, mode, provider, 'secretKey')),
+      credentials.webhookSecret === undefined
+        ? Promise.resolve(undefined)
+        : sealSecret(credentials.webhookSecret, context(merchantId, mode, provider, 'webhookSecret')),
+    ]);
+    const item: ConfigItem & { type: string } = {
+      ...keys.provider(merchantId, mode, provider),
+      type: 'provider_config',
+      ...config,
+      sealedSecretKey,
+      ...(sealedWebhookSecret ? { sealedWebhookSecret } : {}),
+    };
+    // Created: neither item may exist yet. Updated: the stored item must still be
+    // the one read (same token, same updatedAt), and its token lookup stays as is.
+    const configPut = previous
+      ? {
+          Put: {
+            TableName: tableName(),
+            Item: item,
+            ConditionExpression: 'webhookToken = :token AND updatedAt = :updatedAt',
+            ExpressionAttributeValues: { ':token': previous.webhookToken, ':updatedAt': previous.updatedAt },
+          },
+        }
+      : { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+    const tokenPut = previous
+      ? []
+      : [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                ...keys.webhookToken(config.webhookToken),
+                type: 'webhook_token',
+                merchantId,
+                mode,
+                provider,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ];
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({ TransactItems: [configPut, ...tokenPut, audit(a)] }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  },
+
+  async remove(config, a) {
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tableName(),
+                Key: keys.provider(config.merchantId, config.mode, config.provider),
+                ConditionExpression: 'webhookToken = :token',
+                ExpressionAttributeValues: { ':token': config.webhookToken },
+              },
+            },
+            { Delete: { TableName: tableName(), Key: keys.webhookToken(config.webhookToken) } },
+            audit(a),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  },
+};
+
+/** A configuration as payments use it: the non-secret fields, and the secrets on demand. */
+export interface ProviderConfigWithCredentials extends ProviderConfig {
+  /**
+   * Opens the sealed secrets (a KMS call in the cloud, cached per container for
+   * five minutes). Call it only when about to talk to the provider or check a
+   * webhook signature; never log what it returns.
+   */
+  credentials(): Promise<ProviderCredentials>;
+}
+
+function withCredentials(item: Record<string, unknown>): ProviderConfigWithCredentials {
+  const config = toConfig(item);
+  const { sealedSecretKey, sealedWebhookSecret } = item as unknown as ConfigItem;
+  const { merchantId, mode, provider, publicKey } = config;
+  return {
+    ...config,
+    async credentials() {
+      const [secretKey, webhookSecret] = await Promise.all([
+        openSecret(sealedSecretKey, context(merchantId, mode, provider, 'secretKey')),
+        sealedWebhookSecret === undefined
+          ? Promise.resolve(undefined)
+          : openSecret(sealedWebhookSecret, context(merchantId, mode, provider, 'webhookSecret')),
+      ]);
+      return {
+        secretKey,
+        ...(publicKey === undefined ? {} : { publicKey }),
+        ...(webhookSecret === undefined ? {} : { webhookSecret }),
+      };
+    },
+  };
+}
+
+/**
+ * A merchant's configuration for one provider and mode (enabled or not), or
+ * undefined. The secrets stay sealed until `credentials()` is called.
+ */
+export async function getProviderConfig(
+  merchantId: string,
+  mode: Mode,
+  provider: ProviderName,
+): Promise<ProviderConfigWithCredentials | undefined> {
+  const item = await getItem(merchantId, mode, provider);
+  return item ? withCredentials(item) : undefined;
+}
+
+/** A merchant's enabled configurations in one mode, by provider name (one Query, no Scan). */
+export async function listEnabledProviders(
+  merchantId: string,
+  mode: Mode,
+): Promise<ProviderConfigWithCredentials[]> {
+  return (await queryItems(merchantId, mode))
+    .filter((item) => item.enabled === true)
+    .map(withCredentials)
+    .sort((a, b) => a.provider.localeCompare(b.provider));
+}
+
+/**
+ * Where a webhook token points (the `/hooks/{provider}/{token}` ingest), or
+ * undefined for an unknown, deleted or malformed token. The caller must still
+ * check that the URL's provider equals `provider`.
+ */
+export async function findWebhookToken(token: string): Promise<WebhookTarget | undefined> {
+  if (!isWebhookToken(token)) return undefined;
+  const out = await dynamoClient().send(
+    new GetCommand({ TableName: tableName(), Key: keys.webhookToken(token) }),
+  );
+  if (!out.Item) return undefined;
+  const { merchantId, mode, provider } = out.Item as WebhookTarget;
+  return { merchantId, mode, provider };
+}
