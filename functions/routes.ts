@@ -133,6 +133,16 @@ export const routes: readonly Route[] = [
     table: 'readwrite',
     jwt: true,
   },
+  // Webhook pipeline (issue: webhooks)
+  {
+    method: 'POST',
+    path: '/hooks/{provider}/{token}',
+    handler: 'hooks/receive-provider-webhook.ts',
+    credential: 'providerSignature',
+    rateLimit: 'webhook',
+    table: 'read',
+    queues: { providerEvents: 'send' },
+  },
   // Payments (issue: payments)
   // Failover may try several providers: API Gateway's 30 s integration limit bounds it.
   {
@@ -178,7 +188,16 @@ export interface Worker {
 }
 
 /** Queue consumers: one function per queue, fed by an SQS event source with partial batch failures. */
-export const workers: readonly Worker[] = [];
+export const workers: readonly Worker[] = [
+  {
+    queue: 'providerEvents',
+    handler: 'workers/verify-provider-events.ts',
+    batchSize: 10,
+    table: 'readwrite',
+    queues: { deliveries: 'send' },
+    secrets: true,
+  },
+];
 
 /** `GET /v1/payments/{id}` → the route key API Gateway puts in `event.routeKey`. */
 export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;

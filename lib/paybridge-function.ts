@@ -85,6 +85,7 @@ export class PayBridgeFunction extends Construct {
         TABLE_NAME: data.table.tableName,
         PROVIDER_EVENTS_QUEUE_URL: data.queues.providerEvents.queueUrl,
         DELIVERIES_QUEUE_URL: data.queues.deliveries.queueUrl,
+        DELIVERIES_DLQ_URL: data.deadLetterQueues.deliveries.queueUrl,
         PAYBRIDGE_STAGE: 'cloud',
         PAYBRIDGE_VERSION: props.version,
         POWERTOOLS_SERVICE_NAME: 'paybridge',
@@ -108,6 +109,9 @@ export class PayBridgeFunction extends Construct {
     for (const [name, access] of Object.entries(props.queues ?? {}) as [QueueName, QueueAccess][]) {
       const queue = data.queues[name];
       if (access === 'send') queue.grantSendMessages(this.fn);
+      // Whoever queues deliveries may also park a spent one in the DLQ.
+      if (access === 'send' && name === 'deliveries')
+        data.deadLetterQueues.deliveries.grantSendMessages(this.fn);
       else queue.grant(this.fn, 'sqs:GetQueueAttributes');
     }
     // Envelope encryption needs exactly these two: a data key to seal, Decrypt to open.

@@ -64,13 +64,17 @@ export async function createTable(endpoint: string, tableName = localTableName):
 export type QueueUrls = Record<QueueKey, string> & { dlq: Record<QueueKey, string> };
 
 /** Creates each queue and its DLQ with the redrive policy from lib/definitions.ts. */
-export async function createQueues(endpoint: string): Promise<QueueUrls> {
+export async function createQueues(
+  endpoint: string,
+  suffix = '',
+  visibilityTimeoutSeconds?: number,
+): Promise<QueueUrls> {
   const client = new SQSClient({ endpoint, region: localAwsEnv.AWS_REGION, credentials: creds() });
   const urls = { dlq: {} } as QueueUrls;
   for (const [key, def] of Object.entries(queues) as [QueueKey, (typeof queues)[QueueKey]][]) {
     const dlq = await client.send(
       new CreateQueueCommand({
-        QueueName: dlqName(def),
+        QueueName: `${dlqName(def)}${suffix}`,
         Attributes: { MessageRetentionPeriod: String(def.dlqRetentionDays * 86_400) },
       }),
     );
@@ -79,9 +83,9 @@ export async function createQueues(endpoint: string): Promise<QueueUrls> {
     );
     const main = await client.send(
       new CreateQueueCommand({
-        QueueName: def.name,
+        QueueName: `${def.name}${suffix}`,
         Attributes: {
-          VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+          VisibilityTimeout: String(visibilityTimeoutSeconds ?? def.visibilityTimeoutSeconds),
           MessageRetentionPeriod: String(def.retentionDays * 86_400),
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: dlqArn.Attributes?.QueueArn,

@@ -66,6 +66,7 @@ export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record
     TABLE_NAME: localTableName,
     PROVIDER_EVENTS_QUEUE_URL: queues.providerEvents,
     DELIVERIES_QUEUE_URL: queues.deliveries,
+    DELIVERIES_DLQ_URL: queues.dlq.deliveries,
     PAYBRIDGE_STAGE: 'local',
     PAYBRIDGE_VERSION: version,
     POWERTOOLS_SERVICE_NAME: 'paybridge',

@@ -9,6 +9,14 @@ const schema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   PROVIDER_EVENTS_QUEUE_URL: z.string().check(z.minLength(1)),
   DELIVERIES_QUEUE_URL: z.string().check(z.minLength(1)),
+  /** Where a delivery goes when its retry schedule is spent (resendable from the API). */
+  DELIVERIES_DLQ_URL: z.optional(z.string().check(z.minLength(1))),
+  /** Seconds before each delivery attempt, comma-separated (default: immediately, 5 s, 5 min, … 24 h). */
+  WEBHOOK_RETRY_SCHEDULE: z.optional(z.string().check(z.regex(/^\d+(,\d+)*$/))),
+  /** Merchant endpoints on loopback (developing against localhost). Default: allowed locally, never in the cloud. */
+  ALLOW_LOOPBACK_WEBHOOKS: z.optional(z.enum(['true', 'false'])),
+  /** Per-attempt timeout for merchant endpoints, ms. */
+  WEBHOOK_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 15_000),
   /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
   PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
   PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
@@ -19,8 +27,8 @@ const schema = z.object({
   FLUTTERWAVE_BASE_URL: z.optional(z.string().check(z.url())),
   STRIPE_BASE_URL: z.optional(z.string().check(z.url())),
   CHAPA_BASE_URL: z.optional(z.string().check(z.url())),
-  /** Provider request timeout (ms): well under fetch's 300 s default. */
-  PROVIDER_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+  /** Provider request timeout (ms): well under fetch's 300 s default; four failovers fit in 29 s. */
+  PROVIDER_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 6_000),
   /** KMS key for envelope encryption of merchant secrets (cloud). */
   SECRETS_KEY_ID: z.optional(z.string()),
   /** Local stand-in for the KMS key: 32 bytes, base64 (local stack and tests only). */
@@ -47,4 +55,17 @@ export function config(): Config {
   }
   cached = parsed.data;
   return cached;
+}
+
+/** The delivery schedule in seconds (configuration, so tests and the local stack can run it in seconds). */
+export function retrySchedule(): number[] {
+  const raw = config().WEBHOOK_RETRY_SCHEDULE;
+  return raw ? raw.split(',').map(Number) : [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400];
+}
+
+/** Loopback webhook receivers: on by default in the local stack only; the cloud never allows them. */
+export function allowLoopbackWebhooks(): boolean {
+  const c = config();
+  if (c.PAYBRIDGE_STAGE === 'cloud') return false;
+  return c.ALLOW_LOOPBACK_WEBHOOKS !== 'false';
 }

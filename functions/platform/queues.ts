@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DeliveryMessage } from '#core/webhooks';
 import type { QueueName } from '../routes.ts';
 import { sqsClient } from './clients.ts';
 import { config } from './config.ts';
@@ -20,4 +21,53 @@ export async function queueIsHealthy(queue: QueueName, timeoutMs = 2000): Promis
   } catch {
     return false;
   }
+}
+
+/** A provider webhook exactly as received: nothing parsed, nothing trusted. */
+export interface ProviderEventMessage {
+  provider: string;
+  token: string;
+  headers: Record<string, string>;
+  /** The raw body, base64: the signature covers these bytes and no re-serialisation of them. */
+  body: string;
+  sourceIp: string;
+  receivedAt: string;
+}
+
+export async function sendProviderEvent(message: ProviderEventMessage): Promise<void> {
+  await sqsClient().send(
+    new SendMessageCommand({ QueueUrl: queueUrl('providerEvents'), MessageBody: JSON.stringify(message) }),
+  );
+}
+
+/** SQS delays stop at 15 minutes; a longer wait is chained through `notBefore`. */
+export const maxDelaySeconds = 900;
+
+/** Enqueues deliveries, each delayed until its `notBefore` (up to 15 minutes at a time). */
+export async function enqueueDeliveries(messages: DeliveryMessage[], now = Date.now()): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    const out = await sqsClient().send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl('deliveries'),
+        Entries: batch.map((m, n) => ({
+          Id: String(n),
+          MessageBody: JSON.stringify(m),
+          DelaySeconds: Math.min(maxDelaySeconds, Math.max(0, Math.ceil((m.notBefore - now) / 1000))),
+        })),
+      }),
+    );
+    if (out.Failed && out.Failed.length > 0) {
+      throw new Error(
+        `could not enqueue ${out.Failed.length} deliveries: ${out.Failed[0]?.Code ?? 'unknown'}`,
+      );
+    }
+  }
+}
+
+/** Parks a delivery whose schedule is spent in the deliveries DLQ (it stays resendable from the API). */
+export async function sendDeliveryToDeadLetter(message: DeliveryMessage): Promise<void> {
+  const url = config().DELIVERIES_DLQ_URL;
+  if (!url) return;
+  await sqsClient().send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(message) }));
 }

@@ -25,6 +25,12 @@
  * | payment by merchant reference             | gsi1pk MER#<mer>#<mode>#REF#<reference>  gsi1sk <pay> |
  * | payment by provider attempt reference     | pk ATTEMPT#<provider>#<ref> sk ATTEMPT               |
  * | idempotency record (24 h)                 | pk IDEM#<mer>#<mode>#<key> sk IDEM  (ttl)            |
+ * | processed provider event (dedupe)         | pk PEVT#<provider>#<event id> sk PEVT                |
+ * | outbound event by id / newest first       | pk MER#<mer>#<mode>     sk EVT#<evt>                  |
+ * | webhook endpoint / endpoints of a mode    | pk MER#<mer>#<mode>     sk WE#<we>                    |
+ * | delivery of an event to an endpoint       | pk MER#<mer>#<mode>     sk DLV#<evt>#<we>             |
+ * | deliveries of an endpoint (recover)       | gsi1pk MER#<mer>#<mode>#WE#<we>  gsi1sk <created>#<evt> |
+ * | delivery attempts of an event             | pk MER#<mer>#<mode>     sk ATT#<evt>#<att>            |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -72,6 +78,40 @@ export const keys = {
     pk: `ATTEMPT#${provider}#${reference}`,
     sk: 'ATTEMPT',
   }),
+  providerEvent: (provider: string, eventId: string): Key => ({
+    pk: `PEVT#${provider}#${eventId}`,
+    sk: 'PEVT',
+  }),
+  event: (merchantId: string, mode: string, eventId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `EVT#${eventId}`,
+  }),
+  eventPrefix: 'EVT#',
+  endpoint: (merchantId: string, mode: string, endpointId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `WE#${endpointId}`,
+  }),
+  endpointPrefix: 'WE#',
+  delivery: (merchantId: string, mode: string, eventId: string, endpointId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `DLV#${eventId}#${endpointId}`,
+  }),
+  deliveryPrefix: (eventId: string): string => `DLV#${eventId}#`,
+  deliveriesOfEndpoint: (
+    merchantId: string,
+    mode: string,
+    endpointId: string,
+    createdAt: string,
+    eventId: string,
+  ) => ({
+    gsi1pk: `MER#${merchantId}#${mode}#WE#${endpointId}`,
+    gsi1sk: `${createdAt}#${eventId}`,
+  }),
+  deliveryAttempt: (merchantId: string, mode: string, eventId: string, attemptId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `ATT#${eventId}#${attemptId}`,
+  }),
+  attemptPrefix: (eventId: string): string => `ATT#${eventId}#`,
   /** Spread over one partition per merchant, mode and key: never one hot partition for all. */
   idempotency: (merchantId: string, mode: string, key: string): Key => ({
     pk: `IDEM#${merchantId}#${mode}#${key}`,

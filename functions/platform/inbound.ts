@@ -1,0 +1,179 @@
+import { newId } from '#core/ids';
+import { canTransition, reconcile } from '#core/payments';
+import { type Delivery, eventTypeFor, type OutboundEvent, subscribes } from '#core/webhooks';
+import { adapterFor } from '#providers/index';
+import type { ProviderName } from '#providers/types';
+import { findAttempt, paymentsStore } from '#store/payments';
+import { getProviderConfig, findWebhookToken } from '#store/providers';
+import { recordSecurityEvent } from '#store/security-events';
+import {
+  deliveriesOfEvent,
+  getProviderEvent,
+  listEndpoints,
+  recordIgnoredProviderEvent,
+  recordPaymentTransition,
+} from '#store/webhooks';
+import { logger } from './logger.ts';
+import { payments } from './payments.ts';
+import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
+import { publicPayment } from '#core/payments';
+
+/**
+ * What became of one provider webhook:
+ * - `applied`: the payment moved and merchants' deliveries are queued;
+ * - `duplicate`: this provider event was processed before;
+ * - `ignored`: signed and ours, but it changes nothing (late, out of order, another type);
+ * - `rejected`: unknown token, bad signature, stale timestamp: dropped, never retried;
+ * - `retry`: not decidable yet (provider says not paid yet, or the payment moved meanwhile).
+ */
+export type InboundOutcome = 'applied' | 'duplicate' | 'ignored' | 'rejected' | 'retry';
+
+/** Fault injection for the reliability tests: throw here to simulate a crash after reconciliation. */
+export const inboundFaults: { afterReconcile?: (() => void) | undefined } = {};
+
+export async function processProviderEvent(
+  message: ProviderEventMessage,
+  requestId: string,
+): Promise<InboundOutcome> {
+  const provider = message.provider as ProviderName;
+  const target = await findWebhookToken(message.token);
+  if (!target || target.provider !== provider) {
+    logger.warn('provider webhook for an unknown token', { provider });
+    return 'rejected';
+  }
+  const config = await getProviderConfig(target.merchantId, target.mode, provider);
+  if (!config) {
+    logger.warn('provider webhook for a removed configuration', { provider, merchantId: target.merchantId });
+    return 'rejected';
+  }
+  const adapter = adapterFor(provider);
+  const raw = Buffer.from(message.body, 'base64');
+  const check = adapter.verifyWebhookSignature(raw, message.headers, await config.credentials(), new Date());
+  if (!check.ok) {
+    await recordSecurityEvent(
+      target.merchantId,
+      'webhook_signature_rejected',
+      { ip: message.sourceIp, userAgent: message.headers['user-agent'] ?? '', requestId },
+      { provider, reason: check.reason, mode: target.mode },
+    );
+    logger.warn('provider webhook signature rejected', {
+      provider,
+      reason: check.reason,
+      merchantId: target.merchantId,
+    });
+    return 'rejected';
+  }
+  let parsed: ReturnType<typeof adapter.parseWebhook>;
+  try {
+    parsed = adapter.parseWebhook(raw);
+  } catch {
+    logger.warn('signed provider webhook we cannot read', { provider, merchantId: target.merchantId });
+    return 'rejected';
+  }
+  if (parsed.kind === 'ignored') return 'ignored';
+
+  const prior = await getProviderEvent(provider, parsed.eventId);
+  if (prior) {
+    await requeuePending(prior);
+    return 'duplicate';
+  }
+  const attempt = await findAttempt(provider, parsed.reference);
+  if (!attempt || attempt.merchantId !== target.merchantId || attempt.mode !== target.mode) {
+    logger.warn('provider webhook for a payment we do not know here', {
+      provider,
+      merchantId: target.merchantId,
+    });
+    return 'ignored';
+  }
+
+  for (let round = 0; round < 3; round++) {
+    const payment = await paymentsStore.getPayment(attempt.merchantId, attempt.mode, attempt.paymentId);
+    if (!payment) return 'ignored';
+    // Never trust the webhook's claim: ask the provider.
+    const verdict = await payments.gateway.verify(payment.merchantId, payment.mode, payment);
+    const { status, failureReason } = reconcile(payment, verdict);
+    inboundFaults.afterReconcile?.();
+    const now = new Date().toISOString();
+    if (status === payment.status || !canTransition(payment.status, status)) {
+      if (verdict.status === 'pending' && parsed.claimedStatus !== 'pending') {
+        // The provider has not settled yet: leave the event unprocessed so a redelivery decides.
+        return 'retry';
+      }
+      const outcome = await recordIgnoredProviderEvent(provider, parsed.eventId, {
+        type: parsed.type,
+        merchantId: payment.merchantId,
+        mode: payment.mode,
+        paymentId: payment.id,
+        reason: status === payment.status ? 'no_change' : `would_move_${payment.status}_to_${status}`,
+        now,
+      });
+      return outcome === 'duplicate' ? 'duplicate' : 'ignored';
+    }
+    const type = eventTypeFor(status);
+    const event: OutboundEvent | undefined = type
+      ? {
+          id: newId('evt'),
+          type,
+          createdAt: now,
+          mode: payment.mode,
+          paymentId: payment.id,
+          data: { object: publicPayment({ ...payment, status, failureReason, updatedAt: now }) },
+        }
+      : undefined;
+    const endpoints = event
+      ? (await listEndpoints(payment.merchantId, payment.mode)).filter((e) => subscribes(e, event.type))
+      : [];
+    const deliveries: Delivery[] = event
+      ? endpoints.map((e) => ({
+          id: newId('msg'),
+          merchantId: payment.merchantId,
+          mode: payment.mode,
+          eventId: event.id,
+          endpointId: e.id,
+          status: 'pending',
+          attemptCount: 0,
+          nextAttemptAt: now,
+          lastAttemptAt: null,
+          createdAt: now,
+          updatedAt: now,
+        }))
+      : [];
+    const outcome = await recordPaymentTransition({
+      payment,
+      status,
+      failureReason,
+      providerEvent: { provider, eventId: parsed.eventId, type: parsed.type },
+      event,
+      deliveries,
+      now,
+    });
+    if (outcome === 'recorded') {
+      await enqueueDeliveries(deliveries.map((d) => toMessage(d)));
+      return 'applied';
+    }
+    if (outcome === 'duplicate') return 'duplicate';
+    // stale: the payment moved (another webhook, a verify call); decide again.
+  }
+  return 'retry';
+}
+
+const toMessage = (d: Delivery) => ({
+  merchantId: d.merchantId,
+  mode: d.mode,
+  eventId: d.eventId,
+  endpointId: d.endpointId,
+  notBefore: Date.now(),
+});
+
+/**
+ * A duplicate of an applied event re-queues that event's pending deliveries: if
+ * the first run crashed after its write but before enqueueing, nothing is lost.
+ * The deliver worker claims each attempt, so a second message sends nothing twice.
+ */
+async function requeuePending(prior: { eventId: string | null; merchantId: string; mode: 'test' | 'live' }) {
+  if (!prior.eventId) return;
+  const pending = (await deliveriesOfEvent(prior.merchantId, prior.mode, prior.eventId)).filter(
+    (d) => d.status === 'pending' && d.attemptCount === 0,
+  );
+  if (pending.length > 0) await enqueueDeliveries(pending.map(toMessage));
+}

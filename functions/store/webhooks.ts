@@ -1,0 +1,462 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulidx';
+import type { Mode } from '#core/actor';
+import type { Payment, PaymentStatus } from '#core/payments';
+import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
+import { dynamoClient } from '#platform/clients';
+import { keys } from './keys.ts';
+import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { tableName } from './table-name.ts';
+
+type Item = Record<string, unknown>;
+const strip = <T>(item: Item): T => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
+  return rest as T;
+};
+const reasons = (error: unknown): (string | undefined)[] =>
+  error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
+
+/** The item's `type` names the item kind, so the event's own type is stored as `eventType`. */
+const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantId: string) => ({
+  ...keys.event(merchantId, rest.mode, rest.id),
+  type: 'event',
+  merchantId,
+  ...rest,
+  eventType,
+});
+const fromEventItem = (item: Item): OutboundEvent => {
+  const {
+    merchantId: _m,
+    eventType,
+    ...rest
+  } = strip<OutboundEvent & { merchantId: string; eventType: string }>(item);
+  return { ...rest, type: eventType as OutboundEvent['type'] };
+};
+const deliveryItem = (d: Delivery) => ({
+  ...keys.delivery(d.merchantId, d.mode, d.eventId, d.endpointId),
+  ...keys.deliveriesOfEndpoint(d.merchantId, d.mode, d.endpointId, d.createdAt, d.eventId),
+  type: 'delivery',
+  ...d,
+});
+
+/** Every endpoint of a merchant in one mode (a merchant has few: one query). */
+export async function listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': keys.modePartition(merchantId, mode), ':p': keys.endpointPrefix },
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []).map((i) => strip<WebhookEndpoint>(i));
+}
+
+export async function getEndpoint(
+  merchantId: string,
+  mode: Mode,
+  id: string,
+): Promise<WebhookEndpoint | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.endpoint(merchantId, mode, id),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item ? strip<WebhookEndpoint>(out.Item) : undefined;
+}
+
+/** Writes an endpoint; `expectedUpdatedAt` makes it a conditional replace (null = must not exist). */
+export async function putEndpoint(
+  endpoint: WebhookEndpoint,
+  expectedUpdatedAt: string | null,
+): Promise<boolean> {
+  try {
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.endpoint(endpoint.merchantId, endpoint.mode, endpoint.id),
+          type: 'webhook_endpoint',
+          ...endpoint,
+        },
+        ...(expectedUpdatedAt === null
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'updatedAt = :u',
+              ExpressionAttributeValues: { ':u': expectedUpdatedAt },
+            }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export async function deleteEndpoint(merchantId: string, mode: Mode, id: string): Promise<boolean> {
+  try {
+    await dynamoClient().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(merchantId, mode, id),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
+
+/**
+ * The verify worker's one write: the payment's new status, the provider event
+ * marked as processed, the outbound event and one delivery per subscribed
+ * endpoint — all or nothing. `duplicate`: the provider event was processed
+ * already; `stale`: the payment moved meanwhile (re-read and re-decide).
+ */
+export async function recordPaymentTransition(input: {
+  payment: Payment;
+  status: PaymentStatus;
+  failureReason: string | null;
+  providerEvent: { provider: string; eventId: string; type: string };
+  event: OutboundEvent | undefined;
+  deliveries: Delivery[];
+  now: string;
+}): Promise<TransitionOutcome> {
+  const { payment } = input;
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    {
+      Update: {
+        TableName: tableName(),
+        Key: keys.payment(payment.merchantId, payment.mode, payment.id),
+        UpdateExpression: 'SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next',
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': input.status,
+          ':reason': input.failureReason,
+          ':now': input.now,
+          ':version': payment.version,
+          ':next': payment.version + 1,
+        },
+      },
+    },
+    {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          ...keys.providerEvent(input.providerEvent.provider, input.providerEvent.eventId),
+          type: 'provider_event',
+          providerEventType: input.providerEvent.type,
+          merchantId: payment.merchantId,
+          mode: payment.mode,
+          paymentId: payment.id,
+          outcome: 'applied',
+          eventId: input.event?.id ?? null,
+          processedAt: input.now,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+  if (input.event)
+    items.push({ Put: { TableName: tableName(), Item: eventItem(input.event, payment.merchantId) } });
+  for (const d of input.deliveries) items.push({ Put: { TableName: tableName(), Item: deliveryItem(d) } });
+  try {
+    await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));
+    return 'recorded';
+  } catch (error) {
+    const codes = reasons(error);
+    if (codes[1] === 'ConditionalCheckFailed') return 'duplicate';
+    if (codes[0] === 'ConditionalCheckFailed') return 'stale';
+    throw error;
+  }
+}
+
+/** Records a provider event that changed nothing (late, out of order, not ours): processed, ignored. */
+export async function recordIgnoredProviderEvent(
+  provider: string,
+  eventId: string,
+  info: { type: string; merchantId: string; mode: Mode; paymentId: string; reason: string; now: string },
+): Promise<'recorded' | 'duplicate'> {
+  try {
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.providerEvent(provider, eventId),
+          type: 'provider_event',
+          providerEventType: info.type,
+          merchantId: info.merchantId,
+          mode: info.mode,
+          paymentId: info.paymentId,
+          outcome: 'ignored',
+          reason: info.reason,
+          processedAt: info.now,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'recorded';
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+    throw error;
+  }
+}
+
+export async function getProviderEvent(
+  provider: string,
+  eventId: string,
+): Promise<{ eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.providerEvent(provider, eventId),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as { eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined;
+}
+
+/** An event and its deliveries, written together (test events, endpoint-disabled events). */
+export async function insertEvent(
+  merchantId: string,
+  event: OutboundEvent,
+  deliveries: Delivery[],
+): Promise<void> {
+  await dynamoClient().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName(),
+            Item: eventItem(event, merchantId),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...deliveries.map((d) => ({ Put: { TableName: tableName(), Item: deliveryItem(d) } })),
+      ],
+    }),
+  );
+}
+
+export async function getEvent(
+  merchantId: string,
+  mode: Mode,
+  eventId: string,
+): Promise<OutboundEvent | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.event(merchantId, mode, eventId),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item ? fromEventItem(out.Item) : undefined;
+}
+
+export interface EventFilters {
+  type?: string | undefined;
+  paymentId?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+}
+
+/** Events newest first; ids are ULIDs, so a created range is a key range. */
+export async function listEvents(
+  merchantId: string,
+  mode: Mode,
+  filters: EventFilters,
+  limit: number,
+  cursor?: string,
+): Promise<Page<OutboundEvent>> {
+  const pk = keys.modePartition(merchantId, mode);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ':pk': pk,
+    ':lower': filters.createdFrom ? `EVT#evt_${encodeTime(filters.createdFrom.getTime(), 10)}` : 'EVT#',
+    ':upper': filters.createdTo ? `EVT#evt_${encodeTime(filters.createdTo.getTime(), 10)}~` : 'EVT#~',
+  };
+  const filter: string[] = [];
+  if (filters.type) {
+    names['#et'] = 'eventType';
+    values[':et'] = filters.type;
+    filter.push('#et = :et');
+  }
+  if (filters.paymentId) {
+    values[':pay'] = filters.paymentId;
+    filter.push('paymentId = :pay');
+  }
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+      ...(filter.length > 0 ? { FilterExpression: filter.join(' AND ') } : {}),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+    }),
+  );
+  return {
+    data: (out.Items ?? []).map(fromEventItem),
+    hasMore: out.LastEvaluatedKey !== undefined,
+    nextCursor: encodeCursor(out.LastEvaluatedKey),
+  };
+}
+
+export async function getDelivery(
+  merchantId: string,
+  mode: Mode,
+  eventId: string,
+  endpointId: string,
+): Promise<Delivery | undefined> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.delivery(merchantId, mode, eventId, endpointId),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item ? strip<Delivery>(out.Item) : undefined;
+}
+
+export async function deliveriesOfEvent(
+  merchantId: string,
+  mode: Mode,
+  eventId: string,
+): Promise<Delivery[]> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: {
+        ':pk': keys.modePartition(merchantId, mode),
+        ':p': keys.deliveryPrefix(eventId),
+      },
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []).map((i) => strip<Delivery>(i));
+}
+
+/** Failed deliveries of an endpoint created since a time (for recover). */
+export async function failedDeliveriesOfEndpoint(
+  merchantId: string,
+  mode: Mode,
+  endpointId: string,
+  since: Date,
+): Promise<Delivery[]> {
+  const found: Delivery[] = [];
+  let start: Record<string, unknown> | undefined;
+  for (let page = 0; page < 50; page++) {
+    const out = await dynamoClient().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+        FilterExpression: '#status = :failed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
+          ':since': since.toISOString(),
+          ':failed': 'failed',
+        },
+        ExclusiveStartKey: start,
+      }),
+    );
+    found.push(...(out.Items ?? []).map((i) => strip<Delivery>(i)));
+    start = out.LastEvaluatedKey;
+    if (!start) break;
+  }
+  return found;
+}
+
+/** Moves a delivery on, only if it is still in the status the caller saw. */
+export async function updateDelivery(
+  delivery: Delivery,
+  patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
+  now: string,
+): Promise<boolean> {
+  const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = {
+    ':seen': delivery.status,
+    ':seenCount': delivery.attemptCount,
+    ':now': now,
+  };
+  const sets = ['#updatedAt = :now'];
+  for (const [field, value] of Object.entries(patch)) {
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  try {
+    await dynamoClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.delivery(delivery.merchantId, delivery.mode, delivery.eventId, delivery.endpointId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: '#status = :seen AND attemptCount = :seenCount',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Creates or resets a delivery to pending (resend keeps its id, so the `webhook-id` stays the same). */
+export async function putDelivery(delivery: Delivery): Promise<void> {
+  await dynamoClient().send(new PutCommand({ TableName: tableName(), Item: deliveryItem(delivery) }));
+}
+
+export async function putAttempt(merchantId: string, mode: Mode, attempt: DeliveryAttempt): Promise<void> {
+  await dynamoClient().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: {
+        ...keys.deliveryAttempt(merchantId, mode, attempt.eventId, attempt.id),
+        type: 'delivery_attempt',
+        ...attempt,
+      },
+    }),
+  );
+}
+
+export async function listAttempts(
+  merchantId: string,
+  mode: Mode,
+  eventId: string,
+): Promise<DeliveryAttempt[]> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: {
+        ':pk': keys.modePartition(merchantId, mode),
+        ':p': keys.attemptPrefix(eventId),
+      },
+      ScanIndexForward: false,
+      Limit: 200,
+    }),
+  );
+  return (out.Items ?? []).map((i) => strip<DeliveryAttempt>(i));
+}

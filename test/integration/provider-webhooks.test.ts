@@ -1,0 +1,208 @@
+import { createHmac } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inboundFaults } from '#platform/inbound';
+import { listSecurityEvents } from '#store/security-events';
+import { listEvents } from '#store/webhooks';
+import { useApi } from '#test/http';
+import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
+import { usePipeline } from '#test/pipeline';
+import { testCredentials } from '#test/providers';
+import { useSandboxes } from '#test/sandbox-fixture';
+
+const sandboxes = useSandboxes();
+const pipeline = usePipeline();
+const api = useApi();
+
+beforeAll(() => {
+  for (const [name, url] of Object.entries(sandboxes.sandbox().baseUrls)) {
+    process.env[`${name.toUpperCase()}_BASE_URL`] = url;
+  }
+});
+afterEach(() => {
+  inboundFaults.afterReconcile = undefined;
+});
+
+interface Shop {
+  merchant: TestMerchant;
+  key: string;
+  secretKey: string;
+  webhookSecret?: string;
+  webhookUrl: string;
+}
+
+async function shop(provider: 'paystack' | 'stripe'): Promise<Shop> {
+  const merchant = await registerMerchant(api.request);
+  const { key } = await createKey(api.request, merchant, 'test');
+  const credentials = testCredentials(provider);
+  const res = await api.request(`/v1/providers/${provider}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ mode: 'test', ...credentials }),
+  });
+  const { webhookUrl } = (await res.json()) as { webhookUrl: string };
+  // What the merchant pastes into the provider's dashboard.
+  await sandboxes.control('PUT', `/${provider}/accounts`, { ...credentials, webhookUrl });
+  return { merchant, key, ...credentials, webhookUrl };
+}
+
+async function newPayment(s: Shop, currency = 'NGN', amount = 500000) {
+  const res = await api.request('/v1/payments', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${s.key}`,
+      'idempotency-key': `k-${Math.random()}`,
+    },
+    body: JSON.stringify({
+      amount,
+      currency,
+      customer: { email: 'buyer@example.com' },
+      redirectUrl: 'https://shop.example/r',
+    }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; checkoutUrl: string; providerReference: string };
+}
+
+async function statusOf(s: Shop, id: string): Promise<string> {
+  return ((await (await api.request(`/v1/payments/${id}`, bearer(s.key))).json()) as { status: string })
+    .status;
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const paystackHook = (s: Shop, reference: string, amount: number) => {
+  const body = JSON.stringify({
+    event: 'charge.success',
+    data: {
+      id: 42,
+      reference,
+      amount,
+      currency: 'NGN',
+      status: 'success',
+      paid_at: new Date().toISOString(),
+    },
+  });
+  return { body, signature: createHmac('sha512', s.secretKey).update(body).digest('hex') };
+};
+
+const postHook = (s: Shop, body: string, headers: Record<string, string>) =>
+  fetch(s.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+describe('provider webhooks in', () => {
+  it('settles a payment from the sandbox’s own signed webhook, through ingest, SQS and the verify worker', async () => {
+    const s = await shop('paystack');
+    const payment = await newPayment(s);
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data.map((e) => e.type)).toEqual(['payment.succeeded']);
+  });
+
+  it('turns one webhook sent 10 times plus an SQS redelivery into exactly one state change and one event', async () => {
+    const s = await shop('paystack');
+    const payment = await newPayment(s);
+    // Settle it at the provider without its webhook reaching us: the sandbox has no URL for this key now.
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey: s.secretKey });
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    const hook = paystackHook(s, payment.providerReference, 500000);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => postHook(s, hook.body, { 'x-paystack-signature': hook.signature })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    // And the queue delivering one of them twice.
+    const token = s.webhookUrl.split('/').pop() as string;
+    await pipeline.sqs().send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.queues().providerEvents,
+        MessageBody: JSON.stringify({
+          provider: 'paystack',
+          token,
+          headers: { 'x-paystack-signature': hook.signature, 'content-type': 'application/json' },
+          body: Buffer.from(hook.body).toString('base64'),
+          sourceIp: '127.0.0.1',
+          receivedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    await new Promise((r) => setTimeout(r, 2500)); // let every copy be processed
+    const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data).toHaveLength(1);
+    const audit = await api.request('/v1/payments?limit=100', bearer(s.key));
+    expect(((await audit.json()) as { data: unknown[] }).data).toHaveLength(1);
+  });
+
+  it('rejects a tampered body, a wrong secret and a missing signature: recorded, never applied', async () => {
+    const s = await shop('paystack');
+    const payment = await newPayment(s);
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey: s.secretKey });
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    const hook = paystackHook(s, payment.providerReference, 500000);
+    const tampered = hook.body.replace('500000', '500001');
+    const wrong = createHmac('sha512', 'sk_test_not_the_key').update(hook.body).digest('hex');
+    expect((await postHook(s, tampered, { 'x-paystack-signature': hook.signature })).status).toBe(200);
+    expect((await postHook(s, hook.body, { 'x-paystack-signature': wrong })).status).toBe(200);
+    expect((await postHook(s, hook.body, {})).status).toBe(200);
+    await until(async () => {
+      const page = await listSecurityEvents(s.merchant.merchantId, 10);
+      return page.data.filter((e) => e.kind === 'webhook_signature_rejected').length === 3;
+    });
+    expect(await statusOf(s, payment.id)).toBe('pending');
+  });
+
+  it('rejects a Stripe webhook whose timestamp is outside the 300 s tolerance', async () => {
+    const s = await shop('stripe');
+    const payment = await newPayment(s, 'USD', 1500);
+    const body = JSON.stringify({
+      id: 'evt_stale',
+      object: 'event',
+      type: 'checkout.session.completed',
+      data: { object: { id: payment.providerReference, object: 'checkout.session', payment_status: 'paid' } },
+    });
+    const t = Math.floor(Date.now() / 1000) - 301;
+    const v1 = createHmac('sha256', s.webhookSecret as string)
+      .update(`${t}.${body}`)
+      .digest('hex');
+    expect((await postHook(s, body, { 'stripe-signature': `t=${t},v1=${v1}` })).status).toBe(200);
+    await until(async () => {
+      const page = await listSecurityEvents(s.merchant.merchantId, 10);
+      return page.data.some(
+        (e) => e.kind === 'webhook_signature_rejected' && e.detail.reason === 'stale_timestamp',
+      );
+    });
+    expect(await statusOf(s, payment.id)).toBe('pending');
+  });
+
+  it('answers 404 for an unknown token and 413 for an oversized body', async () => {
+    const s = await shop('paystack');
+    const unknown = s.webhookUrl.replace(/[^/]+$/, 'A'.repeat(43));
+    expect((await fetch(unknown, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect(
+      (await fetch(s.webhookUrl.replace('/paystack/', '/stripe/'), { method: 'POST', body: '{}' })).status,
+    ).toBe(404);
+    const big = await fetch(s.webhookUrl, { method: 'POST', body: 'x'.repeat(256 * 1024 + 1) });
+    expect(big.status).toBe(413);
+  });
+
+  it('loses nothing when the worker crashes between reconciliation and the write', async () => {
+    const s = await shop('paystack');
+    const payment = await newPayment(s);
+    let crashes = 0;
+    inboundFaults.afterReconcile = () => {
+      if (crashes++ === 0) throw new Error('injected crash');
+    };
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    expect(crashes).toBeGreaterThanOrEqual(2);
+    const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data).toHaveLength(1);
+  });
+});
