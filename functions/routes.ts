@@ -143,6 +143,63 @@ export const routes: readonly Route[] = [
     table: 'read',
     queues: { providerEvents: 'send' },
   },
+  {
+    method: 'POST',
+    path: '/v1/webhook-endpoints',
+    handler: 'api/create-webhook-endpoint.ts',
+    ...merchantWrite,
+    secrets: true,
+  },
+  { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints.ts', ...merchantRead },
+  {
+    method: 'GET',
+    path: '/v1/webhook-endpoints/{id}',
+    handler: 'api/get-webhook-endpoint.ts',
+    ...merchantRead,
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/webhook-endpoints/{id}',
+    handler: 'api/update-webhook-endpoint.ts',
+    ...merchantWrite,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/webhook-endpoints/{id}',
+    handler: 'api/delete-webhook-endpoint.ts',
+    ...merchantWrite,
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhook-endpoints/{id}/rotate-secret',
+    handler: 'api/rotate-webhook-secret.ts',
+    ...merchantWrite,
+    secrets: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhook-endpoints/{id}/test',
+    handler: 'api/test-webhook-endpoint.ts',
+    ...merchantWrite,
+    queues: { deliveries: 'send' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhook-endpoints/{id}/recover',
+    handler: 'api/recover-webhook-endpoint.ts',
+    ...merchantWrite,
+    queues: { deliveries: 'send' },
+  },
+  { method: 'GET', path: '/v1/events', handler: 'api/list-events.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/events/{id}', handler: 'api/get-event.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/events/{id}/attempts', handler: 'api/list-event-attempts.ts', ...merchantRead },
+  {
+    method: 'POST',
+    path: '/v1/events/{id}/resend',
+    handler: 'api/resend-event.ts',
+    ...merchantWrite,
+    queues: { deliveries: 'send' },
+  },
   // Payments (issue: payments)
   // Failover may try several providers: API Gateway's 30 s integration limit bounds it.
   {
@@ -192,6 +249,14 @@ export const workers: readonly Worker[] = [
   {
     queue: 'providerEvents',
     handler: 'workers/verify-provider-events.ts',
+    batchSize: 10,
+    table: 'readwrite',
+    queues: { deliveries: 'send' },
+    secrets: true,
+  },
+  {
+    queue: 'deliveries',
+    handler: 'workers/deliver-webhooks.ts',
     batchSize: 10,
     table: 'readwrite',
     queues: { deliveries: 'send' },

@@ -145,3 +145,12 @@ export interface DeliveryMessage {
   /** Epoch ms before which the delivery must not be attempted (SQS delays stop at 15 min: longer waits chain). */
   notBefore: number;
 }
+
+/** The queue message for a delivery, due at `notBefore` (epoch ms). */
+export const deliveryMessage = (d: Delivery, notBefore: number): DeliveryMessage => ({
+  merchantId: d.merchantId,
+  mode: d.mode,
+  eventId: d.eventId,
+  endpointId: d.endpointId,
+  notBefore,
+});

@@ -1,6 +1,6 @@
 import { newId } from '#core/ids';
 import { canTransition, reconcile } from '#core/payments';
-import { type Delivery, eventTypeFor, type OutboundEvent, subscribes } from '#core/webhooks';
+import { type Delivery, deliveryMessage, eventTypeFor, type OutboundEvent, subscribes } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
@@ -157,13 +157,7 @@ export async function processProviderEvent(
   return 'retry';
 }
 
-const toMessage = (d: Delivery) => ({
-  merchantId: d.merchantId,
-  mode: d.mode,
-  eventId: d.eventId,
-  endpointId: d.endpointId,
-  notBefore: Date.now(),
-});
+const toMessage = (d: Delivery) => deliveryMessage(d, Date.now());
 
 /**
  * A duplicate of an applied event re-queues that event's pending deliveries: if

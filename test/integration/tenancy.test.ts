@@ -6,6 +6,7 @@ import { getProviderConfig } from '#store/providers';
 import { paymentsStore } from '#store/payments';
 import { newId } from '#core/ids';
 import type { Payment } from '#core/payments';
+import { insertEvent } from '#store/webhooks';
 
 /**
  * The tenancy sweep: for every route in the table, a caller from merchant B
@@ -79,6 +80,33 @@ beforeAll(async () => {
   }
 });
 
+/** Merchant A's webhook endpoint and one event, per mode, written through the API and the real store. */
+const aWebhook: Record<'test' | 'live', { endpointId: string; eventId: string }> = {
+  test: { endpointId: '', eventId: '' },
+  live: { endpointId: '', eventId: '' },
+};
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const res = await api.request('/v1/webhook-endpoints', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${w.aKeys[mode].key}` },
+      body: JSON.stringify({ url: 'https://93.184.216.34/a-hook', events: ['*'] }),
+    });
+    expect(res.status).toBe(201);
+    aWebhook[mode].endpointId = ((await res.json()) as { id: string }).id;
+    const event = {
+      id: newId('evt'),
+      type: 'payment.succeeded' as const,
+      createdAt: new Date().toISOString(),
+      mode,
+      paymentId: aPayments[mode],
+      data: { object: {} },
+    };
+    await insertEvent(w.a.merchantId, event, []);
+    aWebhook[mode].eventId = event.id;
+  }
+});
+
 type Case =
   | { kind: 'public' }
   /** Anything else: `run` makes B's call with `credential` and checks it. */
@@ -89,6 +117,8 @@ type Case =
       /** `credential` is B's token or API key (a path may name the key's mode). */
       path: (w: World, credential: string) => string;
       method: string;
+      /** A valid body, so the 404 comes from the lookup and not from validation. */
+      body?: unknown;
       check?: (w: World) => Promise<void>;
     }
   /** B's listing never shows A's objects. */
@@ -229,6 +259,75 @@ const cases: Record<string, Case> = {
   // The token in the URL names the merchant, mode and provider; the signature is checked against that
   // merchant's own secret (provider-webhooks.test.ts), so one merchant's token cannot settle another's payment.
   'POST /hooks/{provider}/{token}': { kind: 'public' },
+  // Merchant webhooks: B's credentials on A's endpoint and event ids answer 404; lists never show A's.
+  'POST /v1/webhook-endpoints': {
+    kind: 'self',
+    path: '/v1/webhook-endpoints',
+    method: 'POST',
+    body: { url: 'https://93.184.216.34/b-hook', events: ['*'] },
+    check: async (w) => {
+      const res = await api.request('/v1/webhook-endpoints', bearer(w.a.accessToken));
+      expect(((await res.json()) as { data: { url: string }[] }).data.map((e) => e.url)).toEqual([
+        'https://93.184.216.34/a-hook',
+      ]);
+    },
+  },
+  'GET /v1/webhook-endpoints': {
+    kind: 'list',
+    path: '/v1/webhook-endpoints',
+    mustNotContain: () => [aWebhook.test.endpointId, aWebhook.live.endpointId, 'a-hook'],
+  },
+  'GET /v1/webhook-endpoints/{id}': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}`,
+  },
+  'PATCH /v1/webhook-endpoints/{id}': {
+    kind: 'object',
+    method: 'PATCH',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}`,
+  },
+  'DELETE /v1/webhook-endpoints/{id}': {
+    kind: 'object',
+    method: 'DELETE',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}`,
+  },
+  'POST /v1/webhook-endpoints/{id}/rotate-secret': {
+    kind: 'object',
+    method: 'POST',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}/rotate-secret`,
+  },
+  'POST /v1/webhook-endpoints/{id}/test': {
+    kind: 'object',
+    method: 'POST',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}/test`,
+  },
+  'POST /v1/webhook-endpoints/{id}/recover': {
+    kind: 'object',
+    method: 'POST',
+    path: (_w, c) => `/v1/webhook-endpoints/${aWebhook[modeOf(c)].endpointId}/recover`,
+    body: { since: '2026-01-01T00:00:00Z' },
+  },
+  'GET /v1/events': {
+    kind: 'list',
+    path: '/v1/events?limit=100',
+    mustNotContain: () => [aWebhook.test.eventId, aWebhook.live.eventId],
+  },
+  'GET /v1/events/{id}': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/events/${aWebhook[modeOf(c)].eventId}`,
+  },
+  'GET /v1/events/{id}/attempts': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/events/${aWebhook[modeOf(c)].eventId}/attempts`,
+  },
+  'POST /v1/events/{id}/resend': {
+    kind: 'object',
+    method: 'POST',
+    path: (_w, c) => `/v1/events/${aWebhook[modeOf(c)].eventId}/resend`,
+  },
   'POST /v1/payments': {
     kind: 'custom',
     // B reusing A's Idempotency-Key never replays A's payment: keys are per merchant and mode.
@@ -308,7 +407,11 @@ describe('tenancy sweep over the route table', () => {
         if (c.kind === 'custom') {
           await c.run(w, credential);
         } else if (c.kind === 'object') {
-          const res = await api.request(c.path(w, credential), { method: c.method, ...bearer(credential) });
+          const res = await api.request(c.path(w, credential), {
+            method: c.method,
+            headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+            ...(c.body === undefined ? {} : { body: JSON.stringify(c.body) }),
+          });
           expect(res.status).toBe(404);
           await c.check?.(w);
         } else if (c.kind === 'list') {

@@ -1,0 +1,18 @@
+import * as z from 'zod/mini';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { createEndpoint, publicEndpoint } from '#platform/webhook-endpoints';
+import { subscribedEvents, url } from '#platform/webhook-schemas';
+
+export const createWebhookEndpointBody = z.strictObject({
+  url,
+  events: subscribedEvents,
+  description: z.optional(z.string().check(z.maxLength(500))),
+});
+
+/** POST /v1/webhook-endpoints — the `whsec_` secret is shown in this response only. */
+export const handler = http({ body: createWebhookEndpointBody }, async ({ actor, body }) => {
+  const { endpoint, secret } = await createEndpoint(callerOf(requireMerchant(actor)), body);
+  return { status: 201, body: { ...publicEndpoint(endpoint), secret } };
+});

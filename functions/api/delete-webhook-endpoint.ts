@@ -1,0 +1,11 @@
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { removeEndpoint } from '#platform/webhook-endpoints';
+import { endpointId } from '#platform/webhook-schemas';
+
+/** DELETE /v1/webhook-endpoints/{id} */
+export const handler = http({ params: endpointId }, async ({ actor, params }) => {
+  await removeEndpoint(callerOf(requireMerchant(actor)), params.id);
+  return { status: 204 };
+});

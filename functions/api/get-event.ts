@@ -1,0 +1,13 @@
+import { NotFound } from '#core/errors';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { eventId } from '#platform/webhook-schemas';
+import { getEvent } from '#store/webhooks';
+
+/** GET /v1/events/{id} */
+export const handler = http({ params: eventId }, async ({ actor, params }) => {
+  const caller = requireMerchant(actor);
+  const event = await getEvent(caller.merchantId, caller.mode, params.id);
+  if (!event) throw new NotFound('resource_missing', 'No such event.', 'id');
+  return { body: event };
+});

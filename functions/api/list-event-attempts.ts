@@ -1,0 +1,25 @@
+import { NotFound } from '#core/errors';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { eventId } from '#platform/webhook-schemas';
+import { deliveriesOfEvent, getEvent, listAttempts } from '#store/webhooks';
+
+/** GET /v1/events/{id}/attempts — every delivery attempt of the event (status, latency, first 1 KB, error). */
+export const handler = http({ params: eventId }, async ({ actor, params }) => {
+  const caller = requireMerchant(actor);
+  if (!(await getEvent(caller.merchantId, caller.mode, params.id))) {
+    throw new NotFound('resource_missing', 'No such event.', 'id');
+  }
+  const [attempts, deliveries] = await Promise.all([
+    listAttempts(caller.merchantId, caller.mode, params.id),
+    deliveriesOfEvent(caller.merchantId, caller.mode, params.id),
+  ]);
+  return {
+    body: {
+      data: attempts,
+      deliveries: deliveries.map(({ merchantId: _m, ...d }) => d),
+      hasMore: false,
+      nextCursor: null,
+    },
+  };
+});

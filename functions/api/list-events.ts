@@ -1,0 +1,34 @@
+import * as z from 'zod/mini';
+import { eventTypes } from '#core/webhooks';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { pageParams } from '#platform/schemas';
+import { listEvents } from '#store/webhooks';
+
+const query = z.strictObject({
+  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  type: z.optional(z.enum(eventTypes)),
+  paymentId: z.optional(z.string().check(z.regex(/^pay_[0-9A-Z]{26}$/))),
+  createdFrom: z.optional(z.string().check(z.iso.datetime())),
+  createdTo: z.optional(z.string().check(z.iso.datetime())),
+});
+
+/** GET /v1/events — newest first, in the caller's merchant and mode. */
+export const handler = http({ query }, async ({ actor, query }) => {
+  const caller = requireMerchant(actor);
+  const { limit, cursor } = pageParams(query);
+  const page = await listEvents(
+    caller.merchantId,
+    caller.mode,
+    {
+      type: query.type,
+      paymentId: query.paymentId,
+      createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
+      createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+    },
+    limit,
+    cursor,
+  );
+  return { body: page };
+});

@@ -1,0 +1,14 @@
+import * as z from 'zod/mini';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { recoverEndpoint } from '#platform/webhook-endpoints';
+import { endpointId } from '#platform/webhook-schemas';
+
+export const recoverBody = z.strictObject({ since: z.string().check(z.iso.datetime()) });
+
+/** POST /v1/webhook-endpoints/{id}/recover — resend every failed delivery since a time. */
+export const handler = http({ params: endpointId, body: recoverBody }, async ({ actor, params, body }) => ({
+  status: 202,
+  body: { resent: await recoverEndpoint(callerOf(requireMerchant(actor)), params.id, new Date(body.since)) },
+}));

@@ -1,0 +1,16 @@
+import * as z from 'zod/mini';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { resendEvent } from '#platform/webhook-endpoints';
+import { eventId } from '#platform/webhook-schemas';
+
+export const resendBody = z.strictObject({
+  endpointId: z.optional(z.string().check(z.regex(/^we_[0-9A-Z]{26}$/))),
+});
+
+/** POST /v1/events/{id}/resend — to one endpoint, or to every endpoint it was for. */
+export const handler = http({ params: eventId, body: resendBody }, async ({ actor, params, body }) => {
+  const deliveries = await resendEvent(callerOf(requireMerchant(actor)), params.id, body.endpointId);
+  return { status: 202, body: { deliveries: deliveries.map(({ merchantId: _m, ...d }) => d) } };
+});

@@ -1,0 +1,11 @@
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { publicEndpoint, rotateSecret } from '#platform/webhook-endpoints';
+import { endpointId } from '#platform/webhook-schemas';
+
+/** POST /v1/webhook-endpoints/{id}/rotate-secret — the old secret keeps signing for 24 h beside the new one. */
+export const handler = http({ params: endpointId }, async ({ actor, params }) => {
+  const { endpoint, secret } = await rotateSecret(callerOf(requireMerchant(actor)), params.id);
+  return { body: { ...publicEndpoint(endpoint), secret } };
+});

@@ -1,0 +1,11 @@
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { sendTestEvent } from '#platform/webhook-endpoints';
+import { endpointId } from '#platform/webhook-schemas';
+
+/** POST /v1/webhook-endpoints/{id}/test — queues a `webhook_endpoint.test` event to this endpoint. */
+export const handler = http({ params: endpointId }, async ({ actor, params }) => ({
+  status: 202,
+  body: await sendTestEvent(callerOf(requireMerchant(actor)), params.id),
+}));

@@ -1,0 +1,21 @@
+import * as z from 'zod/mini';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { callerOf } from '#platform/payments';
+import { publicEndpoint, updateEndpoint } from '#platform/webhook-endpoints';
+import { endpointId, subscribedEvents, url } from '#platform/webhook-schemas';
+
+export const updateWebhookEndpointBody = z.strictObject({
+  url: z.optional(url),
+  events: z.optional(subscribedEvents),
+  enabled: z.optional(z.boolean()),
+  description: z.optional(z.string().check(z.maxLength(500))),
+});
+
+/** PATCH /v1/webhook-endpoints/{id} — url, events, enabled (re-enabling clears a disable). */
+export const handler = http(
+  { params: endpointId, body: updateWebhookEndpointBody },
+  async ({ actor, params, body }) => ({
+    body: publicEndpoint(await updateEndpoint(callerOf(requireMerchant(actor)), params.id, body)),
+  }),
+);

@@ -1,0 +1,261 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { newId } from '#core/ids';
+import { putEndpoint } from '#store/webhooks';
+import { useApi } from '#test/http';
+import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
+import { usePipeline } from '#test/pipeline';
+import { testCredentials } from '#test/providers';
+import { useReceiver } from '#test/receiver';
+import { useSandboxes } from '#test/sandbox-fixture';
+
+// The retry schedule is configuration: seconds here instead of hours.
+vi.hoisted(() => {
+  process.env.WEBHOOK_RETRY_SCHEDULE = '0,1,1,1';
+});
+
+const sandboxes = useSandboxes();
+const pipeline = usePipeline();
+const receiver = useReceiver();
+const api = useApi();
+
+beforeAll(() => {
+  for (const [name, url] of Object.entries(sandboxes.sandbox().baseUrls)) {
+    process.env[`${name.toUpperCase()}_BASE_URL`] = url;
+  }
+});
+
+interface Shop {
+  merchant: TestMerchant;
+  key: string;
+}
+
+async function shop(): Promise<Shop> {
+  const merchant = await registerMerchant(api.request);
+  const { key } = await createKey(api.request, merchant, 'test');
+  const credentials = testCredentials('paystack');
+  const res = await api.request('/v1/providers/paystack', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ mode: 'test', ...credentials }),
+  });
+  const { webhookUrl } = (await res.json()) as { webhookUrl: string };
+  await sandboxes.control('PUT', '/paystack/accounts', { ...credentials, webhookUrl });
+  return { merchant, key };
+}
+
+const post = (s: Shop, path: string, body?: unknown) =>
+  api.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+async function endpoint(s: Shop, path: string, events = ['*']): Promise<{ id: string; secret: string }> {
+  const res = await post(s, '/v1/webhook-endpoints', { url: receiver.url(path), events });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; secret: string };
+}
+
+async function paidPayment(s: Shop): Promise<string> {
+  const res = await api.request('/v1/payments', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${s.key}`,
+      'idempotency-key': newId('msg'),
+    },
+    body: JSON.stringify({ amount: 250000, currency: 'NGN', customer: { email: 'b@example.com' } }),
+  });
+  const payment = (await res.json()) as { id: string; checkoutUrl: string };
+  await sandboxes.clickOn(payment.checkoutUrl, 'success');
+  return payment.id;
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const verifyWith = (secret: string, r: { headers: Record<string, unknown>; body: string }) =>
+  new Webhook(secret).verify(r.body, {
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  });
+
+describe('merchant webhooks out', () => {
+  it('delivers payment.succeeded signed per Standard Webhooks, verified by the standardwebhooks package', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/ok');
+    expect(ep.secret).toMatch(/^whsec_/);
+    const paymentId = await paidPayment(s);
+    await until(() => receiver.received('/ok').length === 1);
+    const [got] = receiver.received('/ok');
+    const payload = verifyWith(ep.secret, got as never) as { type: string; data: { object: { id: string } } };
+    expect(payload).toMatchObject({
+      type: 'payment.succeeded',
+      mode: 'test',
+      data: { object: { id: paymentId, status: 'succeeded' } },
+    });
+    expect(String(got?.headers['webhook-id'])).toMatch(/^msg_/);
+
+    const events = await (await api.request(`/v1/events?paymentId=${paymentId}`, bearer(s.key))).json();
+    const [event] = (events as { data: { id: string }[] }).data;
+    const attempts = (await (
+      await api.request(`/v1/events/${event?.id}/attempts`, bearer(s.key))
+    ).json()) as {
+      data: { status: number; latencyMs: number }[];
+    };
+    expect(attempts.data).toMatchObject([{ status: 200 }]);
+  });
+
+  it('retries an endpoint that fails 3 times, with the same webhook-id, on schedule', async () => {
+    const s = await shop();
+    await endpoint(s, '/flaky');
+    receiver.script('/flaky', [
+      { status: 500 },
+      { status: 503 },
+      { status: 429, headers: { 'retry-after': '1' } },
+    ]);
+    await paidPayment(s);
+    await until(() => receiver.received('/flaky').length === 4);
+    const got = receiver.received('/flaky');
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    // Schedule 0, 1, 1, 1 s with ±20 % jitter: each retry waits about a second.
+    for (let i = 1; i < got.length; i++) {
+      expect((got[i]?.at ?? 0) - (got[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(700);
+    }
+  });
+
+  it('never sends merchant A’s events to merchant B’s endpoints', async () => {
+    const a = await shop();
+    const b = await shop();
+    await endpoint(a, '/a');
+    await endpoint(b, '/b');
+    await paidPayment(a);
+    await until(() => receiver.received('/a').length === 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.received('/b')).toHaveLength(0);
+  });
+
+  it('signs with both secrets for 24 h after a rotation', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/rotated');
+    const rotated = (await (await post(s, `/v1/webhook-endpoints/${ep.id}/rotate-secret`)).json()) as {
+      secret: string;
+    };
+    expect(rotated.secret).not.toBe(ep.secret);
+    expect((await post(s, `/v1/webhook-endpoints/${ep.id}/test`)).status).toBe(202);
+    await until(() => receiver.received('/rotated').length === 1);
+    const [got] = receiver.received('/rotated');
+    expect(String(got?.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifyWith(ep.secret, got as never)).toMatchObject({ type: 'webhook_endpoint.test' });
+    expect(verifyWith(rotated.secret, got as never)).toMatchObject({ type: 'webhook_endpoint.test' });
+  });
+
+  it('refuses SSRF targets at creation: private, metadata, and plain http or loopback in live mode', async () => {
+    const s = await shop();
+    const live = await createKey(api.request, s.merchant, 'live');
+    for (const url of [
+      'http://10.0.0.1/h',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::ffff:10.0.0.1]/h',
+      'http://0x0a000001/h',
+    ]) {
+      const res = await post(s, '/v1/webhook-endpoints', { url, events: ['*'] });
+      expect(res.status, url).toBe(422);
+    }
+    const liveHttp = await api.request('/v1/webhook-endpoints', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${live.key}` },
+      body: JSON.stringify({ url: 'http://example.com/h', events: ['*'] }),
+    });
+    expect(liveHttp.status).toBe(422);
+  });
+
+  it('refuses a forbidden address again at delivery (e.g. a name that now resolves privately)', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/never');
+    // The endpoint's URL now points at a private address, as after DNS rebinding.
+    const now = new Date().toISOString();
+    const { getEndpoint } = await import('#store/webhooks');
+    const stored = await getEndpoint(s.merchant.merchantId, 'test', ep.id);
+    await putEndpoint(
+      { ...(stored as NonNullable<typeof stored>), url: 'http://10.1.2.3/hook', updatedAt: now },
+      stored?.updatedAt ?? null,
+    );
+    const sent = (await (await post(s, `/v1/webhook-endpoints/${ep.id}/test`)).json()) as { id: string };
+    await until(async () => {
+      const attempts = (await (
+        await api.request(`/v1/events/${sent.id}/attempts`, bearer(s.key))
+      ).json()) as {
+        data: { error: string | null }[];
+      };
+      return attempts.data.some((a) => a.error?.startsWith('forbidden_address') ?? false);
+    });
+  });
+
+  it('parks a delivery whose schedule is spent in the DLQ, and resend delivers it', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/down');
+    receiver.script('/down', Array(4).fill({ status: 500 }));
+    const sent = (await (await post(s, `/v1/webhook-endpoints/${ep.id}/test`)).json()) as { id: string };
+    await until(() => receiver.received('/down').length === 4);
+    await until(async () => {
+      const out = await pipeline
+        .sqs()
+        .send(
+          new ReceiveMessageCommand({
+            QueueUrl: pipeline.queues().dlq.deliveries,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+      return (out.Messages ?? []).some((m) => m.Body?.includes(sent.id));
+    });
+    const attempts = (await (await api.request(`/v1/events/${sent.id}/attempts`, bearer(s.key))).json()) as {
+      deliveries: { status: string }[];
+    };
+    expect(attempts.deliveries).toMatchObject([{ status: 'failed' }]);
+    expect((await post(s, `/v1/events/${sent.id}/resend`, {})).status).toBe(202);
+    await until(() => receiver.received('/down').length === 5);
+  });
+
+  it('disables an endpoint that answers 410 Gone', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/gone');
+    receiver.script('/gone', [{ status: 410 }]);
+    await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
+    await until(async () => {
+      const got = (await (await api.request(`/v1/webhook-endpoints/${ep.id}`, bearer(s.key))).json()) as {
+        enabled: boolean;
+      };
+      return got.enabled === false;
+    });
+    const events = (await (
+      await api.request('/v1/events?type=webhook_endpoint.disabled', bearer(s.key))
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(events.data).toHaveLength(1);
+  });
+
+  it('recovers every failed delivery of an endpoint since a time', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/recover');
+    receiver.script('/recover', Array(4).fill({ status: 500 }));
+    const since = new Date(Date.now() - 1000).toISOString();
+    await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
+    await until(() => receiver.received('/recover').length === 4);
+    await until(async () => {
+      const res = await post(s, `/v1/webhook-endpoints/${ep.id}/recover`, { since });
+      return ((await res.json()) as { resent: number }).resent === 1;
+    });
+    await until(() => receiver.received('/recover').length === 5);
+  });
+});
