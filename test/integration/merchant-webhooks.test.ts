@@ -207,15 +207,13 @@ describe('merchant webhooks out', () => {
     const sent = (await (await post(s, `/v1/webhook-endpoints/${ep.id}/test`)).json()) as { id: string };
     await until(() => receiver.received('/down').length === 4);
     await until(async () => {
-      const out = await pipeline
-        .sqs()
-        .send(
-          new ReceiveMessageCommand({
-            QueueUrl: pipeline.queues().dlq.deliveries,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-          }),
-        );
+      const out = await pipeline.sqs().send(
+        new ReceiveMessageCommand({
+          QueueUrl: pipeline.queues().dlq.deliveries,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+        }),
+      );
       return (out.Messages ?? []).some((m) => m.Body?.includes(sent.id));
     });
     const attempts = (await (await api.request(`/v1/events/${sent.id}/attempts`, bearer(s.key))).json()) as {
@@ -243,6 +241,37 @@ describe('merchant webhooks out', () => {
       data: unknown[];
     };
     expect(events.data).toHaveLength(1);
+  });
+
+  it('disables an endpoint that has failed everything for 5 days and records webhook_endpoint.disabled', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/dead');
+    const { getEndpoint } = await import('#store/webhooks');
+    const stored = await getEndpoint(s.merchant.merchantId, 'test', ep.id);
+    const sixDaysAgo = new Date(Date.now() - 6 * 24 * 3600 * 1000).toISOString();
+    await putEndpoint(
+      {
+        ...(stored as NonNullable<typeof stored>),
+        failingSince: sixDaysAgo,
+        updatedAt: new Date().toISOString(),
+      },
+      stored?.updatedAt ?? null,
+    );
+    receiver.script('/dead', [{ status: 500 }]);
+    await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
+    await until(async () => {
+      const got = (await (await api.request(`/v1/webhook-endpoints/${ep.id}`, bearer(s.key))).json()) as {
+        enabled: boolean;
+        disabledReason: string;
+      };
+      return got.enabled === false && got.disabledReason === 'failing_for_5_days';
+    });
+    const events = (await (
+      await api.request('/v1/events?type=webhook_endpoint.disabled', bearer(s.key))
+    ).json()) as {
+      data: { data: { object: { endpointId: string } } }[];
+    };
+    expect(events.data.map((e) => e.data.object.endpointId)).toEqual([ep.id]);
   });
 
   it('recovers every failed delivery of an endpoint since a time', async () => {

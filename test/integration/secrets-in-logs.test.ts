@@ -37,7 +37,45 @@ describe('logs', () => {
     await api.request('/v1/me', bearer(`${key.key.slice(0, -1)}X`)); // wrong key
     await api.request('/v1/me', bearer(`${tokens.accessToken}x`)); // broken token
 
+    // Provider credentials and a webhook endpoint secret: configured, used, never logged.
+    const providerKey = `sk_test_${'p'.repeat(20)}Secret`;
+    await api.request('/v1/providers/paystack', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` },
+      body: JSON.stringify({ mode: 'live', secretKey: providerKey.replace('sk_test_', 'sk_live_') }),
+    });
+    const stripeHook = `whsec_${'w'.repeat(32)}`;
+    await api.request('/v1/providers/stripe', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` },
+      body: JSON.stringify({
+        mode: 'live',
+        secretKey: `sk_live_${'s'.repeat(24)}`,
+        webhookSecret: stripeHook,
+      }),
+    });
+    const endpoint = await api.request('/v1/webhook-endpoints', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` },
+      body: JSON.stringify({ url: 'https://93.184.216.34/hook', events: ['*'] }),
+    });
+    expect(endpoint.status).toBe(201);
+    const { secret: endpointSecret } = (await endpoint.json()) as { secret: string };
+    expect(endpointSecret).toMatch(/^whsec_/);
+    await api.request('/v1/payments', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key.key}`,
+        'idempotency-key': 'k1',
+      },
+      body: JSON.stringify({ amount: 5000, currency: 'NGN', customer: { email: 'b@example.com' } }),
+    });
+
     const text = lines.join('');
+    for (const secret of [providerKey.slice(8), 's'.repeat(24), stripeHook, endpointSecret]) {
+      expect(text).not.toContain(secret);
+    }
     expect(lines.length).toBeGreaterThan(5); // the capture works: requests were logged
     expect(text).toContain(m.merchantId); // merchant id is logged once known
     for (const secret of [
