@@ -2,6 +2,7 @@
  * `npm start`: the whole local stack on 127.0.0.1. Prints what runs where;
  * Ctrl-C stops everything, the JVM included.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { workers } from '#routes';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
@@ -31,6 +32,12 @@ try {
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
   ];
   console.log(lines.join('\n'));
+  // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
+  mkdirSync('.local', { recursive: true });
+  writeFileSync(
+    '.local/stack.json',
+    JSON.stringify({ api: stack.api?.url, sandboxes: stack.sandboxes?.url, pid: process.pid }, null, 2),
+  );
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,22 @@ describe('npm start', () => {
     const res = await fetch(`${apiUrl}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', checks: { table: 'ok', queues: 'ok' } });
+  });
+
+  it('runs `npm run demo` end to end: four providers, each payment’s signed webhook verified', async () => {
+    const sandbox = /sandboxes at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] as string;
+    const demo = spawnSync(process.execPath, ['--import', 'tsx', 'local/demo.ts'], {
+      cwd: root,
+      env: { ...process.env, PAYBRIDGE_URL: apiUrl, SANDBOX_URL: sandbox },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(demo.stderr).not.toMatch(/demo failed/);
+    expect(demo.status).toBe(0);
+    for (const provider of ['paystack', 'flutterwave', 'stripe', 'chapa']) {
+      expect(demo.stdout).toMatch(new RegExp(`${provider}: pay_\\w+ .* payment\\.succeeded, verified`));
+    }
+    expect(demo.stdout).toContain('Done: four providers');
   });
 
   it('stops cleanly on Ctrl-C, the DynamoDB JVM included', async () => {

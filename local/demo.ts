@@ -1,0 +1,218 @@
+/**
+ * `npm run demo`: against a running `npm start`, walks the whole story — a
+ * merchant, a test key, each provider's sandbox credentials, a payment per
+ * provider completed on the sandbox checkout, and the signed `payment.succeeded`
+ * arriving at a local receiver that verifies it — then prints the event and its
+ * attempt log.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhookSignature } from '#core/webhook-signature';
+import type { ProviderName } from '#providers/types';
+
+const stackFile = (() => {
+  try {
+    return JSON.parse(readFileSync('.local/stack.json', 'utf8')) as { api?: string; sandboxes?: string };
+  } catch {
+    return {};
+  }
+})();
+const api = process.env.PAYBRIDGE_URL ?? stackFile.api ?? 'http://127.0.0.1:3000';
+const sandbox = process.env.SANDBOX_URL ?? stackFile.sandboxes ?? 'http://127.0.0.1:4010';
+
+const step = (n: number, text: string) => console.log(`\n\x1b[1m${n}. ${text}\x1b[0m`);
+const ok = (text: string) => console.log(`   ✓ ${text}`);
+
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const res = await fetch(path.startsWith('http') ? path : `${api}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const plans: {
+  provider: ProviderName;
+  amount: number;
+  currency: string;
+  credentials: () => Record<string, string>;
+}[] = [
+  {
+    provider: 'paystack',
+    amount: 1075000,
+    currency: 'NGN',
+    credentials: () => ({ secretKey: `sk_test_${hex()}` }),
+  },
+  {
+    provider: 'flutterwave',
+    amount: 250000,
+    currency: 'KES',
+    credentials: () => ({ secretKey: `FLWSECK_TEST-${hex()}-X`, webhookSecret: `demo-hash-${hex()}` }),
+  },
+  {
+    provider: 'stripe',
+    amount: 1999,
+    currency: 'USD',
+    credentials: () => ({
+      secretKey: `sk_test_${hex()}`,
+      webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+    }),
+  },
+  {
+    provider: 'chapa',
+    amount: 150000,
+    currency: 'ETB',
+    credentials: () => ({ secretKey: `CHASECK_TEST-${hex()}`, webhookSecret: `demo-hash-${hex()}` }),
+  },
+];
+const hex = () => randomBytes(10).toString('hex');
+
+async function main(): Promise<void> {
+  try {
+    await call('GET', '/health');
+  } catch {
+    console.error(`PayBridge is not answering at ${api}. Start it first: npm start`);
+    process.exit(1);
+  }
+  console.log(`PayBridge demo against ${api} (provider sandboxes at ${sandbox})`);
+
+  // A merchant's receiver: verifies every delivery with the endpoint secret.
+  let secret = '';
+  const received = new Map<string, { type: string; paymentId: string; webhookId: string }>();
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const check = verifyWebhookSignature({
+        body,
+        headers: req.headers as Record<string, string>,
+        secrets: secret,
+      });
+      if (!check.valid) {
+        console.log(`   ✗ receiver rejected a delivery: ${check.reason}`);
+        res.writeHead(400).end();
+        return;
+      }
+      const event = JSON.parse(body) as { type: string; data: { object: { id: string } } };
+      received.set(event.data.object.id, {
+        type: event.type,
+        paymentId: event.data.object.id,
+        webhookId: check.id,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/paybridge`;
+
+  step(1, 'Register a merchant');
+  const email = `demo-${randomUUID().slice(0, 8)}@example.com`;
+  const account = await call<{ merchant: { id: string }; accessToken: string }>('POST', '/v1/auth/register', {
+    email,
+    password: `demo ${randomUUID()}`,
+    businessName: 'Demo Store',
+  });
+  ok(`${account.merchant.id} (${email})`);
+  const dashboard = { authorization: `Bearer ${account.accessToken}` };
+
+  step(2, 'Create a test-mode API key');
+  const key = await call<{ id: string; key: string; prefix: string }>(
+    'POST',
+    '/v1/api-keys',
+    { name: 'demo', mode: 'test' },
+    dashboard,
+  );
+  ok(`${key.id} ${key.prefix}… (the full key is shown once)`);
+  const auth = { authorization: `Bearer ${key.key}` };
+
+  step(3, 'Subscribe a local receiver to every event');
+  const endpoint = await call<{ id: string; secret: string }>(
+    'POST',
+    '/v1/webhook-endpoints',
+    { url: receiverUrl, events: ['*'] },
+    auth,
+  );
+  secret = endpoint.secret;
+  ok(`${endpoint.id} → ${receiverUrl} (signing secret ${secret.slice(0, 10)}…)`);
+
+  step(4, 'Configure each provider with sandbox credentials');
+  for (const plan of plans) {
+    const credentials = plan.credentials();
+    const config = await call<{ webhookUrl: string; currencies: string[] }>(
+      'PUT',
+      `/v1/providers/${plan.provider}`,
+      { mode: 'test', ...credentials },
+      auth,
+    );
+    // What a merchant does in the provider's dashboard: paste the webhook URL (and secret hash).
+    await call('PUT', `${sandbox}/_sandbox/${plan.provider}/accounts`, {
+      ...credentials,
+      webhookUrl: config.webhookUrl,
+    });
+    ok(`${plan.provider}: webhooks to ${config.webhookUrl}`);
+  }
+
+  step(5, 'Create a payment per provider, pay on the sandbox checkout, wait for the signed webhook');
+  const ids: string[] = [];
+  for (const plan of plans) {
+    const payment = await call<{ id: string; checkoutUrl: string; status: string }>(
+      'POST',
+      '/v1/payments',
+      {
+        amount: plan.amount,
+        currency: plan.currency,
+        provider: plan.provider,
+        customer: { email: 'buyer@example.com', name: 'Ada Buyer' },
+        redirectUrl: 'https://demo.example/thanks',
+      },
+      { ...auth, 'idempotency-key': `demo-${randomUUID()}` },
+    );
+    ids.push(payment.id);
+    await fetch(payment.checkoutUrl); // the customer opens the checkout page
+    await call('POST', `${payment.checkoutUrl}/complete`, { outcome: 'success' });
+    const deadline = Date.now() + 20_000;
+    while (!received.has(payment.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const got = received.get(payment.id);
+    if (!got) throw new Error(`no webhook for ${payment.id} (${plan.provider}) within 20 s`);
+    ok(
+      `${plan.provider}: ${payment.id} ${plan.amount} ${plan.currency} → ${got.type}, verified (webhook-id ${got.webhookId})`,
+    );
+  }
+
+  step(6, 'The event and its attempt log');
+  const events = await call<{ data: { id: string; type: string; createdAt: string }[] }>(
+    'GET',
+    `/v1/events?paymentId=${ids[0]}`,
+    undefined,
+    auth,
+  );
+  const event = events.data[0];
+  if (event) {
+    console.log(JSON.stringify(await call('GET', `/v1/events/${event.id}`, undefined, auth), null, 2));
+    const attempts = await call<{ data: unknown[] }>(
+      'GET',
+      `/v1/events/${event.id}/attempts`,
+      undefined,
+      auth,
+    );
+    console.log(JSON.stringify(attempts.data, null, 2));
+  }
+  receiver.close();
+  console.log('\nDone: four providers, one API, one webhook format.');
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
