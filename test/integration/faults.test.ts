@@ -1,0 +1,195 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { newId } from '#core/ids';
+import { dynamoClient } from '#platform/clients';
+import { listEvents } from '#store/webhooks';
+import { useApi } from '#test/http';
+import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
+import { usePipeline } from '#test/pipeline';
+import { testCredentials } from '#test/providers';
+import { useSandboxes } from '#test/sandbox-fixture';
+
+/**
+ * Fault injection: DynamoDB throttling, provider hangs, merchant endpoints that
+ * hang or reset the connection — and, at the end, the invariants: one state
+ * change per accepted webhook, one payment per idempotency key, amounts intact,
+ * every event delivered or visibly failed.
+ */
+vi.hoisted(() => {
+  process.env.WEBHOOK_RETRY_SCHEDULE = '0,1,1,1';
+  process.env.WEBHOOK_TIMEOUT_MS = '800';
+  process.env.PROVIDER_TIMEOUT_MS = '1000';
+});
+
+const sandboxes = useSandboxes();
+usePipeline();
+const api = useApi();
+
+// Receivers that misbehave: one hangs on its first request, one resets its first connection.
+let hostile: Server;
+let hostileUrl = '';
+const hits = new Map<string, number>();
+beforeAll(async () => {
+  for (const [name, url] of Object.entries(sandboxes.sandbox().baseUrls)) {
+    process.env[`${name.toUpperCase()}_BASE_URL`] = url;
+  }
+  hostile = createServer((req, res) => {
+    const n = (hits.get(req.url ?? '') ?? 0) + 1;
+    hits.set(req.url ?? '', n);
+    req.resume();
+    if (req.url === '/hang' && n === 1) return; // never answers: the deliverer's timeout must fire
+    if (req.url === '/reset' && n === 1) {
+      req.socket.destroy(); // connection reset mid-request
+      return;
+    }
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+  hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  hostile.closeAllConnections();
+  return new Promise<void>((resolve) => hostile.close(() => resolve()));
+});
+
+/** Throttles every `every`-th DynamoDB command once; the SDK's retries must absorb it. */
+function throttleDynamo(every: number): () => void {
+  let n = 0;
+  const name = `inject-throttling-${newId('msg')}`;
+  dynamoClient().middlewareStack.add(
+    (next) => async (args) => {
+      if (++n % every === 0) {
+        throw new ProvisionedThroughputExceededException({ message: 'injected throttling', $metadata: {} });
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name },
+  );
+  return () => dynamoClient().middlewareStack.remove(name);
+}
+
+async function shop(
+  providers: ('paystack' | 'flutterwave')[],
+): Promise<{ merchant: TestMerchant; key: string }> {
+  const merchant = await registerMerchant(api.request);
+  const { key } = await createKey(api.request, merchant, 'test');
+  for (const provider of providers) {
+    const credentials = testCredentials(provider);
+    const res = await api.request(`/v1/providers/${provider}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ mode: 'test', ...credentials }),
+    });
+    const { webhookUrl } = (await res.json()) as { webhookUrl: string };
+    await sandboxes.control('PUT', `/${provider}/accounts`, { ...credentials, webhookUrl });
+  }
+  return { merchant, key };
+}
+
+const create = (key: string, idempotencyKey: string, amount: number) =>
+  api.request('/v1/payments', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key}`,
+      'idempotency-key': idempotencyKey,
+    },
+    body: JSON.stringify({
+      amount,
+      currency: 'NGN',
+      customer: { email: 'b@example.com' },
+      redirectUrl: 'https://s.example/r',
+    }),
+  });
+
+async function until(check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('fault injection', () => {
+  it('absorbs DynamoDB throttling on every 4th command: payments, webhooks and deliveries still happen exactly once', async () => {
+    const s = await shop(['paystack']);
+    const endpoint = await api.request('/v1/webhook-endpoints', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+      body: JSON.stringify({ url: `${hostileUrl}/ok`, events: ['payment.succeeded'] }),
+    });
+    expect(endpoint.status).toBe(201);
+    const stop = throttleDynamo(4);
+    try {
+      const amounts = [101, 202, 303, 404, 505].map((a) => a * 100);
+      const created = [];
+      for (const [i, amount] of amounts.entries()) {
+        // Each key sent twice: one payment per key.
+        const first = await create(s.key, `throttled-${i}`, amount);
+        const again = await create(s.key, `throttled-${i}`, amount);
+        expect(first.status).toBe(201);
+        const body = (await first.json()) as { id: string; checkoutUrl: string; amount: number };
+        expect(((await again.json()) as { id: string }).id).toBe(body.id);
+        created.push(body);
+      }
+      for (const p of created) await sandboxes.clickOn(p.checkoutUrl, 'success');
+      await until(async () => (hits.get('/ok') ?? 0) >= created.length);
+
+      // Invariants.
+      const list = (await (await api.request('/v1/payments?limit=100', bearer(s.key))).json()) as {
+        data: { id: string; amount: number; status: string }[];
+      };
+      expect(list.data).toHaveLength(created.length);
+      expect(list.data.map((p) => p.amount).sort()).toEqual([...amounts].sort());
+      expect(list.data.every((p) => p.status === 'succeeded')).toBe(true);
+      for (const p of created) {
+        const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: p.id }, 10);
+        expect(events.data).toHaveLength(1);
+      }
+      expect(hits.get('/ok')).toBe(created.length);
+    } finally {
+      stop();
+    }
+  });
+
+  it('fails over when the first provider hangs past the timeout', async () => {
+    const s = await shop(['paystack', 'flutterwave']);
+    await sandboxes.control('POST', '/paystack/knobs', { hangNext: 1 });
+    const res = await create(s.key, 'hang-1', 70000);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as {
+      provider: string;
+      attempts: { provider: string; error?: { code: string } }[];
+    };
+    expect(body.provider).toBe('flutterwave');
+    expect(body.attempts[0]).toMatchObject({ provider: 'paystack', error: { code: 'provider_timeout' } });
+  });
+
+  it('records a hanging endpoint as a timeout and a reset connection as a connection error, then delivers on retry', async () => {
+    const s = await shop(['paystack']);
+    for (const path of ['/hang', '/reset']) {
+      const res = await api.request('/v1/webhook-endpoints', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+        body: JSON.stringify({ url: `${hostileUrl}${path}`, events: ['*'] }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      const sent = (await (
+        await api.request(`/v1/webhook-endpoints/${id}/test`, { method: 'POST', ...bearer(s.key) })
+      ).json()) as { id: string };
+      let attempts: { error: string | null; status: number | null }[] = [];
+      await until(async () => {
+        attempts = (
+          (await (await api.request(`/v1/events/${sent.id}/attempts`, bearer(s.key))).json()) as {
+            data: typeof attempts;
+          }
+        ).data;
+        return attempts.some((a) => a.status === 200);
+      });
+      const errors = attempts.filter((a) => a.error).map((a) => a.error?.split(':')[0]);
+      expect(errors).toEqual([path === '/hang' ? 'timeout' : 'connection']);
+    }
+  });
+});
