@@ -44,6 +44,11 @@ export interface Route {
   readonly jwt?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /**
+   * Files from node_modules the function reads at run time (`swagger-ui-dist/swagger-ui.css`):
+   * the CDK copies each into the bundle at the same relative path.
+   */
+  readonly assets?: readonly string[];
 }
 
 const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: true } as const;
@@ -61,6 +66,7 @@ const merchantRead = {
   jwt: true,
 } as const;
 const dashboardRead = { credential: 'dashboard', rateLimit: 'standard', table: 'read', jwt: true } as const;
+const docs = { credential: 'none', rateLimit: 'none', table: 'none' } as const;
 
 export const routes: readonly Route[] = [
   {
@@ -71,6 +77,16 @@ export const routes: readonly Route[] = [
     rateLimit: 'none',
     table: 'describe',
     queues: { providerEvents: 'describe', deliveries: 'describe' },
+  },
+  // Developer experience: the OpenAPI document and its reference page. Public by design: they hold no data.
+  { method: 'GET', path: '/openapi.json', handler: 'api/get-openapi.ts', ...docs },
+  { method: 'GET', path: '/docs', handler: 'api/get-docs.ts', ...docs },
+  {
+    method: 'GET',
+    path: '/docs/assets/{file}',
+    handler: 'api/get-docs-asset.ts',
+    ...docs,
+    assets: ['swagger-ui-dist/swagger-ui-bundle.js', 'swagger-ui-dist/swagger-ui.css'],
   },
   // Identity (issue: merchant identity)
   { method: 'POST', path: '/v1/auth/register', handler: 'api/register.ts', ...auth },

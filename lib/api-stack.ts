@@ -49,7 +49,10 @@ export class ApiStack extends Stack {
       retainLogs: props.retainLogs,
     };
     const make = (
-      row: Pick<Route, 'handler' | 'table' | 'queues' | 'secrets' | 'jwt' | 'memoryMb' | 'timeoutSeconds'>,
+      row: Pick<
+        Route,
+        'handler' | 'table' | 'queues' | 'secrets' | 'jwt' | 'memoryMb' | 'timeoutSeconds' | 'assets'
+      >,
     ) => {
       const name = functionName(row.handler);
       const existing = this.functions[name];
@@ -63,6 +66,7 @@ export class ApiStack extends Stack {
         jwt: row.jwt,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,
+        assets: row.assets,
       });
       this.functions[name] = fn;
       return fn;

@@ -35,6 +35,8 @@ export interface PayBridgeFunctionProps {
   readonly jwt?: boolean | undefined;
   readonly memoryMb?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
+  /** node_modules files copied into the bundle at the same relative path (the route row's `assets`). */
+  readonly assets?: readonly string[] | undefined;
   readonly retainLogs: boolean;
   /** Merged over the defaults, never replacing them. */
   readonly environment?: Record<string, string>;
@@ -102,6 +104,7 @@ export class PayBridgeFunction extends Construct {
         externalModules: [...bundling.externalModules],
         mainFields: [...bundling.mainFields],
         banner: bundling.banner,
+        ...(props.assets?.length ? { commandHooks: copyAssets(props.assets) } : {}),
       },
     });
 
@@ -118,6 +121,28 @@ export class PayBridgeFunction extends Construct {
     if (props.secrets) data.secretsKey.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     if (props.jwt) data.jwtKeys.grantRead(this.fn);
   }
+}
+
+/**
+ * Copies node_modules files into the bundle directory after esbuild, so the
+ * function finds them with `createRequire(import.meta.url).resolve(...)` as it does
+ * locally. Paths are checked: they come from our route table, but end up in a shell.
+ */
+function copyAssets(assets: readonly string[]) {
+  for (const asset of assets) {
+    if (!/^(@[\w.-]+\/)?[\w.-]+(\/[\w.-]+)+$/.test(asset) || asset.split('/').includes('..')) {
+      throw new Error(`Unsafe asset path ${JSON.stringify(asset)}`);
+    }
+  }
+  return {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (inputDir: string, outputDir: string): string[] =>
+      assets.map((asset) => {
+        const to = `${outputDir}/node_modules/${asset}`;
+        return `mkdir -p "${dirname(to)}" && cp "${inputDir}/node_modules/${asset}" "${to}"`;
+      }),
+  };
 }
 
 const readActions = [

@@ -6,9 +6,18 @@ import {
   disableAfterMs,
   eventBody,
   retryDelay,
+  subscribes,
   type WebhookEndpoint,
 } from '#core/webhooks';
-import { getDelivery, getEndpoint, getEvent, putAttempt, putEndpoint, updateDelivery } from '#store/webhooks';
+import {
+  getDelivery,
+  getEndpoint,
+  getEvent,
+  listEndpoints,
+  putAttempt,
+  putEndpoint,
+  updateDelivery,
+} from '#store/webhooks';
 import { allowLoopbackWebhooks, config, retrySchedule } from './config.ts';
 import { logger } from './logger.ts';
 import { safePost } from './outbound.ts';
@@ -129,7 +138,10 @@ async function disable(endpoint: WebhookEndpoint, reason: string, at: string): P
       paymentId: null,
       data: { object: { endpointId: endpoint.id, url: endpoint.url, reason } },
     },
-    [],
+    // The merchant's other endpoints that listen for it hear about it.
+    (await listEndpoints(endpoint.merchantId, endpoint.mode)).filter(
+      (e) => e.id !== endpoint.id && subscribes(e, 'webhook_endpoint.disabled'),
+    ),
   );
   logger.warn('webhook endpoint disabled', { endpointId: endpoint.id, reason });
 }

@@ -43,6 +43,8 @@ export interface HttpRequest<B, Q, P> {
 export interface HttpReply {
   readonly status?: number;
   readonly body?: unknown;
+  /** A body sent as is instead of JSON (the docs page and its assets); set its content-type in `headers`. */
+  readonly text?: string;
   readonly headers?: Record<string, string>;
   readonly cookies?: string[];
 }
@@ -62,6 +64,12 @@ export type HttpHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
+ * A handler that carries the spec it validates with, so the OpenAPI document
+ * (functions/openapi.ts) and the typed client read the very schemas the route enforces.
+ */
+export type SpecifiedHandler<B, Q, P> = HttpHandler & { readonly spec: HttpSpec<B, Q, P> };
+
+/**
  * The one HTTP handler wrapper. It finds the route's row by API Gateway's route
  * key, authenticates the declared credential, validates body, query and path with
  * zod, calls the handler, and shapes the answer; every error becomes our error
@@ -70,13 +78,19 @@ export type HttpHandler = (
 export function http<B = undefined, Q = Record<string, never>, P = Record<string, string>>(
   spec: HttpSpec<B, Q, P>,
   fn: (request: HttpRequest<B, Q, P>) => Promise<HttpReply>,
-): HttpHandler {
+): SpecifiedHandler<B, Q, P> {
   const core = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId ?? 'unknown';
     const route = routeFor(event.routeKey);
     logger.appendKeys({ requestId, routeKey: event.routeKey });
-    let reply: { status: number; body: unknown; headers: Record<string, string>; cookies?: string[] };
+    let reply: {
+      status: number;
+      body: unknown;
+      text?: string;
+      headers: Record<string, string>;
+      cookies?: string[];
+    };
     let errorCode: string | undefined;
     try {
       // Fail closed: a handler reached under a route key the table does not know
@@ -107,6 +121,7 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
       reply = {
         status: out.status ?? 200,
         body: out.body,
+        ...(out.text === undefined ? {} : { text: out.text }),
         headers: out.headers ?? {},
         ...(out.cookies ? { cookies: out.cookies } : {}),
       };
@@ -127,9 +142,10 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
     return {
       statusCode: reply.status,
       headers: { ...securityHeaders, 'x-request-id': requestId, ...reply.headers },
-      body: reply.body === undefined ? '' : JSON.stringify(reply.body),
+      body: reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)),
       ...(reply.cookies ? { cookies: reply.cookies } : {}),
     };
   };
-  return middy(core).use(injectLambdaContext(logger, { resetKeys: true })) as unknown as HttpHandler;
+  const handler = middy(core).use(injectLambdaContext(logger, { resetKeys: true })) as unknown as HttpHandler;
+  return Object.assign(handler, { spec });
 }

@@ -71,7 +71,7 @@ export async function listAudit(
       ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.auditPrefix },
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.auditPrefix),
     }),
   );
   return {

@@ -261,7 +261,7 @@ export const identityStore: IdentityStore = {
         ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.apiKeyPrefix },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+        ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.apiKeyPrefix),
       }),
     );
     return {

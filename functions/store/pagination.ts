@@ -16,12 +16,16 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
 }
 
 /**
- * Decodes a cursor and checks it belongs to the partition being queried, so a
- * cursor from another merchant (or a forged one) can never move a query there.
+ * Decodes a cursor and checks it is a start key this very query could have
+ * produced: exactly the key attributes of the table (and index), all non-empty
+ * strings, the partition being queried, and a sort key inside the queried
+ * range. A cursor from another merchant, another list or a forger is a 400,
+ * never passed on for DynamoDB to reject with a 500.
  */
 export function decodeCursor(
   cursor: string | undefined,
-  partition: { name: string; value: string },
+  partition: { name: 'pk' | 'gsi1pk'; value: string },
+  skPrefix?: string,
 ): StartKey | undefined {
   if (cursor === undefined) return undefined;
   const invalid = () =>
@@ -33,9 +37,33 @@ export function decodeCursor(
     throw invalid();
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid();
+  const expected = partition.name === 'pk' ? ['pk', 'sk'] : ['gsi1pk', 'gsi1sk', 'pk', 'sk'];
   const entries = Object.entries(parsed as Record<string, unknown>);
-  if (entries.length > 6 || entries.some(([, v]) => typeof v !== 'string')) throw invalid();
+  if (
+    entries.length !== expected.length ||
+    entries.some(
+      ([k, v]) => !expected.includes(k) || typeof v !== 'string' || v.length === 0 || v.length > 1024,
+    )
+  ) {
+    throw invalid();
+  }
   const key = parsed as StartKey;
   if (key[partition.name] !== partition.value) throw invalid();
+  if (
+    skPrefix !== undefined &&
+    !(key[partition.name === 'pk' ? 'sk' : 'gsi1sk'] ?? '').startsWith(skPrefix)
+  ) {
+    throw invalid();
+  }
+  return key;
+}
+
+/** A start key must lie inside the queried sort-key range, or DynamoDB refuses the whole query. */
+export function withinRange(key: StartKey | undefined, lower: string, upper: string): StartKey | undefined {
+  if (key === undefined) return undefined;
+  const sk = key.sk ?? '';
+  if (sk < lower || sk > upper) {
+    throw new ValidationFailed('invalid_cursor', 'The cursor is not valid for this list.', 'cursor');
+  }
   return key;
 }

@@ -13,7 +13,7 @@ import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#c
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, withinRange, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 const idempotencyTtlSeconds = 24 * 3600;
@@ -277,7 +277,11 @@ export async function listPayments(
       ExpressionAttributeValues: values,
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+      ExclusiveStartKey: withinRange(
+        decodeCursor(cursor, { name: 'pk', value: pk }, keys.paymentPrefix),
+        values[':lower'] as string,
+        values[':upper'] as string,
+      ),
     });
   }
   const out = await dynamoClient().send(command);

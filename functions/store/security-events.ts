@@ -72,7 +72,7 @@ export async function listSecurityEvents(
       ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.securityPrefix },
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.securityPrefix),
     }),
   );
   return {

@@ -13,7 +13,7 @@ import type { Payment, PaymentStatus } from '#core/payments';
 import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, withinRange, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 type Item = Record<string, unknown>;
@@ -310,7 +310,11 @@ export async function listEvents(
       ExpressionAttributeValues: values,
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }),
+      ExclusiveStartKey: withinRange(
+        decodeCursor(cursor, { name: 'pk', value: pk }, keys.eventPrefix),
+        values[':lower'] as string,
+        values[':upper'] as string,
+      ),
     }),
   );
   return {

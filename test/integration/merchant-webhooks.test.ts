@@ -224,9 +224,10 @@ describe('merchant webhooks out', () => {
     await until(() => receiver.received('/down').length === 5);
   });
 
-  it('disables an endpoint that answers 410 Gone', async () => {
+  it('disables an endpoint that answers 410 Gone, and tells the merchant’s other endpoints', async () => {
     const s = await shop();
     const ep = await endpoint(s, '/gone');
+    await endpoint(s, '/watcher', ['webhook_endpoint.disabled']);
     receiver.script('/gone', [{ status: 410 }]);
     await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
     await until(async () => {
@@ -241,6 +242,11 @@ describe('merchant webhooks out', () => {
       data: unknown[];
     };
     expect(events.data).toHaveLength(1);
+    await until(() => receiver.received('/watcher').length === 1);
+    expect(JSON.parse(receiver.received('/watcher')[0]?.body ?? '{}')).toMatchObject({
+      type: 'webhook_endpoint.disabled',
+      data: { object: { endpointId: ep.id, reason: 'gone' } },
+    });
   });
 
   it('disables an endpoint that has failed everything for 5 days and records webhook_endpoint.disabled', async () => {

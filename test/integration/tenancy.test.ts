@@ -174,6 +174,10 @@ async function aProvidersUnchanged(w: World): Promise<void> {
 
 const cases: Record<string, Case> = {
   'GET /health': { kind: 'public' },
+  // The OpenAPI document and the reference page describe the API; they read no merchant data.
+  'GET /openapi.json': { kind: 'public' },
+  'GET /docs': { kind: 'public' },
+  'GET /docs/assets/{file}': { kind: 'public' },
   'POST /v1/auth/register': { kind: 'public' },
   'POST /v1/auth/login': { kind: 'public' },
   'POST /v1/auth/refresh': { kind: 'public' },

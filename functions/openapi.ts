@@ -1,0 +1,733 @@
+import * as z from 'zod/mini';
+import type { HttpSpec } from '#platform/http';
+import configureProviderEvent from '../events/configure-provider.json' with { type: 'json' };
+import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json' };
+import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
+import createWebhookEndpointEvent from '../events/create-webhook-endpoint.json' with { type: 'json' };
+import loginEvent from '../events/login.json' with { type: 'json' };
+import receiveProviderWebhookEvent from '../events/receive-provider-webhook.json' with { type: 'json' };
+import recoverWebhookEndpointEvent from '../events/recover-webhook-endpoint.json' with { type: 'json' };
+import registerEvent from '../events/register.json' with { type: 'json' };
+import resendEventEvent from '../events/resend-event.json' with { type: 'json' };
+import updateMeEvent from '../events/update-me.json' with { type: 'json' };
+import updateWebhookEndpointEvent from '../events/update-webhook-endpoint.json' with { type: 'json' };
+import * as r from './api/responses.ts';
+import { eventTypes, type EventType } from './core/webhooks.ts';
+import { type Credential, functionName, type Route, routeKey, routes } from './routes.ts';
+
+/**
+ * The OpenAPI 3.1 document, built from the route table (paths, methods,
+ * credentials), the request schemas each handler validates with (carried on the
+ * handler as `handler.spec`, see platform/http.ts), the response schemas of
+ * api/responses.ts, and the per-route prose below. Served at `GET /openapi.json`
+ * and written by `npm run openapi`. A route without an entry in `operations`, or
+ * an entry without a route, fails test/unit/openapi.test.ts.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+type Tag =
+  | 'Health'
+  | 'Auth'
+  | 'Account'
+  | 'API keys'
+  | 'Audit'
+  | 'Admin'
+  | 'Providers'
+  | 'Payments'
+  | 'Webhook endpoints'
+  | 'Events'
+  | 'Provider webhooks'
+  | 'Docs';
+
+const tags: { name: Tag; description: string }[] = [
+  { name: 'Payments', description: 'Checkouts through Paystack, Flutterwave, Stripe or Chapa.' },
+  { name: 'Providers', description: 'Your credentials for each provider, per mode.' },
+  {
+    name: 'Webhook endpoints',
+    description: 'Where PayBridge sends events (see the webhooks section for the payloads).',
+  },
+  { name: 'Events', description: 'What happened, and every delivery attempt of it.' },
+  { name: 'Auth', description: 'Dashboard sign-up, sign-in and sessions.' },
+  { name: 'Account', description: 'The caller’s merchant and user.' },
+  { name: 'API keys', description: 'Secret keys for your servers, one mode each.' },
+  { name: 'Audit', description: 'Who did what on your account.' },
+  { name: 'Admin', description: 'PayBridge operators only.' },
+  { name: 'Provider webhooks', description: 'Called by the payment providers, not by merchants.' },
+  { name: 'Health', description: 'Liveness of the API and its dependencies.' },
+  { name: 'Docs', description: 'This document and its reference page.' },
+];
+
+/** A success answer: a registered response component, or no body. */
+interface Success {
+  readonly description: string;
+  readonly schema?: z.ZodMiniType;
+  readonly contentType?: string;
+  readonly headers?: Record<string, JsonObject>;
+}
+
+interface Operation {
+  readonly tag: Tag;
+  readonly summary: string;
+  readonly description?: string;
+  readonly responses: Readonly<Record<number, Success>>;
+  /** Error statuses this route answers beyond those every route of its kind answers. */
+  readonly errors?: readonly number[];
+  readonly requestExample?: unknown;
+  /** Takes an `Idempotency-Key` header. */
+  readonly idempotent?: boolean;
+}
+
+const bodyOf = (event: { body?: string | null }): unknown => JSON.parse(event.body ?? '{}');
+
+const ok = (description: string, schema: z.ZodMiniType): Success => ({ description, schema });
+const noContent: Success = { description: 'Done; no body.' };
+
+/** The prose and answers of every route, by route key. */
+export const operations: Readonly<Record<string, Operation>> = {
+  'GET /health': {
+    tag: 'Health',
+    summary: 'Check health',
+    description: '200 when the table and both queues answer, 503 (same body, `degraded`) otherwise.',
+    responses: { 200: ok('Healthy.', r.health), 503: ok('A dependency is unavailable.', r.health) },
+  },
+  'GET /openapi.json': {
+    tag: 'Docs',
+    summary: 'This OpenAPI document',
+    responses: { 200: ok('The OpenAPI 3.1 document.', z.record(z.string(), z.unknown())) },
+  },
+  'GET /docs': {
+    tag: 'Docs',
+    summary: 'API reference page',
+    description: 'An HTML page rendering this document, served with its assets from the API itself.',
+    responses: { 200: { description: 'The page.', contentType: 'text/html' } },
+  },
+  'GET /docs/assets/{file}': {
+    tag: 'Docs',
+    summary: 'A script or stylesheet of the reference page',
+    responses: { 200: { description: 'The file.', contentType: 'text/javascript' } },
+  },
+  'POST /v1/auth/register': {
+    tag: 'Auth',
+    summary: 'Sign up',
+    description:
+      'Creates a merchant and its owner, and signs the owner in. The password must be at least 10 characters and not a common one (422 `weak_password`).',
+    responses: { 201: ok('The merchant, its owner and a session.', r.registration) },
+    errors: [409, 422, 429, 503],
+    requestExample: bodyOf(registerEvent),
+  },
+  'POST /v1/auth/login': {
+    tag: 'Auth',
+    summary: 'Sign in',
+    description:
+      'An unknown email and a wrong password get the same 401. Five failures in 15 minutes lock the login for 15 minutes (429 `account_locked`).',
+    responses: { 200: ok('A session.', r.tokens) },
+    errors: [429, 503],
+    requestExample: bodyOf(loginEvent),
+  },
+  'POST /v1/auth/refresh': {
+    tag: 'Auth',
+    summary: 'Refresh a session',
+    description:
+      'Rotates the refresh token: the answer holds a new one. Presenting an already used refresh token revokes the whole session.',
+    responses: { 200: ok('A new access token and refresh token.', r.tokens) },
+    errors: [429, 503],
+  },
+  'POST /v1/auth/logout': {
+    tag: 'Auth',
+    summary: 'Sign out',
+    description: 'Revokes the session the access token belongs to.',
+    responses: { 204: noContent },
+  },
+  'GET /v1/me': {
+    tag: 'Account',
+    summary: 'Who am I',
+    responses: { 200: ok('The caller.', r.me) },
+  },
+  'PATCH /v1/me': {
+    tag: 'Account',
+    summary: 'Update the merchant',
+    responses: { 200: ok('The updated merchant and the user.', r.meUpdate) },
+    requestExample: bodyOf(updateMeEvent),
+  },
+  'POST /v1/api-keys': {
+    tag: 'API keys',
+    summary: 'Create an API key',
+    description: 'The secret (`key`) is in this answer only; PayBridge keeps a hash.',
+    responses: { 201: ok('The key with its secret.', r.apiKeyWithSecret) },
+    requestExample: bodyOf(createApiKeyEvent),
+  },
+  'GET /v1/api-keys': {
+    tag: 'API keys',
+    summary: 'List API keys',
+    responses: { 200: ok('A page of keys, newest first.', r.apiKeyList) },
+  },
+  'POST /v1/api-keys/{id}/revoke': {
+    tag: 'API keys',
+    summary: 'Revoke an API key',
+    description: 'The key stops working within 5 seconds. Revoking twice is harmless.',
+    responses: { 200: ok('The revoked key.', r.apiKey) },
+  },
+  'GET /v1/audit-logs': {
+    tag: 'Audit',
+    summary: 'List the audit log',
+    responses: { 200: ok('A page of entries, newest first.', r.auditEntryList) },
+  },
+  'GET /v1/security-events': {
+    tag: 'Audit',
+    summary: 'List security events',
+    responses: { 200: ok('A page of security events, newest first.', r.securityEventList) },
+  },
+  'GET /v1/admin/merchants': {
+    tag: 'Admin',
+    summary: 'List every merchant',
+    responses: { 200: ok('A page of merchants, newest first.', r.merchantList) },
+  },
+  'GET /v1/admin/audit-logs': {
+    tag: 'Admin',
+    summary: 'List every merchant’s audit log for a month',
+    responses: { 200: ok('A page of entries, newest first.', r.auditEntryList) },
+  },
+  'PUT /v1/providers/{provider}': {
+    tag: 'Providers',
+    summary: 'Configure a provider',
+    description:
+      'Stores (or replaces) your credentials for one provider in one mode; secrets are envelope-encrypted and never returned. Paste the answer’s `webhookUrl` into the provider’s dashboard: it stays the same when you rotate keys. Paystack signs webhooks with the secret key; Flutterwave, Stripe and Chapa need `webhookSecret`. An API key configures its own mode only (403 `mode_mismatch` otherwise).',
+    responses: { 200: ok('The configuration, without secrets.', r.providerConfig) },
+    errors: [409, 422],
+    requestExample: bodyOf(configureProviderEvent),
+  },
+  'GET /v1/providers': {
+    tag: 'Providers',
+    summary: 'List configured providers',
+    responses: { 200: ok('The configurations in the mode (one page).', r.providerConfigList) },
+  },
+  'DELETE /v1/providers/{provider}': {
+    tag: 'Providers',
+    summary: 'Remove a provider',
+    description: 'Forgets the credentials for one mode; the provider’s webhook URL stops working.',
+    responses: { 204: noContent },
+  },
+  'POST /hooks/{provider}/{token}': {
+    tag: 'Provider webhooks',
+    summary: 'Receive a provider webhook',
+    description:
+      'Called by Paystack, Flutterwave, Stripe or Chapa at the `webhookUrl` of a provider configuration. The untouched body and headers are queued and 200 is answered at once; the signature is verified, the event de-duplicated and reconciled with the provider by a worker. Bodies over 256 KB get 413.',
+    responses: { 200: ok('Queued.', r.received) },
+    requestExample: bodyOf(receiveProviderWebhookEvent),
+  },
+  'POST /v1/webhook-endpoints': {
+    tag: 'Webhook endpoints',
+    summary: 'Create a webhook endpoint',
+    description:
+      'The `whsec_` signing secret is in this answer only. Live-mode URLs must be https; private, loopback, link-local and metadata addresses are refused (422). At most 20 endpoints per mode (409).',
+    responses: { 201: ok('The endpoint with its secret.', r.webhookEndpointWithSecret) },
+    errors: [409, 422],
+    requestExample: bodyOf(createWebhookEndpointEvent),
+  },
+  'GET /v1/webhook-endpoints': {
+    tag: 'Webhook endpoints',
+    summary: 'List webhook endpoints',
+    responses: { 200: ok('Every endpoint in the mode (one page), newest first.', r.webhookEndpointList) },
+  },
+  'GET /v1/webhook-endpoints/{id}': {
+    tag: 'Webhook endpoints',
+    summary: 'Get a webhook endpoint',
+    responses: { 200: ok('The endpoint.', r.webhookEndpoint) },
+  },
+  'PATCH /v1/webhook-endpoints/{id}': {
+    tag: 'Webhook endpoints',
+    summary: 'Update a webhook endpoint',
+    description: 'Re-enabling (`enabled: true`) clears a disable.',
+    responses: { 200: ok('The endpoint.', r.webhookEndpoint) },
+    errors: [409, 422],
+    requestExample: bodyOf(updateWebhookEndpointEvent),
+  },
+  'DELETE /v1/webhook-endpoints/{id}': {
+    tag: 'Webhook endpoints',
+    summary: 'Delete a webhook endpoint',
+    responses: { 204: noContent },
+  },
+  'POST /v1/webhook-endpoints/{id}/rotate-secret': {
+    tag: 'Webhook endpoints',
+    summary: 'Rotate the signing secret',
+    description:
+      'A new secret signs from now; the previous one keeps signing beside it for 24 hours (`secretRotatedUntil`), so receivers can switch without losing deliveries.',
+    responses: { 200: ok('The endpoint with its new secret.', r.webhookEndpointWithSecret) },
+    errors: [409],
+  },
+  'POST /v1/webhook-endpoints/{id}/test': {
+    tag: 'Webhook endpoints',
+    summary: 'Send a test event',
+    description: 'Queues a `webhook_endpoint.test` event to this endpoint only.',
+    responses: { 202: ok('The queued event.', r.event) },
+  },
+  'POST /v1/webhook-endpoints/{id}/recover': {
+    tag: 'Webhook endpoints',
+    summary: 'Resend failed deliveries',
+    description: 'Sends again every delivery to this endpoint that failed since `since`.',
+    responses: { 202: ok('How many deliveries were queued again.', r.recovered) },
+    requestExample: bodyOf(recoverWebhookEndpointEvent),
+  },
+  'GET /v1/events': {
+    tag: 'Events',
+    summary: 'List events',
+    responses: { 200: ok('A page of events, newest first.', r.eventList) },
+  },
+  'GET /v1/events/{id}': {
+    tag: 'Events',
+    summary: 'Get an event',
+    responses: { 200: ok('The event.', r.event) },
+  },
+  'GET /v1/events/{id}/attempts': {
+    tag: 'Events',
+    summary: 'List delivery attempts of an event',
+    description:
+      'Every POST of the event to an endpoint: status, latency, the first 1 KB of the answer, error.',
+    responses: { 200: ok('The attempts and the deliveries (one page).', r.attemptList) },
+  },
+  'POST /v1/events/{id}/resend': {
+    tag: 'Events',
+    summary: 'Resend an event',
+    description:
+      'To one endpoint (`endpointId`), or to every endpoint it was delivered to. The delivery keeps its `webhook-id`, so receivers can recognise the repeat.',
+    responses: { 202: ok('The queued deliveries.', r.resent) },
+    requestExample: bodyOf(resendEventEvent),
+  },
+  'POST /v1/payments': {
+    tag: 'Payments',
+    summary: 'Create a payment',
+    description:
+      'Starts a checkout with the first enabled provider that takes the currency (or the named `provider`); timeouts, network errors, 429 and 5xx fall back to the next, and every try is in `attempts`. Redirect your customer to `checkoutUrl`. `amount` is an integer in the minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). With an API key, `Idempotency-Key` is required: a replay within 24 h returns the first answer, the same key with another body is a 409.',
+    responses: {
+      201: {
+        description: 'The payment, pending until the customer pays.',
+        schema: r.payment,
+        headers: {
+          'Idempotency-Key': {
+            description: 'The key the request was made with, when one was sent.',
+            schema: { type: 'string' },
+          },
+        },
+      },
+    },
+    errors: [409, 422, 502],
+    requestExample: bodyOf(createPaymentEvent),
+    idempotent: true,
+  },
+  'GET /v1/payments': {
+    tag: 'Payments',
+    summary: 'List payments',
+    responses: { 200: ok('A page of payments, newest first.', r.paymentList) },
+  },
+  'GET /v1/payments/{id}': {
+    tag: 'Payments',
+    summary: 'Get a payment',
+    responses: { 200: ok('The payment.', r.payment) },
+  },
+  'POST /v1/payments/{id}/verify': {
+    tag: 'Payments',
+    summary: 'Verify a payment with its provider',
+    description:
+      'Asks the provider and moves the payment forward if it has; an amount or currency different from what was initiated fails it (`failureReason: amount_mismatch`).',
+    responses: { 200: ok('The payment, as it stands now.', r.payment) },
+    errors: [502],
+  },
+};
+
+const errorDescriptions: Record<number, string> = {
+  400: 'The request is malformed: bad JSON, an unknown or wrongly typed field or query parameter.',
+  401: 'Missing, malformed, expired or revoked credentials.',
+  403: 'Authenticated, but not allowed (another mode’s objects, an admin route).',
+  404: 'No such object in the caller’s merchant and mode.',
+  409: 'Conflicts with the current state (a duplicate, a reused Idempotency-Key, a concurrent change).',
+  413: 'The body is too large.',
+  415: 'The body is not `application/json`.',
+  422: 'Well-formed but refused (e.g. a currency no enabled provider takes).',
+  429: 'Too many requests; retry after `Retry-After` seconds.',
+  500: 'Something went wrong on our side; retrying is safe.',
+  502: 'The payment provider failed or refused.',
+  503: 'A dependency of ours is unavailable.',
+};
+
+const paramDescriptions: Record<string, string> = {
+  limit: 'Page size, 1–100 (default 20).',
+  cursor: 'The `nextCursor` of the previous page.',
+  mode: '`test` or `live`. An API key acts in its own mode only.',
+  month: 'Month of the log, `yyyy-mm` (default: the current month).',
+  status: 'Only payments in this status.',
+  provider: 'A provider: `paystack`, `flutterwave`, `stripe` or `chapa`.',
+  reference: 'Your own reference, as given at creation.',
+  type: 'Only events of this type.',
+  paymentId: 'Only events about this payment.',
+  createdFrom: 'Created at or after (ISO 8601).',
+  createdTo: 'Created at or before (ISO 8601).',
+  id: 'The object’s id.',
+  token: 'The opaque token of the provider configuration’s `webhookUrl`.',
+  file: 'The asset’s file name.',
+};
+
+/** OpenAPI security requirement for each credential kind (`[]` = none). */
+export const securityFor: Readonly<Record<Credential, JsonObject[]>> = {
+  none: [],
+  providerSignature: [],
+  apiKey: [{ apiKey: [] }],
+  dashboard: [{ dashboardToken: [] }],
+  apiKeyOrDashboard: [{ apiKey: [] }, { dashboardToken: [] }],
+  admin: [{ adminToken: [] }],
+};
+
+const securitySchemes = {
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'sk_test_… or sk_live_…',
+    description:
+      'A secret API key from `POST /v1/api-keys`, for your servers. It acts in its own mode (test or live) only.',
+  },
+  dashboardToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'A dashboard access token from sign-in (15 minutes; renew with `POST /v1/auth/refresh`). Picks its mode with the `PayBridge-Mode` header (test by default).',
+  },
+  adminToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A dashboard access token of a user with the admin role (granted by an operator).',
+  },
+};
+
+const headerParameters = {
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description:
+      'Required with an API key. 1–255 printable ASCII characters, unique per payment you mean to create; a replay within 24 hours returns the first answer.',
+    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+  },
+  PayBridgeMode: {
+    name: 'PayBridge-Mode',
+    in: 'header',
+    required: false,
+    description: 'With a dashboard token: the mode to act in (default `test`). API keys ignore it.',
+    schema: { type: 'string', enum: ['test', 'live'] },
+  },
+  WebhookId: {
+    name: 'webhook-id',
+    in: 'header',
+    required: true,
+    description: 'The delivery’s id (`msg_…`): the same on every retry and resend. De-duplicate on it.',
+    schema: { type: 'string', pattern: '^msg_[0-9A-Z]{26}$' },
+  },
+  WebhookTimestamp: {
+    name: 'webhook-timestamp',
+    in: 'header',
+    required: true,
+    description: 'Seconds since the epoch when this attempt was signed. Refuse one more than 5 minutes away.',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+  WebhookSignature: {
+    name: 'webhook-signature',
+    in: 'header',
+    required: true,
+    description:
+      '`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` keyed by the base64 part of the endpoint’s `whsec_` secret; space-separated signatures while a rotated secret still signs. Accept any one that matches.',
+    schema: { type: 'string' },
+  },
+};
+
+const description = `- **Authentication**: \`Authorization: Bearer <key>\` with an API key (\`sk_test_…\`, \`sk_live_…\`) from your server, or a dashboard access token.
+- **Modes**: everything lives in \`test\` or \`live\`; an API key acts in its own mode, a dashboard token picks one with \`PayBridge-Mode\`.
+- **Money**: \`amount\` is an integer in the currency's minor unit, \`currency\` an ISO 4217 code.
+- **Errors**: \`{"error": {"type", "code", "message", "param"?, "requestId"}}\` with the HTTP status. Unknown fields are refused.
+- **Lists**: \`?limit=\` (1–100, default 20) and \`?cursor=\`; answer \`{"data", "hasMore", "nextCursor"}\`, newest first.
+- **Idempotency**: \`POST /v1/payments\` takes \`Idempotency-Key\` (required with an API key).
+- **Webhooks**: events are POSTed to your endpoints signed per [Standard Webhooks](https://www.standardwebhooks.com/); see the webhooks section.`;
+
+export interface DocumentOptions {
+  /** `info.version`. */
+  readonly version: string;
+  /** Where the API is; default `/` (the host serving the document). */
+  readonly serverUrl?: string;
+}
+
+/** Every route's request spec, read from its handler module (imported, not run). */
+export async function routeSpecs(): Promise<Map<string, HttpSpec<unknown, unknown, unknown>>> {
+  const specs = new Map<string, HttpSpec<unknown, unknown, unknown>>();
+  for (const route of routes) {
+    const module = (await loadHandlerModule(route.handler)) as {
+      handler?: { spec?: HttpSpec<unknown, unknown, unknown> };
+    };
+    const spec = module.handler?.spec;
+    if (!spec)
+      throw new Error(`${route.handler} has no handler.spec: build it with http() from #platform/http`);
+    specs.set(routeKey(route), spec);
+  }
+  return specs;
+}
+
+/**
+ * Imports a handler module by its route-table path. The two literal prefixes let
+ * esbuild bundle every handler under api/ and hooks/ for the Lambda that serves
+ * the document (its glob imports); vitest and tsx import them as usual.
+ */
+function loadHandlerModule(handler: string): Promise<unknown> {
+  const [dir, file] = handler.split('/');
+  const name = file?.replace(/\.ts$/, '');
+  if (dir === 'api' && name) return import(`./api/${name}.ts`);
+  if (dir === 'hooks' && name) return import(`./hooks/${name}.ts`);
+  throw new Error(`Unexpected handler location ${handler}`);
+}
+
+/** `format: date-time` says it all: zod's long date-time regex only makes the document harder to read. */
+const override = ({ jsonSchema }: { jsonSchema: JsonObject }): void => {
+  if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+};
+
+/** A zod schema as a JSON Schema (2020-12, as OpenAPI 3.1 uses) for requests: what is accepted. */
+function requestSchema(schema: z.ZodMiniType): JsonObject {
+  const { $schema: _s, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    override,
+  }) as JsonObject;
+  return rest;
+}
+
+function componentName(schema: z.ZodMiniType): string {
+  const name = r.components.get(schema)?.id;
+  if (!name) throw new Error('a response schema is not registered in responses.ts `components`');
+  return name;
+}
+
+const ref = (name: string, kind = 'schemas') => ({ $ref: `#/components/${kind}/${name}` });
+
+function componentSchemas(): JsonObject {
+  const converted = z.toJSONSchema(r.components, {
+    target: 'draft-2020-12',
+    metadata: r.components,
+    io: 'output',
+    unrepresentable: 'any',
+    override,
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, JsonObject> };
+  const out: JsonObject = {};
+  for (const [name, schema] of Object.entries(converted.schemas)) {
+    const { $schema: _s, $id: _i, ...rest } = schema;
+    out[name] = rest;
+  }
+  return out;
+}
+
+/** Query or path parameters from a strict object schema. */
+function parameters(schema: z.ZodMiniType | undefined, where: 'query' | 'path', path: string): JsonObject[] {
+  if (where === 'path' && !schema) {
+    return [...path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      ...(name && paramDescriptions[name] ? { description: paramDescriptions[name] } : {}),
+      schema: { type: 'string' },
+    }));
+  }
+  if (!schema) return [];
+  const json = requestSchema(schema) as { properties?: Record<string, JsonObject>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    ...(paramDescriptions[name] ? { description: paramDescriptions[name] } : {}),
+    schema: property,
+  }));
+}
+
+/** The error answers of a route: what every route of its kind may answer, plus its own. */
+export function errorStatuses(route: Route, spec: HttpSpec<unknown, unknown, unknown>): number[] {
+  const statuses = new Set<number>([400, 500, ...(operations[routeKey(route)]?.errors ?? [])]);
+  if (route.credential !== 'none' && route.credential !== 'providerSignature') statuses.add(401);
+  if (route.credential === 'admin' || route.credential === 'apiKeyOrDashboard') statuses.add(403);
+  if (route.path.includes('{')) statuses.add(404);
+  if (spec.body || route.credential === 'providerSignature') statuses.add(413);
+  if (spec.body) statuses.add(415);
+  if (route.rateLimit === 'auth') statuses.add(429);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function operationFor(route: Route, spec: HttpSpec<unknown, unknown, unknown>): JsonObject {
+  const key = routeKey(route);
+  const op = operations[key];
+  if (!op) throw new Error(`No entry for ${key} in functions/openapi.ts operations`);
+  const name = functionName(route.handler);
+  const params: JsonObject[] = [
+    ...parameters(spec.params as z.ZodMiniType | undefined, 'path', route.path),
+    ...parameters(spec.query as z.ZodMiniType | undefined, 'query', route.path),
+  ];
+  if (op.idempotent) params.push(ref('IdempotencyKey', 'parameters'));
+  if (route.credential === 'apiKeyOrDashboard') params.push(ref('PayBridgeMode', 'parameters'));
+
+  const responses: JsonObject = {};
+  for (const [status, success] of Object.entries(op.responses)) {
+    const contentType = success.contentType ?? 'application/json';
+    responses[status] = {
+      description: success.description,
+      ...(success.headers ? { headers: success.headers } : {}),
+      ...(success.schema
+        ? {
+            content: {
+              [contentType]: {
+                schema: r.components.has(success.schema)
+                  ? ref(componentName(success.schema))
+                  : requestSchema(success.schema),
+              },
+            },
+          }
+        : contentType === 'application/json'
+          ? {}
+          : { content: { [contentType]: { schema: { type: 'string' } } } }),
+    };
+  }
+  for (const status of errorStatuses(route, spec))
+    responses[String(status)] = ref(`Error${status}`, 'responses');
+
+  let requestBody: JsonObject | undefined;
+  if (spec.body) {
+    requestBody = {
+      required: true,
+      content: {
+        'application/json': {
+          schema: requestSchema(spec.body as z.ZodMiniType),
+          ...(op.requestExample === undefined ? {} : { example: op.requestExample }),
+        },
+      },
+    };
+  } else if (route.credential === 'providerSignature') {
+    requestBody = {
+      required: true,
+      description: 'The provider’s webhook, byte for byte as the provider sent it.',
+      content: {
+        'application/json': { schema: {}, ...(op.requestExample ? { example: op.requestExample } : {}) },
+      },
+    };
+  }
+
+  return {
+    operationId: camel(name),
+    tags: [op.tag],
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    security: securityFor[route.credential],
+    'x-paybridge-credential': route.credential,
+    ...(params.length > 0 ? { parameters: params } : {}),
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
+}
+
+const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function webhookOperation(type: EventType): JsonObject {
+  const payment = type.startsWith('payment.');
+  return {
+    post: {
+      operationId: camel(`webhook-${type.replace(/[._]/g, '-')}`),
+      tags: ['Webhooks'],
+      summary: type,
+      description: `${webhookDescriptions[type]} Sent to every enabled endpoint subscribed to \`${type}\` or \`*\`, as a POST with the Standard Webhooks headers. Verify the signature over the raw body before trusting it (\`verifyWebhook\` in the PayBridge client, or any Standard Webhooks library), and de-duplicate on \`webhook-id\`.`,
+      security: [],
+      parameters: [
+        ref('WebhookId', 'parameters'),
+        ref('WebhookTimestamp', 'parameters'),
+        ref('WebhookSignature', 'parameters'),
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: ref(componentName(r.webhookPayloads[type])),
+            ...(payment
+              ? {
+                  example: {
+                    id: 'evt_01JXAMPLE0000000000000000E',
+                    type,
+                    createdAt: '2026-11-23T09:05:00.000Z',
+                    mode: 'test',
+                    data: { object: { ...r.paymentExample, status: type.slice('payment.'.length) } },
+                  },
+                }
+              : {}),
+          },
+        },
+      },
+      responses: {
+        '2XX': { description: 'Delivered.' },
+        '410': { description: 'Gone: PayBridge disables the endpoint.' },
+        default: {
+          description:
+            'Anything else, or no answer within 15 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (±20 %; a longer `Retry-After` wins), then parked as failed. An endpoint failing everything for 5 days is disabled.',
+        },
+      },
+    },
+  };
+}
+
+const webhookDescriptions: Record<EventType, string> = {
+  'payment.succeeded': 'A payment was paid, confirmed with the provider (amount and currency checked).',
+  'payment.failed': 'A payment failed, or its provider reported an amount or currency other than initiated.',
+  'payment.cancelled': 'The customer or the provider cancelled a payment.',
+  'payment.expired': 'A checkout expired unpaid.',
+  'refund.succeeded': 'Reserved: refunds are not issued yet.',
+  'refund.failed': 'Reserved: refunds are not issued yet.',
+  'webhook_endpoint.test': 'Sent by `POST /v1/webhook-endpoints/{id}/test` to that endpoint only.',
+  'webhook_endpoint.disabled':
+    'An endpoint was disabled (it failed every delivery for 5 days, or answered 410). Recorded in `GET /v1/events`; not yet POSTed to endpoints.',
+};
+
+/** Builds the OpenAPI 3.1 document. */
+export async function buildOpenApiDocument(options: DocumentOptions): Promise<JsonObject> {
+  const specs = await routeSpecs();
+  const paths: Record<string, JsonObject> = {};
+  for (const route of routes) {
+    const spec = specs.get(routeKey(route)) as HttpSpec<unknown, unknown, unknown>;
+    paths[route.path] ??= {};
+    (paths[route.path] as JsonObject)[route.method.toLowerCase()] = operationFor(route, spec);
+  }
+  const errorResponses: JsonObject = {};
+  for (const [status, text] of Object.entries(errorDescriptions)) {
+    errorResponses[`Error${status}`] = {
+      description: text,
+      headers: {
+        'X-Request-Id': { description: 'Quote it when you contact us.', schema: { type: 'string' } },
+        ...(status === '429'
+          ? { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } }
+          : {}),
+      },
+      content: { 'application/json': { schema: ref('Error') } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'PayBridge API',
+      version: options.version,
+      summary: 'One API, one key, one webhook format for Paystack, Flutterwave, Stripe and Chapa.',
+      description,
+    },
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    servers: [{ url: options.serverUrl ?? '/' }],
+    security: [],
+    tags: [...tags, { name: 'Webhooks', description: 'What PayBridge POSTs to your webhook endpoints.' }],
+    paths,
+    webhooks: Object.fromEntries(eventTypes.map((type) => [type, webhookOperation(type)])),
+    components: {
+      schemas: componentSchemas(),
+      responses: errorResponses,
+      parameters: headerParameters,
+      securitySchemes,
+    },
+  };
+}
