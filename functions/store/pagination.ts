@@ -67,3 +67,6 @@ export function withinRange(key: StartKey | undefined, lower: string, upper: str
   }
   return key;
 }
+
+/** A date as a ULID time: clamped to what a ULID can hold (1970 to the year 10889). */
+export const ulidTime = (date: Date): number => Math.min(Math.max(date.getTime(), 0), 2 ** 48 - 1);

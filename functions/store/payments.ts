@@ -13,7 +13,7 @@ import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#c
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, withinRange, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, ulidTime, withinRange, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 const idempotencyTtlSeconds = 24 * 3600;
@@ -247,8 +247,8 @@ export async function listPayments(
     values[':provider'] = filters.provider;
     filterParts.push('#provider = :provider');
   }
-  const lower = filters.createdFrom ? `PAY#pay_${encodeTime(filters.createdFrom.getTime(), 10)}` : 'PAY#';
-  const upper = filters.createdTo ? `PAY#pay_${encodeTime(filters.createdTo.getTime(), 10)}~` : 'PAY#~';
+  const lower = filters.createdFrom ? `PAY#pay_${encodeTime(ulidTime(filters.createdFrom), 10)}` : 'PAY#';
+  const upper = filters.createdTo ? `PAY#pay_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'PAY#~';
   let command: QueryCommand;
   if (filters.reference) {
     const gsi1pk = keys.paymentReferenceIndex(merchantId, mode, filters.reference, '').gsi1pk;

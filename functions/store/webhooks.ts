@@ -13,7 +13,7 @@ import type { Payment, PaymentStatus } from '#core/payments';
 import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, withinRange, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, ulidTime, withinRange, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 type Item = Record<string, unknown>;
@@ -288,8 +288,8 @@ export async function listEvents(
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {
     ':pk': pk,
-    ':lower': filters.createdFrom ? `EVT#evt_${encodeTime(filters.createdFrom.getTime(), 10)}` : 'EVT#',
-    ':upper': filters.createdTo ? `EVT#evt_${encodeTime(filters.createdTo.getTime(), 10)}~` : 'EVT#~',
+    ':lower': filters.createdFrom ? `EVT#evt_${encodeTime(ulidTime(filters.createdFrom), 10)}` : 'EVT#',
+    ':upper': filters.createdTo ? `EVT#evt_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'EVT#~',
   };
   const filter: string[] = [];
   if (filters.type) {
