@@ -1,4 +1,5 @@
 import type { Mode } from './actor.ts';
+import { newId } from './ids.ts';
 import type { PaymentStatus } from './payments.ts';
 
 /** Outbound event types (DESIGN.md, Outbound events). */
@@ -153,4 +154,24 @@ export const deliveryMessage = (d: Delivery, notBefore: number): DeliveryMessage
   eventId: d.eventId,
   endpointId: d.endpointId,
   notBefore,
+});
+
+/** A fresh, pending delivery of an event to one endpoint (its id is the `webhook-id`). */
+export const newDelivery = (
+  event: Pick<OutboundEvent, 'id' | 'mode'>,
+  merchantId: string,
+  endpointId: string,
+  now: string,
+): Delivery => ({
+  id: newId('msg'),
+  merchantId,
+  mode: event.mode,
+  eventId: event.id,
+  endpointId,
+  status: 'pending',
+  attemptCount: 0,
+  nextAttemptAt: now,
+  lastAttemptAt: null,
+  createdAt: now,
+  updatedAt: now,
 });

@@ -1,6 +1,13 @@
 import { newId } from '#core/ids';
 import { canTransition, reconcile } from '#core/payments';
-import { type Delivery, deliveryMessage, eventTypeFor, type OutboundEvent, subscribes } from '#core/webhooks';
+import {
+  type Delivery,
+  deliveryMessage,
+  eventTypeFor,
+  newDelivery,
+  type OutboundEvent,
+  subscribes,
+} from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
@@ -124,19 +131,7 @@ export async function processProviderEvent(
       ? (await listEndpoints(payment.merchantId, payment.mode)).filter((e) => subscribes(e, event.type))
       : [];
     const deliveries: Delivery[] = event
-      ? endpoints.map((e) => ({
-          id: newId('msg'),
-          merchantId: payment.merchantId,
-          mode: payment.mode,
-          eventId: event.id,
-          endpointId: e.id,
-          status: 'pending',
-          attemptCount: 0,
-          nextAttemptAt: now,
-          lastAttemptAt: null,
-          createdAt: now,
-          updatedAt: now,
-        }))
+      ? endpoints.map((e) => newDelivery(event, payment.merchantId, e.id, now))
       : [];
     const outcome = await recordPaymentTransition({
       payment,

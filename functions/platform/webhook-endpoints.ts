@@ -6,6 +6,7 @@ import {
   type Delivery,
   deliveryMessage,
   type EndpointSecret,
+  newDelivery,
   type OutboundEvent,
   type WebhookEndpoint,
 } from '#core/webhooks';
@@ -167,25 +168,6 @@ export async function rotateSecret(
   }
   return { endpoint: next, secret };
 }
-
-const newDelivery = (
-  event: OutboundEvent,
-  merchantId: string,
-  endpointId: string,
-  now: string,
-): Delivery => ({
-  id: newId('msg'),
-  merchantId,
-  mode: event.mode,
-  eventId: event.id,
-  endpointId,
-  status: 'pending',
-  attemptCount: 0,
-  nextAttemptAt: now,
-  lastAttemptAt: null,
-  createdAt: now,
-  updatedAt: now,
-});
 
 /** Records an event for given endpoints and queues its deliveries (test and system events). */
 export async function emitEvent(

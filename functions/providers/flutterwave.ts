@@ -29,6 +29,7 @@ import {
   parseWebhookJson,
   providerMessage,
   readAs,
+  reportedAmount,
 } from './http.ts';
 import type {
   Headers,
@@ -179,30 +180,10 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
   const currency = data.currency ? data.currency.toUpperCase() : undefined;
   return {
     status: statusOf(data.status),
-    amount: amountOrUndefined(data.amount, currency),
+    amount: reportedAmount('Flutterwave', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
   };
-}
-
-function amountOrUndefined(
-  amount: number | string | null | undefined,
-  currency: string | undefined,
-): number | undefined {
-  if (amount === null || amount === undefined || currency === undefined) return undefined;
-  if (!(currencies as readonly string[]).includes(currency)) return undefined;
-  try {
-    return fromProviderAmount(amount, currency);
-  } catch (error) {
-    if (error instanceof ValidationFailed) {
-      throw new ProviderFailed(
-        'provider_bad_response',
-        `Flutterwave reported an inexact amount: ${error.message}`,
-        false,
-      );
-    }
-    throw error;
-  }
 }
 
 const base64Sha256 = /^[A-Za-z0-9+/]{43}=$/;

@@ -348,3 +348,31 @@ export function assertProviderCurrency(
     );
   }
 }
+
+/**
+ * Minor units from the amount a provider reported on verify; undefined when it
+ * did not say or named a currency we do not handle. An inexact amount is the
+ * provider's fault, not the caller's: a non-retryable ProviderFailed.
+ */
+export function reportedAmount(
+  provider: string,
+  amount: number | string | null | undefined,
+  currency: string | undefined,
+  supported: readonly string[],
+  convert: (amount: number | string, currency: string) => number,
+): number | undefined {
+  if (amount === null || amount === undefined || currency === undefined) return undefined;
+  if (!supported.includes(currency)) return undefined;
+  try {
+    return convert(amount, currency);
+  } catch (error) {
+    if (error instanceof ValidationFailed) {
+      throw new ProviderFailed(
+        'provider_bad_response',
+        `${provider} reported an inexact amount: ${error.message}`,
+        false,
+      );
+    }
+    throw error;
+  }
+}

@@ -24,7 +24,14 @@ import * as z from 'zod/mini';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ProviderFailed, ValidationFailed } from '#core/errors';
 import { assertAmount, exponent, parseUnits, scaleUnits } from '#core/money';
-import { assertProviderCurrency, callProvider, headerValue, parseWebhookJson, readAs } from './http.ts';
+import {
+  assertProviderCurrency,
+  callProvider,
+  headerValue,
+  parseWebhookJson,
+  readAs,
+  reportedAmount,
+} from './http.ts';
 import type {
   Headers,
   InitializeInput,
@@ -141,31 +148,10 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
   const currency = data.currency ? data.currency.toUpperCase() : undefined;
   return {
     status: statusOf(data.status),
-    amount: providerAmountOrUndefined(data.amount, currency),
+    amount: reportedAmount('Paystack', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
   };
-}
-
-/** Minor units, or undefined when Paystack did not say (or named a currency we do not handle). */
-function providerAmountOrUndefined(
-  amount: number | string | null | undefined,
-  currency: string | undefined,
-): number | undefined {
-  if (amount === null || amount === undefined || currency === undefined) return undefined;
-  if (!(currencies as readonly string[]).includes(currency)) return undefined;
-  try {
-    return fromProviderAmount(amount, currency);
-  } catch (error) {
-    if (error instanceof ValidationFailed) {
-      throw new ProviderFailed(
-        'provider_bad_response',
-        `Paystack reported an inexact amount: ${error.message}`,
-        false,
-      );
-    }
-    throw error;
-  }
 }
 
 const hexSha512 = /^[0-9a-f]{128}$/i;
