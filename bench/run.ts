@@ -2,16 +2,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Benchmark } from './benchmark.ts';
 import { coldStart } from './cold-start.ts';
+import { cost } from './cost.ts';
+import { dynamodbRequests } from './dynamodb-requests.ts';
 import { Progress } from './format.ts';
+import { stopBenchStack } from './local-stack.ts';
 import { describeMachine, machineLine } from './machine.ts';
+import { pipeline } from './pipeline.ts';
+import { warmOverhead } from './warm-overhead.ts';
 
 /**
  * `npm run bench`: runs every benchmark in order and prints where and how it ran.
  * A benchmark is a sibling module exporting a `Benchmark`; add it to this list.
- * Still to come from the bench issue: DynamoDB requests per operation, warm
- * overhead, the webhook pipeline, cost.
+ * The benchmarks after cold start share one local stack (bench/local-stack.ts),
+ * started by the first that needs it and stopped here at the end.
  */
-const benchmarks: readonly Benchmark[] = [coldStart];
+const benchmarks: readonly Benchmark[] = [coldStart, dynamodbRequests, warmOverhead, pipeline, cost];
 
 const usage = `usage: npm run bench -- [--quick] [--runs N]
   --runs N   repetitions of each measurement (default 15)
@@ -69,9 +74,13 @@ async function main(): Promise<void> {
   console.log(`date:    ${context.startedAt.toISOString()}`);
   console.log(`runs:    ${runs}${runs < defaultRuns ? ' (fewer than 15: percentiles are rough)' : ''}`);
 
-  for (const benchmark of benchmarks) {
-    console.log(`\n## ${benchmark.title}`);
-    await benchmark.run(context);
+  try {
+    for (const benchmark of benchmarks) {
+      console.log(`\n## ${benchmark.title}`);
+      await benchmark.run(context);
+    }
+  } finally {
+    await stopBenchStack();
   }
 }
 

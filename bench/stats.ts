@@ -1,3 +1,5 @@
+import { quantile } from './percentiles.ts';
+
 /** Summary of repeated timings, in milliseconds. */
 export interface Summary {
   readonly median: number;
@@ -5,17 +7,6 @@ export interface Summary {
   readonly min: number;
   readonly max: number;
   readonly samples: readonly number[];
-}
-
-/** The q-quantile (0 ≤ q ≤ 1) of sorted values, interpolating between ranks. */
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('no samples');
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  const low = sorted[lower] as number;
-  const high = sorted[upper] as number;
-  return low + (high - low) * (position - lower);
 }
 
 export function summarize(samples: readonly number[]): Summary {

@@ -189,13 +189,6 @@ export interface PaymentsStore {
     audit: { actor: Actor; meta: RequestMeta },
   ): Promise<void>;
   getPayment(merchantId: string, mode: Mode, paymentId: string): Promise<Payment | undefined>;
-  /** Moves status forward if the stored version is still `payment.version`; false when it moved meanwhile. */
-  updateStatus(
-    payment: Payment,
-    status: PaymentStatus,
-    failureReason: string | null,
-    now: string,
-  ): Promise<boolean>;
 }
 
 export interface PaymentGateway {
@@ -212,6 +205,16 @@ export interface PaymentGateway {
 export interface PaymentDeps {
   readonly store: PaymentsStore;
   readonly gateway: PaymentGateway;
+  /**
+   * Moves a payment forward if it is still at `payment.version`, recording the
+   * merchant event and its deliveries with it (all or nothing); false when the
+   * payment moved meanwhile.
+   */
+  readonly transition: (
+    payment: Payment,
+    status: PaymentStatus,
+    failureReason: string | null,
+  ) => Promise<boolean>;
   readonly now?: () => Date;
   /** How long a duplicate request waits for the first one to finish before a 409. */
   readonly idempotencyWaitMs?: number;
@@ -389,9 +392,9 @@ export async function verifyPayment(deps: PaymentDeps, caller: Caller, paymentId
     const verdict = await deps.gateway.verify(caller.merchantId, caller.mode, payment);
     const { status, failureReason } = reconcile(payment, verdict);
     if (status === payment.status || !canTransition(payment.status, status)) return payment;
-    const at = clock(deps).toISOString();
-    if (await deps.store.updateStatus(payment, status, failureReason, at)) {
-      return { ...payment, status, failureReason, updatedAt: at, version: payment.version + 1 };
+    if (await deps.transition(payment, status, failureReason)) {
+      const latest = await deps.store.getPayment(caller.merchantId, caller.mode, paymentId);
+      if (latest) return latest;
     }
     // Moved meanwhile (a webhook, another verify): read again and re-decide.
   }

@@ -1,29 +1,15 @@
-import { newId } from '#core/ids';
 import { canTransition, reconcile } from '#core/payments';
-import {
-  type Delivery,
-  deliveryMessage,
-  eventTypeFor,
-  newDelivery,
-  type OutboundEvent,
-  subscribes,
-} from '#core/webhooks';
+import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
-import { getProviderConfig, findWebhookToken } from '#store/providers';
+import { findWebhookToken, getProviderConfig } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
-import {
-  deliveriesOfEvent,
-  getProviderEvent,
-  listEndpoints,
-  recordIgnoredProviderEvent,
-  recordPaymentTransition,
-} from '#store/webhooks';
+import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
 import { logger } from './logger.ts';
 import { payments } from './payments.ts';
 import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
-import { publicPayment } from '#core/payments';
+import { transitionPayment } from './transitions.ts';
 
 /**
  * What became of one provider webhook:
@@ -116,36 +102,12 @@ export async function processProviderEvent(
       });
       return outcome === 'duplicate' ? 'duplicate' : 'ignored';
     }
-    const type = eventTypeFor(status);
-    const event: OutboundEvent | undefined = type
-      ? {
-          id: newId('evt'),
-          type,
-          createdAt: now,
-          mode: payment.mode,
-          paymentId: payment.id,
-          data: { object: publicPayment({ ...payment, status, failureReason, updatedAt: now }) },
-        }
-      : undefined;
-    const endpoints = event
-      ? (await listEndpoints(payment.merchantId, payment.mode)).filter((e) => subscribes(e, event.type))
-      : [];
-    const deliveries: Delivery[] = event
-      ? endpoints.map((e) => newDelivery(event, payment.merchantId, e.id, now))
-      : [];
-    const outcome = await recordPaymentTransition({
-      payment,
-      status,
-      failureReason,
-      providerEvent: { provider, eventId: parsed.eventId, type: parsed.type },
-      event,
-      deliveries,
-      now,
+    const outcome = await transitionPayment(payment, status, failureReason, {
+      provider,
+      eventId: parsed.eventId,
+      type: parsed.type,
     });
-    if (outcome === 'recorded') {
-      await enqueueDeliveries(deliveries.map((d) => toMessage(d)));
-      return 'applied';
-    }
+    if (outcome === 'recorded') return 'applied';
     if (outcome === 'duplicate') return 'duplicate';
     // stale: the payment moved (another webhook, a verify call); decide again.
   }

@@ -5,6 +5,7 @@ import type { ProviderName } from '#providers/types';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
 import { paymentsStore } from '#store/payments';
 import { adapterFor, providerContext } from './providers.ts';
+import { transitionPayment } from './transitions.ts';
 
 async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
   const config = await getProviderConfig(merchantId, mode, provider);
@@ -50,7 +51,12 @@ const gateway: PaymentGateway = {
 };
 
 /** The payments domain wired to DynamoDB and the provider adapters, once per cold start. */
-export const payments: PaymentDeps = { store: paymentsStore, gateway };
+export const payments: PaymentDeps = {
+  store: paymentsStore,
+  gateway,
+  transition: async (payment, status, failureReason) =>
+    (await transitionPayment(payment, status, failureReason)) === 'recorded',
+};
 
 /** Merchant and mode of the caller (API key: the key's mode; dashboard: PayBridge-Mode). */
 export function callerOf(actor: Exclude<Actor, { kind: 'anonymous' }>) {

@@ -186,32 +186,6 @@ export const paymentsStore: PaymentsStore = {
     );
     return out.Item ? stripPayment(out.Item) : undefined;
   },
-
-  async updateStatus(payment, status: PaymentStatus, failureReason, now) {
-    try {
-      await dynamoClient().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.payment(payment.merchantId, payment.mode, payment.id),
-          UpdateExpression:
-            'SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':status': status,
-            ':reason': failureReason,
-            ':now': now,
-            ':version': payment.version,
-            ':next': payment.version + 1,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  },
 };
 
 export interface PaymentFilters {

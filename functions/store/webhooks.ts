@@ -132,7 +132,8 @@ export async function recordPaymentTransition(input: {
   payment: Payment;
   status: PaymentStatus;
   failureReason: string | null;
-  providerEvent: { provider: string; eventId: string; type: string };
+  /** The provider event that caused it (de-duplicated here); none for a verify call. */
+  providerEvent: { provider: string; eventId: string; type: string } | undefined;
   event: OutboundEvent | undefined;
   deliveries: Delivery[];
   now: string;
@@ -155,13 +156,16 @@ export async function recordPaymentTransition(input: {
         },
       },
     },
-    {
+  ];
+  const providerEvent = input.providerEvent;
+  if (providerEvent) {
+    items.push({
       Put: {
         TableName: tableName(),
         Item: {
-          ...keys.providerEvent(input.providerEvent.provider, input.providerEvent.eventId),
+          ...keys.providerEvent(providerEvent.provider, providerEvent.eventId),
           type: 'provider_event',
-          providerEventType: input.providerEvent.type,
+          providerEventType: providerEvent.type,
           merchantId: payment.merchantId,
           mode: payment.mode,
           paymentId: payment.id,
@@ -171,8 +175,8 @@ export async function recordPaymentTransition(input: {
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
-    },
-  ];
+    });
+  }
   if (input.event)
     items.push({ Put: { TableName: tableName(), Item: eventItem(input.event, payment.merchantId) } });
   for (const d of input.deliveries) items.push({ Put: { TableName: tableName(), Item: deliveryItem(d) } });
@@ -181,7 +185,7 @@ export async function recordPaymentTransition(input: {
     return 'recorded';
   } catch (error) {
     const codes = reasons(error);
-    if (codes[1] === 'ConditionalCheckFailed') return 'duplicate';
+    if (providerEvent && codes[1] === 'ConditionalCheckFailed') return 'duplicate';
     if (codes[0] === 'ConditionalCheckFailed') return 'stale';
     throw error;
   }

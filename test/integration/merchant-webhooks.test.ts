@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -26,6 +27,9 @@ beforeAll(() => {
   }
 });
 
+/** Each shop's Paystack sandbox key, by merchant id. */
+const sandboxKeys = new Map<string, string>();
+
 interface Shop {
   merchant: TestMerchant;
   key: string;
@@ -35,6 +39,7 @@ async function shop(): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
   const { key } = await createKey(api.request, merchant, 'test');
   const credentials = testCredentials('paystack');
+  sandboxKeys.set(merchant.merchantId, credentials.secretKey);
   const res = await api.request('/v1/providers/paystack', {
     method: 'PUT',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -112,6 +117,57 @@ describe('merchant webhooks out', () => {
       data: { status: number; latencyMs: number }[];
     };
     expect(attempts.data).toMatchObject([{ status: 200 }]);
+  });
+
+  it('tells the merchant once when POST /verify settles a payment first and the provider’s webhook comes later', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/verify-first');
+    const res = await api.request('/v1/payments', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${s.key}`,
+        'idempotency-key': newId('msg'),
+      },
+      body: JSON.stringify({ amount: 120000, currency: 'NGN', customer: { email: 'v@example.com' } }),
+    });
+    const payment = (await res.json()) as { id: string; checkoutUrl: string; providerReference: string };
+    // Hold the provider's webhook back: settle on the sandbox with no webhook URL for this key.
+    const config = (await (await api.request('/v1/providers', bearer(s.key))).json()) as {
+      data: { webhookUrl: string }[];
+    };
+    const webhookUrl = config.data[0]?.webhookUrl as string;
+    const secretKey = sandboxKeys.get(s.merchant.merchantId) as string;
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey });
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+
+    const verified = await post(s, `/v1/payments/${payment.id}/verify`);
+    expect(((await verified.json()) as { status: string }).status).toBe('succeeded');
+    await until(() => receiver.received('/verify-first').length === 1);
+    const first = receiver.received('/verify-first')[0];
+    expect(verifyWith(ep.secret, first as never)).toMatchObject({ type: 'payment.succeeded' });
+
+    // Now the provider's webhook arrives: recorded, but the merchant is not told twice.
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey, webhookUrl });
+    const body = JSON.stringify({
+      event: 'charge.success',
+      data: { reference: payment.providerReference, amount: 120000, currency: 'NGN', status: 'success' },
+    });
+    const signature = createHmac('sha512', secretKey).update(body).digest('hex');
+    const hook = await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-paystack-signature': signature },
+      body,
+    });
+    expect(hook.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(receiver.received('/verify-first')).toHaveLength(1);
+    const events = (await (
+      await api.request(`/v1/events?paymentId=${payment.id}`, bearer(s.key))
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(events.data).toHaveLength(1);
   });
 
   it('retries an endpoint that fails 3 times, with the same webhook-id, on schedule', async () => {
