@@ -3,11 +3,11 @@ import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
-import { findWebhookToken, getProviderConfig } from '#store/providers';
+import { findWebhookToken } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
 import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
 import { logger } from './logger.ts';
-import { payments } from './payments.ts';
+import { payments, providerConfig } from './payments.ts';
 import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
 import { transitionPayment } from './transitions.ts';
 
@@ -34,7 +34,7 @@ export async function processProviderEvent(
     logger.warn('provider webhook for an unknown token', { provider });
     return 'rejected';
   }
-  const config = await getProviderConfig(target.merchantId, target.mode, provider);
+  const config = await providerConfig(target.merchantId, target.mode, provider);
   if (!config) {
     logger.warn('provider webhook for a removed configuration', { provider, merchantId: target.merchantId });
     return 'rejected';

@@ -7,8 +7,38 @@ import { paymentsStore } from '#store/payments';
 import { adapterFor, providerContext } from './providers.ts';
 import { transitionPayment } from './transitions.ts';
 
-async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
+type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
+
+/**
+ * Provider configurations read in this container in the last few seconds: a
+ * payment's routing query already returned the config its initialise needs, and
+ * the verify worker reads the config that the provider verify call needs. A
+ * changed or removed configuration applies within `configCacheMs`.
+ */
+export const configCacheMs = 5_000;
+const configCache = new Map<string, { config: ProviderConfig | undefined; until: number }>();
+const cacheKey = (merchantId: string, mode: string, provider: string) => `${merchantId}#${mode}#${provider}`;
+
+function remember(config: ProviderConfig | undefined, merchantId: string, mode: string, provider: string) {
+  if (configCache.size > 1000) configCache.clear();
+  configCache.set(cacheKey(merchantId, mode, provider), { config, until: Date.now() + configCacheMs });
+}
+
+/** A merchant's provider configuration (secrets still sealed), through the short per-container cache. */
+export async function providerConfig(
+  merchantId: string,
+  mode: 'test' | 'live',
+  provider: ProviderName,
+): Promise<ProviderConfig | undefined> {
+  const hit = configCache.get(cacheKey(merchantId, mode, provider));
+  if (hit && hit.until > Date.now()) return hit.config;
   const config = await getProviderConfig(merchantId, mode, provider);
+  remember(config, merchantId, mode, provider);
+  return config;
+}
+
+async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
+  const config = await providerConfig(merchantId, mode, provider);
   if (!config || !config.enabled) {
     throw new Unprocessable(
       'provider_not_configured',
@@ -23,6 +53,7 @@ async function configured(merchantId: string, mode: 'test' | 'live', provider: P
 const gateway: PaymentGateway = {
   async enabledProviders(merchantId, mode) {
     const list = await listEnabledProviders(merchantId, mode);
+    for (const config of list) remember(config, merchantId, mode, config.provider);
     return list.map((c) => ({ provider: c.provider, currencies: c.currencies }));
   },
   async initialize(merchantId, mode, provider, input) {
