@@ -355,8 +355,7 @@ async function run(context: BenchContext): Promise<void> {
   );
   console.log(
     `Events recorded for the payment the verify API settled: ${settledByVerify.eventsAfterVerify} after the call, ` +
-      `${settledByVerify.eventsAfterItsWebhook} after its Paystack webhook arrived too (the verify API moves the ` +
-      'status with a plain UpdateItem, and the webhook then changes nothing: no event, no delivery); ' +
+      `${settledByVerify.eventsAfterItsWebhook} after its Paystack webhook arrived too (expected: 1 and 1); ` +
       `the merchant's endpoint ${settledByVerify.deliveredToMerchant ? 'received it' : 'never received it'}.`,
   );
 

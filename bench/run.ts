@@ -18,8 +18,9 @@ import { warmOverhead } from './warm-overhead.ts';
  */
 const benchmarks: readonly Benchmark[] = [coldStart, dynamodbRequests, warmOverhead, pipeline, cost];
 
-const usage = `usage: npm run bench -- [--quick] [--runs N]
+const usage = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME]]
   --runs N   repetitions of each measurement (default 15)
+  --only     run only these benchmarks (${benchmarks.map((b) => b.name).join(', ')})
   --quick    5 repetitions: a smoke test, not figures to publish`;
 
 const defaultRuns = 15;
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -75,7 +77,10 @@ async function main(): Promise<void> {
   console.log(`runs:    ${runs}${runs < defaultRuns ? ' (fewer than 15: percentiles are rough)' : ''}`);
 
   try {
-    for (const benchmark of benchmarks) {
+    const only = values.only?.split(',');
+    const unknown = only?.filter((name) => !benchmarks.some((b) => b.name === name)) ?? [];
+    if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}\n${usage}`);
+    for (const benchmark of benchmarks.filter((b) => !only || only.includes(b.name))) {
       console.log(`\n## ${benchmark.title}`);
       await benchmark.run(context);
     }
