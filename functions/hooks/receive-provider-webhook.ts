@@ -43,6 +43,7 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
     body: bytes.toString('base64'),
     sourceIp,
     receivedAt: new Date().toISOString(),
+    target: { merchantId: target.merchantId, mode: target.mode },
   });
   return { status: 200, body: { received: true } };
 });

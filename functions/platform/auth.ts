@@ -22,6 +22,23 @@ const apiKeyCache = new Map<
   { actor: Extract<Actor, { kind: 'apiKey' }> | undefined; until: number }
 >();
 
+/**
+ * `lastUsedAt` is written at most once per 5 minutes per key and container, and
+ * awaited: a write left in flight could be frozen with the Lambda sandbox.
+ */
+const touchEveryMs = 5 * 60_000;
+const lastTouched = new Map<string, number>();
+async function recordUse(merchantId: string, keyId: string, now: number): Promise<void> {
+  if ((lastTouched.get(keyId) ?? 0) > now - touchEveryMs) return;
+  lastTouched.set(keyId, now);
+  if (lastTouched.size > 1000) lastTouched.clear();
+  try {
+    await touchApiKey(merchantId, keyId, new Date(now));
+  } catch (error) {
+    logger.warn('could not record API key use', { error: error as Error });
+  }
+}
+
 async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiKey' }>> {
   const cacheKey = sha256(secret);
   const now = Date.now();
@@ -31,11 +48,7 @@ async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiK
     entry = { actor, until: now + apiKeyCacheMs };
     if (apiKeyCache.size > 1000) apiKeyCache.clear();
     apiKeyCache.set(cacheKey, entry);
-    if (actor) {
-      touchApiKey(actor.merchantId, actor.keyId, new Date(now)).catch((error: unknown) =>
-        logger.warn('could not record API key use', { error: error as Error }),
-      );
-    }
+    if (actor) await recordUse(actor.merchantId, actor.keyId, now);
   }
   if (!entry.actor)
     throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');

@@ -29,7 +29,7 @@ export async function processProviderEvent(
   requestId: string,
 ): Promise<InboundOutcome> {
   const provider = message.provider as ProviderName;
-  const target = await findWebhookToken(message.token);
+  const target = message.target ? { ...message.target, provider } : await findWebhookToken(message.token);
   if (!target || target.provider !== provider) {
     logger.warn('provider webhook for an unknown token', { provider });
     return 'rejected';

@@ -32,6 +32,8 @@ export interface ProviderEventMessage {
   body: string;
   sourceIp: string;
   receivedAt: string;
+  /** Whom the token named at ingest (our own lookup, not the provider's claim): spares the worker a read. */
+  target?: { merchantId: string; mode: 'test' | 'live' } | undefined;
 }
 
 export async function sendProviderEvent(message: ProviderEventMessage): Promise<void> {

@@ -13,6 +13,7 @@ const message = z.object({
   body: z.string(),
   sourceIp: z.string(),
   receivedAt: z.string(),
+  target: z.optional(z.object({ merchantId: z.string(), mode: z.enum(['test', 'live']) })),
 });
 
 const processor = new BatchProcessor(EventType.SQS);
