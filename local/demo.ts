@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhookSignature } from '#core/webhook-signature';
+import { createClient, verifyWebhook, WebhookVerificationError } from '#client';
 import type { ProviderName } from '#providers/types';
 
 const stackFile = (() => {
@@ -45,7 +45,7 @@ const plans: {
   provider: ProviderName;
   amount: number;
   currency: string;
-  credentials: () => Record<string, string>;
+  credentials: () => { secretKey: string; webhookSecret?: string };
 }[] = [
   {
     provider: 'paystack',
@@ -78,8 +78,9 @@ const plans: {
 const hex = () => randomBytes(10).toString('hex');
 
 async function main(): Promise<void> {
+  const anonymous = createClient({ baseUrl: api });
   try {
-    await call('GET', '/health');
+    await anonymous.health();
   } catch {
     console.error(`PayBridge is not answering at ${api}. Start it first: npm start`);
     process.exit(1);
@@ -94,21 +95,20 @@ async function main(): Promise<void> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const check = verifyWebhookSignature({
-        body,
-        headers: req.headers as Record<string, string>,
-        secrets: secret,
-      });
-      if (!check.valid) {
-        console.log(`   ✗ receiver rejected a delivery: ${check.reason}`);
+      let event: { type: string; data: { object: unknown } };
+      try {
+        event = verifyWebhook(secret, body, req.headers as Record<string, string>) as typeof event;
+      } catch (error) {
+        const reason = error instanceof WebhookVerificationError ? error.reason : String(error);
+        console.log(`   ✗ receiver rejected a delivery: ${reason}`);
         res.writeHead(400).end();
         return;
       }
-      const event = JSON.parse(body) as { type: string; data: { object: { id: string } } };
-      received.set(event.data.object.id, {
+      const object = event.data.object as { id: string };
+      received.set(object.id, {
         type: event.type,
-        paymentId: event.data.object.id,
-        webhookId: check.id,
+        paymentId: object.id,
+        webhookId: String(req.headers['webhook-id']),
       });
       res.writeHead(204).end();
     });
@@ -118,43 +118,28 @@ async function main(): Promise<void> {
 
   step(1, 'Register a merchant');
   const email = `demo-${randomUUID().slice(0, 8)}@example.com`;
-  const account = await call<{ merchant: { id: string }; accessToken: string }>('POST', '/v1/auth/register', {
+  const account = await anonymous.auth.register({
     email,
     password: `demo ${randomUUID()}`,
     businessName: 'Demo Store',
   });
   ok(`${account.merchant.id} (${email})`);
-  const dashboard = { authorization: `Bearer ${account.accessToken}` };
+  const dashboard = anonymous.with({ accessToken: account.accessToken });
 
   step(2, 'Create a test-mode API key');
-  const key = await call<{ id: string; key: string; prefix: string }>(
-    'POST',
-    '/v1/api-keys',
-    { name: 'demo', mode: 'test' },
-    dashboard,
-  );
+  const key = await dashboard.apiKeys.create({ name: 'demo', mode: 'test' });
   ok(`${key.id} ${key.prefix}… (the full key is shown once)`);
-  const auth = { authorization: `Bearer ${key.key}` };
+  const client = anonymous.with({ apiKey: key.key });
 
   step(3, 'Subscribe a local receiver to every event');
-  const endpoint = await call<{ id: string; secret: string }>(
-    'POST',
-    '/v1/webhook-endpoints',
-    { url: receiverUrl, events: ['*'] },
-    auth,
-  );
+  const endpoint = await client.webhookEndpoints.create({ url: receiverUrl, events: ['*'] });
   secret = endpoint.secret;
   ok(`${endpoint.id} → ${receiverUrl} (signing secret ${secret.slice(0, 10)}…)`);
 
   step(4, 'Configure each provider with sandbox credentials');
   for (const plan of plans) {
     const credentials = plan.credentials();
-    const config = await call<{ webhookUrl: string; currencies: string[] }>(
-      'PUT',
-      `/v1/providers/${plan.provider}`,
-      { mode: 'test', ...credentials },
-      auth,
-    );
+    const config = await client.providers.configure(plan.provider, { mode: 'test', ...credentials });
     // What a merchant does in the provider's dashboard: paste the webhook URL (and secret hash).
     await call('PUT', `${sandbox}/_sandbox/${plan.provider}/accounts`, {
       ...credentials,
@@ -166,9 +151,7 @@ async function main(): Promise<void> {
   step(5, 'Create a payment per provider, pay on the sandbox checkout, wait for the signed webhook');
   const ids: string[] = [];
   for (const plan of plans) {
-    const payment = await call<{ id: string; checkoutUrl: string; status: string }>(
-      'POST',
-      '/v1/payments',
+    const payment = await client.payments.create(
       {
         amount: plan.amount,
         currency: plan.currency,
@@ -176,7 +159,7 @@ async function main(): Promise<void> {
         customer: { email: 'buyer@example.com', name: 'Ada Buyer' },
         redirectUrl: 'https://demo.example/thanks',
       },
-      { ...auth, 'idempotency-key': `demo-${randomUUID()}` },
+      { idempotencyKey: `demo-${randomUUID()}` },
     );
     ids.push(payment.id);
     await fetch(payment.checkoutUrl); // the customer opens the checkout page
@@ -191,22 +174,11 @@ async function main(): Promise<void> {
   }
 
   step(6, 'The event and its attempt log');
-  const events = await call<{ data: { id: string; type: string; createdAt: string }[] }>(
-    'GET',
-    `/v1/events?paymentId=${ids[0]}`,
-    undefined,
-    auth,
-  );
+  const events = await client.events.list({ paymentId: ids[0] as string });
   const event = events.data[0];
   if (event) {
-    console.log(JSON.stringify(await call('GET', `/v1/events/${event.id}`, undefined, auth), null, 2));
-    const attempts = await call<{ data: unknown[] }>(
-      'GET',
-      `/v1/events/${event.id}/attempts`,
-      undefined,
-      auth,
-    );
-    console.log(JSON.stringify(attempts.data, null, 2));
+    console.log(JSON.stringify(await client.events.get(event.id), null, 2));
+    console.log(JSON.stringify((await client.events.attempts(event.id)).data, null, 2));
   }
   receiver.close();
   console.log('\nDone: four providers, one API, one webhook format.');
