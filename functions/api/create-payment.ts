@@ -2,8 +2,8 @@ import * as z from 'zod/mini';
 import { ValidationFailed } from '#core/errors';
 import { createPayment } from '#core/payments';
 import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { callerOf, payments } from '#platform/payments';
+import { callerOf, requireMerchant } from '#platform/identity';
+import { payments } from '#platform/payments';
 import { header } from '#platform/request';
 import { currency, email } from '#platform/schemas';
 

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { callerOf } from '#platform/payments';
+import { callerOf, requireMerchant } from '#platform/identity';
 import { createEndpoint, publicEndpoint } from '#platform/webhook-endpoints';
 import { subscribedEvents, url } from '#platform/webhook-schemas';
 

@@ -1,6 +1,5 @@
 import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { callerOf } from '#platform/payments';
+import { callerOf, requireMerchant } from '#platform/identity';
 import { publicEndpoint, rotateSecret } from '#platform/webhook-endpoints';
 import { endpointId } from '#platform/webhook-schemas';
 

@@ -1,7 +1,7 @@
 import { publicPayment, verifyPayment } from '#core/payments';
 import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { callerOf, payments } from '#platform/payments';
+import { callerOf, requireMerchant } from '#platform/identity';
+import { payments } from '#platform/payments';
 import { paymentParams } from './get-payment.ts';
 
 /** POST /v1/payments/{id}/verify — asks the provider and moves the payment forward if it has. */

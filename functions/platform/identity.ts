@@ -22,3 +22,11 @@ export function requireUser(actor: Actor): Extract<Actor, { kind: 'user' }> {
   if (actor.kind !== 'user') throw new Forbidden('dashboard_only', 'This route takes a dashboard session.');
   return actor;
 }
+
+/**
+ * Merchant and mode of the caller (API key: the key's mode; dashboard:
+ * `PayBridge-Mode`), the scope of every read and write it makes.
+ */
+export function callerOf(actor: MerchantActor) {
+  return { merchantId: actor.merchantId, mode: actor.mode, actor };
+}

@@ -1,4 +1,3 @@
-import type { Actor } from '#core/actor';
 import { Unprocessable } from '#core/errors';
 import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#providers/types';
@@ -88,8 +87,3 @@ export const payments: PaymentDeps = {
   transition: async (payment, status, failureReason) =>
     (await transitionPayment(payment, status, failureReason)) === 'recorded',
 };
-
-/** Merchant and mode of the caller (API key: the key's mode; dashboard: PayBridge-Mode). */
-export function callerOf(actor: Exclude<Actor, { kind: 'anonymous' }>) {
-  return { merchantId: actor.merchantId, mode: actor.mode, actor };
-}
