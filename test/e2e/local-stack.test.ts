@@ -13,7 +13,7 @@ let dynamoUrl = '';
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (c: Buffer) => {
@@ -84,6 +84,21 @@ describe('npm start', () => {
       expect(demo.stdout).toMatch(new RegExp(`${provider}: pay_\\w+ .* payment\\.succeeded, verified`));
     }
     expect(demo.stdout).toContain('Done: four providers');
+  });
+
+  it('logged the whole demo without a secret: no API key, token, provider key or signing secret in any line', () => {
+    expect(output).toMatch(/"message":"request"/); // the stack did log every request
+    const secrets = [
+      /sk_(test|live)_[A-Za-z0-9_-]{43}/, // our API keys
+      /sk_test_[0-9a-f]{20}/, // the demo's Paystack and Stripe keys
+      /(FLWSECK|CHASECK)_TEST-[0-9a-f]{8}/, // Flutterwave, Chapa keys
+      /whsec_[A-Za-z0-9+/=]{16}/, // endpoint and Stripe signing secrets
+      /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/, // access tokens
+      /rt_ses_[0-9A-Z]{26}\./, // refresh tokens
+      /demo-hash-[0-9a-f]{8}/, // Flutterwave and Chapa secret hashes
+      /"password"\s*:\s*"(?!\[REDACTED\])/,
+    ];
+    for (const pattern of secrets) expect(output).not.toMatch(pattern);
   });
 
   it('stops cleanly on Ctrl-C, the DynamoDB JVM included', async () => {
