@@ -3,7 +3,7 @@ import { type Actor, actorRef, type RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, type Page, pageOfPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 export interface AuditEntry {
@@ -63,22 +63,7 @@ export async function listAudit(
   limit: number,
   cursor?: string,
 ): Promise<Page<AuditEntry>> {
-  const pk = keys.merchantPartition(merchantId);
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.auditPrefix },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.auditPrefix),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(strip),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return pageOfPrefix(keys.merchantPartition(merchantId), keys.auditPrefix, limit, cursor, strip);
 }
 
 /** Everyone's audit log for one month (`yyyy-mm`), newest first: admin only. */

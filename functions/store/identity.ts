@@ -1,11 +1,11 @@
 import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors';
 import type { ApiKey, AuditInput, IdentityStore, Login, Merchant, Session, User } from '#core/identity';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor } from './pagination.ts';
+import { pageOfPrefix } from './pagination.ts';
 import { recordSecurityEvent } from './security-events.ts';
 import { tableName } from './table-name.ts';
 
@@ -252,24 +252,14 @@ export const identityStore: IdentityStore = {
     );
   },
 
-  async listApiKeys(merchantId, limit, cursor) {
-    const pk = keys.merchantPartition(merchantId);
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.apiKeyPrefix },
-        ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.apiKeyPrefix),
-      }),
-    );
-    return {
-      data: (out.Items ?? []).map((i) => strip<ApiKey>(i) as ApiKey),
-      hasMore: out.LastEvaluatedKey !== undefined,
-      nextCursor: encodeCursor(out.LastEvaluatedKey),
-    };
-  },
+  listApiKeys: (merchantId, limit, cursor) =>
+    pageOfPrefix(
+      keys.merchantPartition(merchantId),
+      keys.apiKeyPrefix,
+      limit,
+      cursor,
+      (i) => strip<ApiKey>(i) as ApiKey,
+    ),
 
   getApiKey: (merchantId, keyId) => get<ApiKey>(keys.apiKey(merchantId, keyId), true),
 

@@ -1,4 +1,7 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#core/errors';
+import { dynamoClient } from '#platform/clients';
+import { tableName } from './table-name.ts';
 
 /** A page of a list, newest first (DESIGN.md, Lists). */
 export interface Page<T> {
@@ -70,3 +73,31 @@ export function withinRange(key: StartKey | undefined, lower: string, upper: str
 
 /** A date as a ULID time: clamped to what a ULID can hold (1970 to the year 10889). */
 export const ulidTime = (date: Date): number => Math.min(Math.max(date.getTime(), 0), 2 ** 48 - 1);
+
+/**
+ * One page of the items in partition `pk` whose sort key starts with `prefix`,
+ * newest first (our sort keys end in ULIDs), with the list convention's cursor.
+ */
+export async function pageOfPrefix<T>(
+  pk: string,
+  prefix: string,
+  limit: number,
+  cursor: string | undefined,
+  map: (item: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, prefix),
+    }),
+  );
+  return {
+    data: (out.Items ?? []).map(map),
+    hasMore: out.LastEvaluatedKey !== undefined,
+    nextCursor: encodeCursor(out.LastEvaluatedKey),
+  };
+}

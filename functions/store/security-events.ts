@@ -1,9 +1,9 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { type Page, pageOfPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 export type SecurityEventKind =
@@ -64,20 +64,11 @@ export async function listSecurityEvents(
   limit: number,
   cursor?: string,
 ): Promise<Page<SecurityEvent>> {
-  const pk = keys.merchantPartition(merchantId);
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.securityPrefix },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, keys.securityPrefix),
-    }),
+  return pageOfPrefix(
+    keys.merchantPartition(merchantId),
+    keys.securityPrefix,
+    limit,
+    cursor,
+    ({ pk: _p, sk: _s, type: _t, ...rest }) => rest as unknown as SecurityEvent,
   );
-  return {
-    data: (out.Items ?? []).map(({ pk: _p, sk: _s, type: _t, ...rest }) => rest as SecurityEvent),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
 }
