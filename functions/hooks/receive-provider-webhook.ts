@@ -19,7 +19,7 @@ const params = z.strictObject({
  * headers, the source IP and the time on the provider-events queue, and answers
  * 200 at once. Verification happens in the worker; nothing here is trusted.
  */
-export const handler = http({ params, ignoreInput: true }, async ({ params, event, sourceIp }) => {
+export const handler = http({ params, ignoreInput: true }, async ({ params, event, meta }) => {
   const bytes = rawBody(event);
   if (bytes.length > maxWebhookBytes) {
     throw new ValidationFailed(
@@ -41,7 +41,7 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
     token: params.token,
     headers,
     body: bytes.toString('base64'),
-    sourceIp,
+    sourceIp: meta.ip,
     receivedAt: new Date().toISOString(),
     target: { merchantId: target.merchantId, mode: target.mode },
   });

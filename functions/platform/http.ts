@@ -33,8 +33,6 @@ export interface HttpRequest<B, Q, P> {
   readonly actor: Actor;
   readonly route: Route | undefined;
   readonly requestId: string;
-  readonly sourceIp: string;
-  readonly userAgent: string;
   /** What the audit log and security events record about this request. */
   readonly meta: RequestMeta;
   readonly event: APIGatewayProxyEventV2;
@@ -108,8 +106,6 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
         actor,
         route,
         requestId,
-        sourceIp: event.requestContext?.http?.sourceIp ?? '',
-        userAgent: event.requestContext?.http?.userAgent ?? '',
         meta: {
           ip: event.requestContext?.http?.sourceIp ?? '',
           userAgent: event.requestContext?.http?.userAgent ?? '',

@@ -101,3 +101,27 @@ export async function pageOfPrefix<T>(
     nextCursor: encodeCursor(out.LastEvaluatedKey),
   };
 }
+
+/**
+ * The items in partition `pk` whose sort key starts with `prefix`, in one query:
+ * for small, bounded sets (a merchant's ≤ 20 endpoints, one event's deliveries
+ * and attempts). `newestFirst` reverses the ULID order; `limit` caps the set.
+ */
+export async function itemsWithPrefix<T>(
+  pk: string,
+  prefix: string,
+  map: (item: Record<string, unknown>) => T,
+  options: { consistent?: boolean; newestFirst?: boolean; limit?: number } = {},
+): Promise<T[]> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ...(options.consistent ? { ConsistentRead: true } : {}),
+      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+      ...(options.limit ? { Limit: options.limit } : {}),
+    }),
+  );
+  return (out.Items ?? []).map(map);
+}

@@ -13,7 +13,14 @@ import type { Payment, PaymentStatus } from '#core/payments';
 import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, ulidTime, withinRange, type Page } from './pagination.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  itemsWithPrefix,
+  type Page,
+  ulidTime,
+  withinRange,
+} from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 type Item = Record<string, unknown>;
@@ -48,16 +55,15 @@ const deliveryItem = (d: Delivery) => ({
 });
 
 /** Every endpoint of a merchant in one mode (a merchant has few: one query). */
-export async function listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]> {
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': keys.modePartition(merchantId, mode), ':p': keys.endpointPrefix },
-      ConsistentRead: true,
-    }),
+export function listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]> {
+  return itemsWithPrefix(
+    keys.modePartition(merchantId, mode),
+    keys.endpointPrefix,
+    (i) => strip<WebhookEndpoint>(i),
+    {
+      consistent: true,
+    },
   );
-  return (out.Items ?? []).map((i) => strip<WebhookEndpoint>(i));
 }
 
 export async function getEndpoint(
@@ -344,23 +350,15 @@ export async function getDelivery(
   return out.Item ? strip<Delivery>(out.Item) : undefined;
 }
 
-export async function deliveriesOfEvent(
-  merchantId: string,
-  mode: Mode,
-  eventId: string,
-): Promise<Delivery[]> {
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: {
-        ':pk': keys.modePartition(merchantId, mode),
-        ':p': keys.deliveryPrefix(eventId),
-      },
-      ConsistentRead: true,
-    }),
+export function deliveriesOfEvent(merchantId: string, mode: Mode, eventId: string): Promise<Delivery[]> {
+  return itemsWithPrefix(
+    keys.modePartition(merchantId, mode),
+    keys.deliveryPrefix(eventId),
+    (i) => strip<Delivery>(i),
+    {
+      consistent: true,
+    },
   );
-  return (out.Items ?? []).map((i) => strip<Delivery>(i));
 }
 
 /** Failed deliveries of an endpoint created since a time (for recover). */
@@ -449,22 +447,11 @@ export async function putAttempt(merchantId: string, mode: Mode, attempt: Delive
   );
 }
 
-export async function listAttempts(
-  merchantId: string,
-  mode: Mode,
-  eventId: string,
-): Promise<DeliveryAttempt[]> {
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: {
-        ':pk': keys.modePartition(merchantId, mode),
-        ':p': keys.attemptPrefix(eventId),
-      },
-      ScanIndexForward: false,
-      Limit: 200,
-    }),
+export function listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]> {
+  return itemsWithPrefix(
+    keys.modePartition(merchantId, mode),
+    keys.attemptPrefix(eventId),
+    (i) => strip<DeliveryAttempt>(i),
+    { newestFirst: true, limit: 200 },
   );
-  return (out.Items ?? []).map((i) => strip<DeliveryAttempt>(i));
 }
