@@ -12,8 +12,6 @@ export default defineConfig({
     // Quiet handler logs in test output; a test that inspects logs sets its own level.
     env: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-      // The SDK's "Node < 22" notice: Lambda runs Node 24; on Node 20 here it is noise.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     projects: [
       {

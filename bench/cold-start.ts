@@ -41,9 +41,6 @@ const importEnv: Readonly<Record<string, string>> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'x',
   AWS_SECRET_ACCESS_KEY: 'x',
-  // The SDK warns when a client is built on Node < 22; Lambda runs Node 24, where it
-  // stays silent, so silence it here too rather than time a warning Lambda never prints.
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 /**

@@ -74,8 +74,6 @@ let stopStack: (() => Promise<void>) | undefined;
 
 /** Environment the bench sets before anything reads configuration. */
 function prepareEnvironment(): void {
-  // Lambda runs Node 24, where the SDK's "Node < 22" warning is never printed.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Every bench request comes from 127.0.0.1 or a handful of made-up addresses; the
   // per-IP sign-up/sign-in limit (20 a minute) is not what is measured. The rate-limit
   // write still happens on every auth request, so the counts are unchanged.

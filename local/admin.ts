@@ -11,8 +11,6 @@
  * the local stack: TABLE_NAME=paybridge-local AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000
  * AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npm run admin -- …
  */
-// Lambda runs Node 24; the SDK's notice for Node < 22 is noise on a developer's Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
 import { setRole } from '#store/identity';

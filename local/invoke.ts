@@ -5,8 +5,6 @@
  *
  *   npm run invoke -- get-health events/get-health.json
  */
-// Lambda runs Node 24; the SDK's notice for Node < 22 is noise on a developer's Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { readFileSync } from 'node:fs';
 import { JavaMissing } from './dynamodb.ts';
 import { allFunctions } from './functions.ts';

@@ -2,8 +2,6 @@
  * `npm start`: the whole local stack on 127.0.0.1. Prints what runs where;
  * Ctrl-C stops everything, the JVM included.
  */
-// Lambda runs Node 24; the SDK's notice for Node < 22 is noise on a developer's Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { workers } from '#routes';
 import { JavaMissing } from './dynamodb.ts';

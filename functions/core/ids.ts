@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulidx';
+import { monotonicFactory } from 'ulid';
 
 /** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
 export type IdPrefix =

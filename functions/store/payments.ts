@@ -7,7 +7,7 @@ import {
   DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { encodeTime } from 'ulidx';
+import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#core/payments';
 import { dynamoClient } from '#platform/clients';

@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulidx';
+import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { Payment, PaymentStatus } from '#core/payments';
 import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
