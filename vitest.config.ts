@@ -7,11 +7,18 @@ import { defineConfig } from 'vitest/config';
  * - infra: CDK `Template` assertions on the synthesized stacks;
  * - e2e: `npm start`'s entry point as a child process, over HTTP.
  */
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   test: {
     // Quiet handler logs in test output; a test that inspects logs sets its own level.
     env: {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      // `npm run test:soak` (`--mode soak`): the reliability suites with long settings.
+      ...(mode === 'soak' ? { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '500' } : {}),
+    },
+    coverage: {
+      provider: 'v8',
+      include: ['functions/**', 'client/**', 'local/**'],
+      reporter: ['text-summary', 'html'],
     },
     projects: [
       {
@@ -52,4 +59,4 @@ export default defineConfig({
       },
     ],
   },
-});
+}));

@@ -177,6 +177,7 @@ async function measure(bundles: readonly Bundle[], context: BenchContext): Promi
         const stderr = (error as { stderr?: string }).stderr ?? '';
         throw new Error(
           `importing the ${subject.name} bundle failed: ${stderr.slice(0, 2000) || String(error)}`,
+          { cause: error },
         );
       }
       if (round > 0) samples.get(subject.name)?.push(time);

@@ -167,11 +167,11 @@ function addTo(client: Stacked, service: 'dynamodb' | 'sqs'): void {
 
 /** Puts the recorder on a client's middleware stack (idempotent: the name is overridden). */
 export function instrumentDynamo(client: DynamoDBDocumentClient): void {
-  addTo(client as unknown as Stacked, 'dynamodb');
+  addTo(client, 'dynamodb');
 }
 
 export function instrumentSqs(client: SQSClient): void {
-  addTo(client as unknown as Stacked, 'sqs');
+  addTo(client, 'sqs');
 }
 
 let originalFetch: typeof fetch | undefined;

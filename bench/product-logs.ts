@@ -42,7 +42,7 @@ function tally(line: string): void {
 }
 
 function filtered(stream: NodeJS.WriteStream): () => void {
-  const original = stream.write.bind(stream) as Write;
+  const original: Write = stream.write.bind(stream);
   const replacement = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     if (isProductLog(chunk)) {
       tally(chunk);

@@ -4,6 +4,7 @@ import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   BatchWriteCommand,
+  type BatchWriteCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -297,10 +298,10 @@ async function mirror(stack: BenchStack): Promise<number> {
         .slice(i, i + 25)
         .map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests && requests.length > 0 && attempt < 20; attempt++) {
-        const written = await stack.bare.dynamo.send(
-          new BatchWriteCommand({ RequestItems: { [mirrorTable]: requests as never } }),
+        const written: BatchWriteCommandOutput = await stack.bare.dynamo.send(
+          new BatchWriteCommand({ RequestItems: { [mirrorTable]: requests } }),
         );
-        requests = written.UnprocessedItems?.[mirrorTable] as Record<string, unknown>[] | undefined;
+        requests = written.UnprocessedItems?.[mirrorTable];
       }
       if (requests && requests.length > 0) throw new Error('could not copy the table to its mirror');
     }

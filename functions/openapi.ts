@@ -564,8 +564,8 @@ function operationFor(route: Route, spec: HttpSpec<unknown, unknown, unknown>): 
   if (!op) throw new Error(`No entry for ${key} in functions/openapi.ts operations`);
   const name = functionName(route.handler);
   const params: JsonObject[] = [
-    ...parameters(spec.params as z.ZodMiniType | undefined, 'path', route.path),
-    ...parameters(spec.query as z.ZodMiniType | undefined, 'query', route.path),
+    ...parameters(spec.params, 'path', route.path),
+    ...parameters(spec.query, 'query', route.path),
   ];
   if (op.idempotent) params.push(ref('IdempotencyKey', 'parameters'));
   if (route.credential === 'apiKeyOrDashboard') params.push(ref('PayBridgeMode', 'parameters'));
@@ -600,7 +600,7 @@ function operationFor(route: Route, spec: HttpSpec<unknown, unknown, unknown>): 
       required: true,
       content: {
         'application/json': {
-          schema: requestSchema(spec.body as z.ZodMiniType),
+          schema: requestSchema(spec.body),
           ...(op.requestExample === undefined ? {} : { example: op.requestExample }),
         },
       },

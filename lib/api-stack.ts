@@ -166,7 +166,10 @@ function inAppAuth(route: Route): string {
       return `${route.method} ${route.path} is public by design (declared credential: none).`;
     case 'providerSignature':
       return `${route.method} ${route.path} is called by a payment provider; its HMAC signature is verified by the queue worker before anything is trusted.`;
-    default:
+    case 'admin':
+    case 'apiKey':
+    case 'apiKeyOrDashboard':
+    case 'dashboard':
       return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see DESIGN.md for why not an authorizer.`;
   }
 }

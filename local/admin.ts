@@ -19,7 +19,7 @@ import { generateJwtKeys } from './stack.ts';
 const [command, arg] = process.argv.slice(2);
 
 async function main(): Promise<number> {
-  switch (command) {
+  switch (command ?? '') {
     case 'grant-admin':
     case 'revoke-admin': {
       if (!arg) return usage();

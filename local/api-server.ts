@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResultV2,
-  APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { fallback, matchRoute, routeKey } from '#routes';
 import { lambdaContext, loadHandler } from './lambda.ts';
 
@@ -161,7 +157,7 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2
     res.end(text);
     return;
   }
-  const structured = result as APIGatewayProxyStructuredResultV2;
+  const structured = result;
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name] = String(value);
   if (structured.cookies && structured.cookies.length > 0) headers['set-cookie'] = structured.cookies;

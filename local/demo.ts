@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       const body = Buffer.concat(chunks).toString('utf8');
       let event: { type: string; data: { object: unknown } };
       try {
-        event = verifyWebhook(secret, body, req.headers as Record<string, string>) as typeof event;
+        event = verifyWebhook(secret, body, req.headers);
       } catch (error) {
         const reason = error instanceof WebhookVerificationError ? error.reason : String(error);
         console.log(`   ✗ receiver rejected a delivery: ${reason}`);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type QueueName, workers } from '#routes';
+import { workers } from '#routes';
 import { type ProviderName, providerNames } from '#providers/types';
 import { type LocalApi, startApi } from './api-server.ts';
 import { freePort } from './ports.ts';
@@ -122,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         running.push(
           startQueueWorker({
             sqs: client,
-            queueUrl: queues[worker.queue as QueueName],
+            queueUrl: queues[worker.queue],
             handler,
             batchSize: worker.batchSize,
             context: () => lambdaContext(worker.handler),

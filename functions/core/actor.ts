@@ -37,7 +37,7 @@ export function actorRef(actor: Actor): { type: string; id: string } {
       return { type: 'api_key', id: actor.keyId };
     case 'user':
       return { type: 'user', id: actor.userId };
-    default:
+    case 'anonymous':
       return { type: 'anonymous', id: '' };
   }
 }

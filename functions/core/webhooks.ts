@@ -26,7 +26,11 @@ export function eventTypeFor(status: PaymentStatus): EventType | undefined {
       return 'payment.cancelled';
     case 'expired':
       return 'payment.expired';
-    default:
+    // Not final, or (refunds) announced by the refund's own events.
+    case 'pending':
+    case 'processing':
+    case 'partially_refunded':
+    case 'refunded':
       return undefined;
   }
 }

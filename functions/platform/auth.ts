@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Actor, Mode } from '#core/actor';
+import type { Actor } from '#core/actor';
 import { Forbidden, Unauthenticated, ValidationFailed } from '#core/errors';
 import { authenticateApiKey } from '#core/identity';
 import { sha256 } from '#core/credentials';
@@ -68,7 +68,7 @@ async function userActor(
       'PayBridge-Mode',
     );
   }
-  return { kind: 'user', ...claims, mode: (requested ?? 'test') as Mode };
+  return { kind: 'user', ...claims, mode: requested ?? 'test' };
 }
 
 function bearer(event: APIGatewayProxyEventV2): string {

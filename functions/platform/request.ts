@@ -139,7 +139,14 @@ function explain(issue: z.core.$ZodIssue): string {
       return `: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
       return `: expected ${issue.format}`;
-    default:
+    // The message alone says enough for these.
+    case 'invalid_type':
+    case 'invalid_union':
+    case 'invalid_key':
+    case 'invalid_element':
+    case 'unrecognized_keys':
+    case 'not_multiple_of':
+    case 'custom':
       return '';
   }
 }

@@ -510,7 +510,11 @@ export class WebhookSender {
   private readonly inFlight = new Set<AbortController>();
   private stopped = false;
 
-  constructor(private readonly options: WebhookSenderOptions) {}
+  private readonly options: WebhookSenderOptions;
+
+  constructor(options: WebhookSenderOptions) {
+    this.options = options;
+  }
 
   send(message: WebhookMessage): DeliveryRecord {
     const record: DeliveryRecord = {

@@ -42,12 +42,17 @@ export class ProviderRuntime {
   readonly face: Face;
   knobs: Knobs;
 
+  readonly name: ProviderName;
+  private readonly options: RuntimeOptions;
+
   constructor(
-    readonly name: ProviderName,
+    name: ProviderName,
     createFace: (context: FaceContext) => Face,
     baseUrl: () => string,
-    private readonly options: RuntimeOptions,
+    options: RuntimeOptions,
   ) {
+    this.name = name;
+    this.options = options;
     this.knobs = this.initialKnobs();
     const senderOptions: WebhookSenderOptions = {
       retryDelaysMs: () => this.knobs.webhookRetryDelaysMs,

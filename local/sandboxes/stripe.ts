@@ -88,10 +88,13 @@ const knownParameters = new Set([
 ]);
 
 class StripeError {
-  constructor(
-    readonly status: number,
-    readonly error: Readonly<Record<string, string>>,
-  ) {}
+  readonly status: number;
+  readonly error: Readonly<Record<string, string>>;
+
+  constructor(status: number, error: Readonly<Record<string, string>>) {
+    this.status = status;
+    this.error = error;
+  }
 }
 
 const invalidRequest = (message: string, fields: Record<string, string> = {}) =>

@@ -11,11 +11,13 @@ let lastEvent: APIGatewayProxyEventV2 | undefined;
 let nextResult: APIGatewayProxyResultV2 = { statusCode: 204 };
 
 beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const body = (await readBody(req)) ?? Buffer.alloc(0);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    lastEvent = toEvent(req, url, req.method ?? 'GET', 'POST /things/{id}', { id: 'thing 1' }, body);
-    writeResult(res, nextResult);
+  server = createServer((req, res) => {
+    void readBody(req).then((read) => {
+      const body = read ?? Buffer.alloc(0);
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      lastEvent = toEvent(req, url, req.method ?? 'GET', 'POST /things/{id}', { id: 'thing 1' }, body);
+      writeResult(res, nextResult);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

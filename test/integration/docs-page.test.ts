@@ -1,40 +1,19 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { browserMissing, withBrowser } from '#test/browser';
 import { useApi } from '#test/http';
 
-/** Debian's Chromium (`apt-get install chromium`): .ci/run installs it, so CI always runs this test. */
-const chromiumPath = '/usr/bin/chromium';
 const api = useApi();
 
-/** No GPU, no QUIC, and none of the background calls Chromium makes to Google on its own. */
-const flags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('GET /docs in a browser', () => {
-  // A developer machine without Chromium skips this (the reason is in the test name); CI installs it.
-  it.skipIf(!existsSync(chromiumPath))(
-    'renders the API reference from our own assets, with no console errors and no request to another host (skipped when /usr/bin/chromium is missing)',
+  // Without Chromium this skips, and test/support/browser.ts prints why; CI installs it.
+  it.skipIf(browserMissing !== undefined)(
+    'renders the API reference from our own assets, with no console errors and no request to another host',
     { timeout: 90_000 },
     async () => {
       const origin = new URL(api.url()).origin;
-      const userDataDir = mkdtempSync(join(tmpdir(), 'paybridge-chromium-'));
-      const context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: chromiumPath,
-        headless: true,
-        args: flags,
-      });
-      try {
+      await withBrowser(async (context) => {
         const page = context.pages()[0] ?? (await context.newPage());
         const consoleErrors: string[] = [];
         const elsewhere: string[] = [];
@@ -67,10 +46,7 @@ describe('GET /docs in a browser', () => {
         expect(consoleErrors).toEqual([]);
         expect(elsewhere).toEqual([]);
         expect(failed).toEqual([]);
-      } finally {
-        await context.close();
-        rmSync(userDataDir, { recursive: true, force: true });
-      }
+      });
     },
   );
 });

@@ -11,12 +11,20 @@ import fc from 'fast-check';
 
 /** A JSON fragment written verbatim: numbers `JSON.stringify` cannot write (`1e400`, `-0`), broken JSON. */
 export class RawJson {
-  constructor(readonly text: string) {}
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 /** An object written key by key, in order, duplicates and `__proto__` included (an object literal cannot). */
 export class Entries {
-  constructor(readonly entries: ReadonlyArray<readonly [string, unknown]>) {}
+  readonly entries: ReadonlyArray<readonly [string, unknown]>;
+
+  constructor(entries: ReadonlyArray<readonly [string, unknown]>) {
+    this.entries = entries;
+  }
 }
 
 /** JSON text for a generated value, honouring `RawJson` and `Entries`. */
@@ -578,7 +586,7 @@ function realPartitions(real: readonly string[]): { name: string; value: string 
     try {
       const key = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as Record<string, unknown>;
       const name = typeof key.gsi1pk === 'string' ? 'gsi1pk' : 'pk';
-      if (typeof key[name] === 'string') out.push({ name, value: key[name] as string });
+      if (typeof key[name] === 'string') out.push({ name, value: key[name] });
     } catch {
       // Not ours to fix here: the cursor is used as it is elsewhere.
     }

@@ -133,18 +133,20 @@ describe('envelope encryption with KMS', () => {
     const bind = (ctx: Record<string, string>) =>
       Buffer.from(JSON.stringify(Object.entries(ctx).sort(([a], [b]) => a.localeCompare(b))));
     class GenerateDataKeyCommand {
-      constructor(
-        readonly input: { KeyId: string; KeySpec: string; EncryptionContext: Record<string, string> },
-      ) {}
+      readonly input: { KeyId: string; KeySpec: string; EncryptionContext: Record<string, string> };
+      constructor(input: GenerateDataKeyCommand['input']) {
+        this.input = input;
+      }
     }
     class DecryptCommand {
-      constructor(
-        readonly input: {
-          KeyId: string;
-          CiphertextBlob: Uint8Array;
-          EncryptionContext: Record<string, string>;
-        },
-      ) {}
+      readonly input: {
+        KeyId: string;
+        CiphertextBlob: Uint8Array;
+        EncryptionContext: Record<string, string>;
+      };
+      constructor(input: DecryptCommand['input']) {
+        this.input = input;
+      }
     }
     class KMSClient {
       async send(command: GenerateDataKeyCommand | DecryptCommand) {
