@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { ValidationFailed } from '#core/errors';
+import { errorReply } from '#platform/errors';
 import { fallback, matchRoute, routeKey } from '#routes';
 import { lambdaContext, loadHandler } from './lambda.ts';
 
@@ -29,9 +31,18 @@ export async function startApi(port: number): Promise<LocalApi> {
     });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host: '127.0.0.1' }, resolve);
+  const listen = (on: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: on, host: '127.0.0.1', exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  // A busy preferred port is replaced by a free one, as for every other local server.
+  await listen(port).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' || port === 0) throw error;
+    await listen(0);
   });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
@@ -41,8 +52,17 @@ export async function startApi(port: number): Promise<LocalApi> {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
   if (body === undefined) {
-    res.writeHead(413, { 'content-type': 'application/json' });
-    res.end('{"message":"Request Entity Too Large"}');
+    // Past API Gateway's 10 MB no handler runs; answer in our error shape all the same, as every
+    // smaller refusal does (the wrapper refuses anything over its route's limit with this code).
+    const tooLarge = new ValidationFailed(
+      'body_too_large',
+      `The request body is over ${maxPayloadBytes} bytes, API Gateway's limit.`,
+      undefined,
+      413,
+    );
+    const reply = errorReply(tooLarge, randomUUID());
+    res.writeHead(reply.status, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify(reply.body));
     return;
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -6,23 +6,19 @@
  * attempt log.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, verifyWebhook, WebhookVerificationError } from '#client';
 import type { ProviderName } from '#providers/types';
+import { readStackState } from './state.ts';
 
-const stackFile = (() => {
-  try {
-    return JSON.parse(readFileSync('.local/stack.json', 'utf8')) as { api?: string; sandboxes?: string };
-  } catch {
-    return {};
-  }
-})();
+const stackFile = readStackState();
 const api = process.env.PAYBRIDGE_URL ?? stackFile.api ?? 'http://127.0.0.1:3000';
 const sandbox = process.env.SANDBOX_URL ?? stackFile.sandboxes ?? 'http://127.0.0.1:4010';
 
-const step = (n: number, text: string) => console.log(`\n\x1b[1m${n}. ${text}\x1b[0m`);
+// Bold step titles on a terminal only: a file or a pipe gets plain text.
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (n: number, text: string) => console.log(`\n${bold(`${n}. ${text}`)}`);
 const ok = (text: string) => console.log(`   ✓ ${text}`);
 
 async function call<T>(

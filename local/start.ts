@@ -2,10 +2,10 @@
  * `npm start`: the whole local stack on 127.0.0.1. Prints what runs where;
  * Ctrl-C stops everything, the JVM included.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { workers } from '#routes';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
+import { writeStackState } from './state.ts';
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -31,13 +31,21 @@ try {
     ...Object.entries(stack.providerUrls).map(([name, url]) => `    ${name.padEnd(16)} ${url}`),
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
   ];
+  const moved = [
+    ['PORT', 3000, stack.api?.port],
+    ['DYNAMODB_PORT', 8000, Number(new URL(stack.dynamo.endpoint).port)],
+    ['SQS_PORT', 9324, Number(new URL(stack.sqs.endpoint).port)],
+    ['SANDBOX_PORT', 4010, stack.sandboxes ? Number(new URL(stack.sandboxes.url).port) : undefined],
+  ] as const;
+  for (const [name, fallback, actual] of moved) {
+    const wanted = port(name, fallback);
+    if (actual !== undefined && wanted !== 0 && actual !== wanted) {
+      lines.push(`  note: port ${wanted} (${name}) was busy; using ${actual} instead`);
+    }
+  }
   console.log(lines.join('\n'));
   // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
-  mkdirSync('.local', { recursive: true });
-  writeFileSync(
-    '.local/stack.json',
-    JSON.stringify({ api: stack.api?.url, sandboxes: stack.sandboxes?.url, pid: process.pid }, null, 2),
-  );
+  writeStackState({ api: stack.api?.url, sandboxes: stack.sandboxes?.url, pid: process.pid });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

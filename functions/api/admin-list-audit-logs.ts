@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { http } from '#platform/http';
-import { pageParams } from '#platform/schemas';
+import { limit, pageParams } from '#platform/schemas';
 import { listAllAudit } from '#store/audit';
 
 const query = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /** `yyyy-mm`, default the current month. */
   month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/))),

@@ -5,7 +5,7 @@ import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
 import { payments } from '#platform/payments';
 import { header } from '#platform/request';
-import { currency, email } from '#platform/schemas';
+import { currency, email, reference } from '#platform/schemas';
 
 export const createPaymentBody = z.strictObject({
   /** Integer, in the currency's minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). */
@@ -15,14 +15,31 @@ export const createPaymentBody = z.strictObject({
   customer: z.strictObject({
     email,
     name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
-    phone: z.optional(z.string().check(z.regex(/^\+?[0-9 ()-]{6,20}$/))),
+    phone: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(/^\+?[0-9 ()-]{6,20}$/, {
+            error: 'must be a phone number of 6–20 digits, such as +2348012345678',
+          }),
+        ),
+    ),
   }),
-  reference: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._=-]{1,100}$/))),
+  reference: z.optional(reference),
   description: z.optional(z.string().check(z.maxLength(500))),
   redirectUrl: z.optional(z.string().check(z.url({ protocol: /^https?$/ }), z.maxLength(2000))),
   metadata: z.optional(
     z
-      .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,40}$/)), z.string().check(z.maxLength(500)))
+      .record(
+        z
+          .string()
+          .check(
+            z.regex(/^[A-Za-z0-9_.-]{1,40}$/, {
+              error: 'keys must be 1–40 letters, digits, `_`, `.` or `-`',
+            }),
+          ),
+        z.string().check(z.maxLength(500)),
+      )
       .check(z.refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')),
   ),
 });

@@ -1,4 +1,4 @@
-import { NotFound } from '#core/errors';
+import { missing } from '#core/errors';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
 import { eventId } from '#platform/webhook-schemas';
@@ -8,6 +8,6 @@ import { getEvent } from '#store/webhooks';
 export const handler = http({ params: eventId }, async ({ actor, params }) => {
   const caller = requireMerchant(actor);
   const event = await getEvent(caller.merchantId, caller.mode, params.id);
-  if (!event) throw new NotFound('resource_missing', 'No such event.', 'id');
+  if (!event) throw missing('event', params.id, caller.mode);
   return { body: event };
 });

@@ -1,16 +1,17 @@
 import * as z from 'zod/mini';
-import { NotFound } from '#core/errors';
+import { missing } from '#core/errors';
 import { publicPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
+import { objectId } from '#platform/schemas';
 import { paymentsStore } from '#store/payments';
 
-export const paymentParams = z.strictObject({ id: z.string().check(z.regex(/^pay_[0-9A-Z]{26}$/)) });
+export const paymentParams = z.strictObject({ id: objectId('pay', 'a payment') });
 
 /** GET /v1/payments/{id} — in the caller's merchant and mode only. */
 export const handler = http({ params: paymentParams }, async ({ actor, params }) => {
   const caller = requireMerchant(actor);
   const payment = await paymentsStore.getPayment(caller.merchantId, caller.mode, params.id);
-  if (!payment) throw new NotFound('resource_missing', 'No such payment.', 'id');
+  if (!payment) throw missing('payment', params.id, caller.mode);
   return { body: publicPayment(payment) };
 });

@@ -1,4 +1,4 @@
-import { NotFound } from '#core/errors';
+import { missing } from '#core/errors';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
 import { eventId } from '#platform/webhook-schemas';
@@ -8,7 +8,7 @@ import { deliveriesOfEvent, getEvent, listAttempts } from '#store/webhooks';
 export const handler = http({ params: eventId }, async ({ actor, params }) => {
   const caller = requireMerchant(actor);
   if (!(await getEvent(caller.merchantId, caller.mode, params.id))) {
-    throw new NotFound('resource_missing', 'No such event.', 'id');
+    throw missing('event', params.id, caller.mode);
   }
   const [attempts, deliveries] = await Promise.all([
     listAttempts(caller.merchantId, caller.mode, params.id),

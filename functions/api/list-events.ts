@@ -2,14 +2,14 @@ import * as z from 'zod/mini';
 import { eventTypes } from '#core/webhooks';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { pageParams } from '#platform/schemas';
+import { limit, objectId, pageParams } from '#platform/schemas';
 import { listEvents } from '#store/webhooks';
 
 const query = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   type: z.optional(z.enum(eventTypes)),
-  paymentId: z.optional(z.string().check(z.regex(/^pay_[0-9A-Z]{26}$/))),
+  paymentId: z.optional(objectId('pay', 'a payment')),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),
   createdTo: z.optional(z.string().check(z.iso.datetime())),
 });

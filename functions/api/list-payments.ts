@@ -3,11 +3,11 @@ import { ValidationFailed } from '#core/errors';
 import { publicPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { pageParams } from '#platform/schemas';
+import { limit, pageParams, reference } from '#platform/schemas';
 import { listPayments } from '#store/payments';
 
 const query = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   status: z.optional(
     z.enum([
@@ -22,7 +22,7 @@ const query = z.strictObject({
     ]),
   ),
   provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
-  reference: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._=-]{1,100}$/))),
+  reference: z.optional(reference),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),
   createdTo: z.optional(z.string().check(z.iso.datetime())),
 });

@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
+import { objectId } from '#platform/schemas';
 import { resendEvent } from '#platform/webhook-endpoints';
 import { eventId } from '#platform/webhook-schemas';
 
 export const resendBody = z.strictObject({
-  endpointId: z.optional(z.string().check(z.regex(/^we_[0-9A-Z]{26}$/))),
+  endpointId: z.optional(objectId('we', 'a webhook endpoint')),
 });
 
 /** POST /v1/events/{id}/resend — to one endpoint, or to every endpoint it was for. */

@@ -2,10 +2,11 @@ import * as z from 'zod/mini';
 import { revokeApiKey } from '#core/identity';
 import { http } from '#platform/http';
 import { identity, requireUser } from '#platform/identity';
+import { objectId } from '#platform/schemas';
 
 /** POST /v1/api-keys/{id}/revoke — the key stops working within seconds. */
 export const handler = http(
-  { params: z.strictObject({ id: z.string().check(z.regex(/^key_[0-9A-Z]{26}$/)) }) },
+  { params: z.strictObject({ id: objectId('key', 'an API key') }) },
   async ({ actor, params, meta }) => ({
     body: await revokeApiKey(identity, requireUser(actor), params.id, meta),
   }),

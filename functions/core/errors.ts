@@ -35,6 +35,14 @@ export class NotFound extends AppError {
   readonly status = 404;
 }
 
+/**
+ * `No payment pay_… in test mode.`: what was asked for, where it was looked for. Says nothing of
+ * other merchants or the other mode.
+ */
+export function missing(noun: string, id: string, mode: 'test' | 'live', param = 'id'): NotFound {
+  return new NotFound('resource_missing', `No ${noun} ${id} in ${mode} mode.`, param);
+}
+
 /** The method is not served on this path (405). */
 export class MethodNotAllowed extends AppError {
   readonly type = 'invalid_request';

@@ -88,10 +88,17 @@ function validate<T>(schema: Schema<T>, data: unknown, where: Where, status = 40
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new ValidationFailed('invalid_request', `The ${where} is invalid.`);
-  if (status === 404) {
-    throw new ValidationFailed('resource_missing', 'No such object.', undefined, 404);
-  }
   const path = issue.path.map(String);
+  if (status === 404) {
+    // A path parameter that cannot name anything: say what it should look like.
+    const field = path.join('.') || 'id';
+    throw new ValidationFailed(
+      'resource_missing',
+      `No such object: \`${field}\` ${rule(issue)}.`,
+      field,
+      404,
+    );
+  }
   if (issue.code === 'unrecognized_keys') {
     const field = [...path, String(issue.keys[0])].join('.');
     const what = where === 'query' ? 'query parameter' : 'field';
@@ -105,12 +112,10 @@ function validate<T>(schema: Schema<T>, data: unknown, where: Where, status = 40
   if (issue.code === 'invalid_type' && valueAt(data, path) === undefined) {
     throw new ValidationFailed('missing_field', `\`${field}\` is required.`, field);
   }
-  if (issue.code === 'invalid_type') {
-    if (path.length === 0)
-      throw new ValidationFailed('invalid_request', `The ${where} must be a JSON object.`);
-    throw new ValidationFailed('invalid_field', `\`${field}\` must be ${describe(issue.expected)}.`, field);
+  if (issue.code === 'invalid_type' && path.length === 0) {
+    throw new ValidationFailed('invalid_request', `The ${where} must be a JSON object.`);
   }
-  throw new ValidationFailed('invalid_field', `\`${field}\` is invalid${explain(issue)}.`, field);
+  throw new ValidationFailed('invalid_field', `\`${field}\` ${rule(issue)}.`, field);
 }
 
 function valueAt(data: unknown, path: readonly string[]): unknown {
@@ -122,31 +127,50 @@ function valueAt(data: unknown, path: readonly string[]): unknown {
   return node;
 }
 
-function describe(expected: string): string {
-  if (expected === 'int') return 'an integer';
-  if (expected === 'object') return 'an object';
-  if (expected === 'array') return 'an array';
-  return `a ${expected}`;
-}
+/** zod's own text when none was given: never shown to a caller. */
+const defaultMessage = 'Invalid input';
 
-function explain(issue: z.core.$ZodIssue): string {
+/** The rule a value broke, in words ("must be at least 1"), never the validator's vocabulary. */
+function rule(issue: z.core.$ZodIssue): string {
+  // A schema that states its rule (`{ error: 'must be … such as …' }`) says it best.
+  if (issue.message && issue.message !== defaultMessage) return issue.message;
   switch (issue.code) {
-    case 'too_small':
-      return `: it must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    case 'too_big':
-      return `: it must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    case 'invalid_value':
-      return `: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_format':
-      return `: expected ${issue.format}`;
-    // The message alone says enough for these.
     case 'invalid_type':
+      return `must be ${describe(issue.expected)}`;
+    case 'too_small':
+      return `must be ${bound(issue.inclusive ?? true, 'at least', 'more than', issue.minimum, issue.origin)}`;
+    case 'too_big':
+      return `must be ${bound(issue.inclusive ?? true, 'at most', 'less than', issue.maximum, issue.origin)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => `\`${String(v)}\``).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'regex' ? 'is not in the accepted format' : `must be a valid ${issue.format}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}`;
     case 'invalid_union':
     case 'invalid_key':
     case 'invalid_element':
     case 'unrecognized_keys':
-    case 'not_multiple_of':
     case 'custom':
-      return '';
+      return 'is not valid here';
   }
+}
+
+function describe(expected: string): string {
+  if (expected === 'int') return 'a whole number';
+  if (expected === 'object') return 'an object';
+  if (expected === 'array') return 'an array';
+  if (expected === 'boolean') return '`true` or `false`';
+  return `a ${expected}`;
+}
+
+function bound(
+  inclusive: boolean,
+  inclusiveWord: string,
+  exclusiveWord: string,
+  limit: number | bigint,
+  origin: string,
+): string {
+  const unit = origin === 'string' ? ' characters' : origin === 'array' ? ' items' : '';
+  return `${inclusive ? inclusiveWord : exclusiveWord} ${String(limit)}${unit}`;
 }

@@ -1,17 +1,41 @@
 import * as z from 'zod/mini';
 import { ValidationFailed } from '#core/errors';
+import { type IdPrefix, idPattern } from '#core/ids';
 
 /** Shared request pieces. Route-specific schemas live beside their handler. */
 
 export const email = z.string().check(z.trim(), z.maxLength(254), z.email());
 
-export const currency = z.string().check(z.regex(/^[A-Z]{3}$/));
+export const currency = z
+  .string()
+  .check(z.regex(/^[A-Z]{3}$/, { error: 'must be an upper-case ISO 4217 code such as NGN' }));
+
+/** An id we issue, e.g. `objectId('pay', 'a payment')`: the message names the kind and an example. */
+export function objectId(prefix: IdPrefix, noun: string) {
+  return z.string().check(
+    z.regex(idPattern(prefix), {
+      error: `must be ${noun} id such as ${prefix}_01JD6F5Q0Z3M8W2XK7T4N9HRBE`,
+    }),
+  );
+}
+
+/** The merchant's own reference for a payment (an order number). */
+export const reference = z.string().check(
+  z.regex(/^[A-Za-z0-9._=-]{1,100}$/, {
+    error: 'must be 1–100 letters, digits, `.`, `_`, `=` or `-`, such as order-1042',
+  }),
+);
+
+/** `?limit=`: checked as text here, as a number by `pageParams`. */
+export const limit = z.optional(
+  z.string().check(z.regex(/^\d{1,3}$/, { error: 'must be a whole number from 1 to 100, such as 20' })),
+);
 
 export const mode = z.enum(['test', 'live']);
 
 /** `?limit=&cursor=` (DESIGN.md, Lists). */
 export const listQuery = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/))),
+  limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,12 +10,23 @@ let child: ChildProcess;
 let output = '';
 let apiUrl = '';
 let dynamoUrl = '';
+const stateDir = mkdtempSync(join(tmpdir(), 'paybridge-state-'));
+const developersState = join(root, '.local', 'stack.json');
+const developersStateBefore = existsSync(developersState) ? readFileSync(developersState, 'utf8') : undefined;
 
 /** Starts `npm start`'s entry point on free ports, as a newcomer would run it. */
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      SQS_PORT: '0',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      // Never the developer's .local/stack.json: a running `npm start` keeps its file.
+      PAYBRIDGE_STATE_DIR: stateDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (c: Buffer) => {
@@ -62,6 +75,13 @@ describe('npm start', () => {
   it('prints where everything runs, all on 127.0.0.1', () => {
     expect(output).toMatch(/SQS\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/provider events\s+http:\/\/127\.0\.0\.1:\d+\/\d+\/paybridge-provider-events/);
+  });
+
+  it('writes where it runs to its own state folder, leaving the developer’s .local/stack.json alone', () => {
+    const state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as { api: string };
+    expect(state.api).toBe(apiUrl);
+    const after = existsSync(developersState) ? readFileSync(developersState, 'utf8') : undefined;
+    expect(after).toBe(developersStateBefore);
   });
 
   it('serves GET /health with every check ok', async () => {

@@ -1,4 +1,6 @@
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startApi } from '#local/api-server';
 import { useApi } from '#test/http';
 
 const api = useApi();
@@ -38,8 +40,43 @@ describe('local API server over the route table', () => {
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe('verbose');
   });
 
-  it('answers a body over API Gateway’s 10 MB limit with 413 before any handler', async () => {
+  it('answers a body over API Gateway’s 10 MB limit with 413 in our error shape, before any handler', async () => {
     const res = await api.request('/health', { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1) });
     expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      error: { type: 'invalid_request', code: 'body_too_large', requestId: expect.any(String) },
+    });
+  });
+
+  it('answers bodies from 64 KB to 12 MB with one error shape', async () => {
+    for (const size of [64 * 1024 + 1, 10 * 1024 * 1024, 12 * 1024 * 1024]) {
+      const res = await api.request('/v1/auth/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(size, 0x20),
+      });
+      expect(res.status, `${size} bytes`).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+    }
+  });
+});
+
+describe('local API server start-up', () => {
+  it('replaces a busy preferred port with a free one instead of crashing', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const address = squatter.address();
+    const busy = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const local = await startApi(busy);
+      try {
+        expect(local.port).not.toBe(busy);
+        expect((await fetch(`${local.url}/health`)).status).toBeLessThan(500);
+      } finally {
+        await local.stop();
+      }
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 });

@@ -675,6 +675,8 @@ const errorTypes = new Set([
   'api',
 ]);
 const errorFields = new Set(['type', 'code', 'message', 'param', 'requestId']);
+/** Words of zod's vocabulary that mean nothing to a merchant reading an error. */
+const validatorJargon = /\bregex\b|\bexpected\b|invalid_type|invalid_format|Invalid input|\bZod/i;
 
 /** 403 codes that refuse the caller itself rather than the request. */
 const callerRefusals = new Set(['admin_only', 'dashboard_only', 'credentials_required']);
@@ -741,6 +743,9 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
         if (typeof e[k] !== 'string' || e[k] === '') problems.push(`error.${k} is not a non-empty string`);
       }
       if (e.param !== undefined && typeof e.param !== 'string') problems.push('error.param is not a string');
+      if (typeof e.message === 'string' && validatorJargon.test(e.message)) {
+        problems.push(`error.message speaks the validator's language: ${e.message}`);
+      }
       if (!errorTypes.has(e.type as string)) problems.push(`error.type ${String(e.type)} is not one of ours`);
       if (typeOf[res.status] !== undefined && e.type !== typeOf[res.status]) {
         problems.push(`error.type ${String(e.type)} does not go with ${res.status}`);

@@ -85,7 +85,7 @@ describe('http wrapper', () => {
     });
     expect(await errorOf(event({ body: '{"name":"ab","amount":1.5}' }))).toMatchObject({
       status: 400,
-      error: { code: 'invalid_field', param: 'amount', message: '`amount` must be an integer.' },
+      error: { code: 'invalid_field', param: 'amount', message: '`amount` must be a whole number.' },
     });
   });
 
