@@ -16,13 +16,11 @@ export const createPaymentBody = z.strictObject({
     email,
     name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
     phone: z.optional(
-      z
-        .string()
-        .check(
-          z.regex(/^\+?[0-9 ()-]{6,20}$/, {
-            error: 'must be a phone number of 6–20 digits, such as +2348012345678',
-          }),
-        ),
+      z.string().check(
+        z.regex(/^\+?[0-9 ()-]{6,20}$/, {
+          error: 'must be a phone number of 6–20 digits, such as +2348012345678',
+        }),
+      ),
     ),
   }),
   reference: z.optional(reference),
@@ -31,13 +29,11 @@ export const createPaymentBody = z.strictObject({
   metadata: z.optional(
     z
       .record(
-        z
-          .string()
-          .check(
-            z.regex(/^[A-Za-z0-9_.-]{1,40}$/, {
-              error: 'keys must be 1–40 letters, digits, `_`, `.` or `-`',
-            }),
-          ),
+        z.string().check(
+          z.regex(/^[A-Za-z0-9_.-]{1,40}$/, {
+            error: 'keys must be 1–40 letters, digits, `_`, `.` or `-`',
+          }),
+        ),
         z.string().check(z.maxLength(500)),
       )
       .check(z.refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')),
