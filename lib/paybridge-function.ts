@@ -10,7 +10,7 @@ import {
   ParamsAndSecretsVersions,
   Runtime,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts';
@@ -104,6 +104,8 @@ export class PayBridgeFunction extends Construct {
         externalModules: [...bundling.externalModules],
         mainFields: [...bundling.mainFields],
         banner: bundling.banner,
+        // esbuild's per-bundle report only with PAYBRIDGE_VERBOSE_BUNDLING=1: synth and tests stay quiet.
+        logLevel: process.env.PAYBRIDGE_VERBOSE_BUNDLING === '1' ? LogLevel.INFO : LogLevel.WARNING,
         ...(props.assets?.length ? { commandHooks: copyAssets(props.assets) } : {}),
       },
     });
