@@ -308,6 +308,10 @@ export const operations: Readonly<Record<string, Operation>> = {
             description: 'The key the request was made with, when one was sent.',
             schema: { type: 'string' },
           },
+          'Idempotent-Replayed': {
+            description: '`true` when this is the stored answer to an earlier request with the same key.',
+            schema: { type: 'string', enum: ['true'] },
+          },
         },
       },
     },

@@ -59,5 +59,9 @@ export const handler = http({ body: createPaymentBody }, async ({ actor, body, e
     );
   }
   const out = await createPayment(payments, callerOf(caller), body, key, meta);
-  return { status: out.status, body: out.body, ...(key ? { headers: { 'idempotency-key': key } } : {}) };
+  const headers: Record<string, string> = {};
+  if (key !== undefined) headers['idempotency-key'] = key;
+  // Stripe's header: this answer is the stored first one, not a new payment.
+  if (out.replayed) headers['idempotent-replayed'] = 'true';
+  return { status: out.status, body: out.body, headers };
 });

@@ -241,7 +241,7 @@ export async function createPayment(
   input: CreatePaymentInput,
   idempotencyKey: string | undefined,
   meta: RequestMeta,
-): Promise<{ status: number; body: unknown }> {
+): Promise<{ status: number; body: unknown; replayed?: true }> {
   if (!isCurrency(input.currency)) {
     throw new ValidationFailed(
       'invalid_field',
@@ -254,7 +254,7 @@ export async function createPayment(
   let paymentId = newId('pay');
   if (idempotencyKey !== undefined) {
     const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
-    if (claim.kind === 'replay') return { status: claim.status, body: claim.body };
+    if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
     paymentId = claim.paymentId;
   }
   try {

@@ -160,6 +160,8 @@ describe('idempotency', () => {
     const first = await pay(shop, { amount: 100000, currency: 'NGN' }, 'order-77');
     const again = await pay(shop, { amount: 100000, currency: 'NGN' }, 'order-77');
     expect(again.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await again.json()).toEqual(await first.json());
     const other = await pay(shop, { amount: 100001, currency: 'NGN' }, 'order-77');
     expect(other.status).toBe(409);
