@@ -7,22 +7,41 @@
  *                           keys of old.json (if given) for verification: store it in the
  *                           stack's JWT secret to rotate (see README, Deploy)
  *
- * It talks to the table named by TABLE_NAME with the usual AWS credentials; for
- * the local stack: TABLE_NAME=paybridge-local AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000
- * AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npm run admin -- …
+ * It talks to the table named by TABLE_NAME with the usual AWS credentials (cloud), or, with no
+ * TABLE_NAME, to the running `npm start` (its `.local/stack.json` says where): it needs nothing else.
  */
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
 import { setRole } from '#store/identity';
+import { localAwsEnv } from './resources.ts';
 import { generateJwtKeys } from './stack.ts';
+import { readStackState } from './state.ts';
 
 const [command, arg] = process.argv.slice(2);
+
+/** The table to work on: TABLE_NAME (cloud), else the running local stack's; undefined if neither. */
+function useTable(): boolean {
+  if (process.env.TABLE_NAME) return true;
+  const state = readStackState();
+  if (state.dynamodb === undefined || state.table === undefined) return false;
+  Object.assign(process.env, localAwsEnv, {
+    TABLE_NAME: state.table,
+    AWS_ENDPOINT_URL_DYNAMODB: state.dynamodb,
+  });
+  return true;
+}
 
 async function main(): Promise<number> {
   switch (command ?? '') {
     case 'grant-admin':
     case 'revoke-admin': {
       if (!arg) return usage();
+      if (!useTable()) {
+        console.error(
+          'No table: set TABLE_NAME (and AWS credentials) for a deployed stack, or start `npm start`.',
+        );
+        return 1;
+      }
       const ok = await setRole(normalizeEmail(arg), command === 'grant-admin' ? 'admin' : 'owner');
       console.log(ok ? `${arg}: ${command === 'grant-admin' ? 'admin' : 'owner'}` : `${arg}: no such user`);
       return ok ? 0 : 1;

@@ -45,7 +45,13 @@ try {
   }
   console.log(lines.join('\n'));
   // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
-  writeStackState({ api: stack.api?.url, sandboxes: stack.sandboxes?.url, pid: process.pid });
+  writeStackState({
+    api: stack.api?.url,
+    sandboxes: stack.sandboxes?.url,
+    dynamodb: stack.dynamo.endpoint,
+    table: stack.env.TABLE_NAME,
+    pid: process.pid,
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 export interface StackState {
   readonly api?: string | undefined;
   readonly sandboxes?: string | undefined;
+  /** DynamoDB Local's endpoint and the table, for `npm run admin`. */
+  readonly dynamodb?: string;
+  readonly table?: string | undefined;
   readonly pid?: number;
 }
 

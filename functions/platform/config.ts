@@ -7,8 +7,9 @@ import * as z from 'zod/mini';
  */
 const schema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
-  PROVIDER_EVENTS_QUEUE_URL: z.string().check(z.minLength(1)),
-  DELIVERIES_QUEUE_URL: z.string().check(z.minLength(1)),
+  /** Every function the stack grants a queue gets its URL; code that needs one asks `queueUrl()`. */
+  PROVIDER_EVENTS_QUEUE_URL: z.optional(z.string().check(z.minLength(1))),
+  DELIVERIES_QUEUE_URL: z.optional(z.string().check(z.minLength(1))),
   /** Where a delivery goes when its retry schedule is spent (resendable from the API). */
   DELIVERIES_DLQ_URL: z.optional(z.string().check(z.minLength(1))),
   /** Seconds before each delivery attempt, comma-separated (default: immediately, 5 s, 5 min, … 24 h). */

@@ -4,10 +4,15 @@ import type { QueueName } from '../routes.ts';
 import { sqsClient } from './clients.ts';
 import { config } from './config.ts';
 
-/** The URL of one of our queues, from configuration. */
+/** The URL of one of our queues, from configuration; only code that sends or reads a queue needs it. */
 export function queueUrl(queue: QueueName): string {
   const c = config();
-  return queue === 'providerEvents' ? c.PROVIDER_EVENTS_QUEUE_URL : c.DELIVERIES_QUEUE_URL;
+  const [name, url] =
+    queue === 'providerEvents'
+      ? ['PROVIDER_EVENTS_QUEUE_URL', c.PROVIDER_EVENTS_QUEUE_URL]
+      : ['DELIVERIES_QUEUE_URL', c.DELIVERIES_QUEUE_URL];
+  if (url === undefined) throw new Error(`PayBridge configuration is missing: ${name}`);
+  return url;
 }
 
 /** True when the queue answers; used by the health check. */

@@ -106,6 +106,36 @@ describe('npm start', () => {
     expect(demo.stdout).toContain('Done: four providers');
   });
 
+  it('runs `npm run admin -- grant-admin` against the running stack with no variables set', async () => {
+    const email = `admin-${Date.now()}@example.com`;
+    const registered = await fetch(`${apiUrl}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'a long admin passphrase', businessName: 'Ops' }),
+    });
+    expect(registered.status).toBe(201);
+    // Only what a shell has: no TABLE_NAME, no queue URLs, no AWS variables.
+    const bare = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PAYBRIDGE_STATE_DIR: stateDir,
+    };
+    const admin = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'local/admin.ts', ...args], {
+        cwd: root,
+        env: bare,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const granted = admin('grant-admin', email);
+    expect(granted.stderr).toBe('');
+    expect(granted.stdout.trim()).toBe(`${email}: admin`);
+    expect(granted.status).toBe(0);
+    const nobody = admin('grant-admin', 'nobody@example.com');
+    expect(nobody.stdout.trim()).toBe('nobody@example.com: no such user');
+    expect(nobody.status).toBe(1);
+  });
+
   it('logged the whole demo without a secret: no API key, token, provider key or signing secret in any line', () => {
     expect(output).toMatch(/"message":"request"/); // the stack did log every request
     const secrets = [
