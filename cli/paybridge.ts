@@ -5,6 +5,7 @@
  *   listen   --forward-to URL [--events payment.*]  forwards this merchant's events to a local URL,
  *                                                   re-signed with a local secret it prints
  *   trigger  payment.succeeded --provider paystack a real, signed event from the local stack's sandboxes
+ *   env                                            `API=… SANDBOX=…` of the running `npm start`, for a shell
  *
  * The API is `--api`, else `PAYBRIDGE_URL`, else the running `npm start`'s, else http://127.0.0.1:3000;
  * the key is `--key`, else `PAYBRIDGE_API_KEY`. `listen` needs no inbound connectivity: it polls the
@@ -24,6 +25,8 @@ const usage = `usage: paybridge <command> [options]
            [--secret whsec_…] [--interval 1]
   trigger  payment.succeeded|payment.failed [--provider paystack]
                                                     a test payment completed on the local sandbox
+  env                                               print API=… SANDBOX=… of the running npm start
+                                                    (eval "$(npx paybridge env)")
 common: --api URL (or PAYBRIDGE_URL), --key sk_test_… (or PAYBRIDGE_API_KEY)`;
 
 class UsageError extends Error {}
@@ -286,6 +289,17 @@ async function sandboxCall(sandbox: string, path: string, body: unknown): Promis
   if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status}: ${await res.text()}`);
 }
 
+/** `paybridge env`: where the running local stack listens, as shell assignments. */
+function printEnv(options: { api?: string | undefined }): Promise<void> {
+  const state = readStackState();
+  if (state.api === undefined && options.api === undefined && process.env.PAYBRIDGE_URL === undefined) {
+    throw new UsageError('No running local stack found: start it with `npm start` (in this folder).');
+  }
+  console.log(`API=${apiUrl(options.api)}`);
+  if (state.sandboxes !== undefined) console.log(`SANDBOX=${state.sandboxes}`);
+  return Promise.resolve();
+}
+
 /** Resolves after Ctrl-C (or SIGTERM) once `stop` has run. */
 function stopOnSignal(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -319,6 +333,8 @@ async function main(argv: readonly string[]): Promise<void> {
       return listen(values);
     case 'trigger':
       return trigger(positionals[0], values);
+    case 'env':
+      return printEnv(values);
     default:
       throw new UsageError(command === undefined ? usage : `unknown command ${command}\n${usage}`);
   }
