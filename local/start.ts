@@ -2,8 +2,9 @@
  * `npm start`: the whole local stack on 127.0.0.1. Prints what runs where;
  * Ctrl-C stops everything, the JVM included.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { workers } from '#routes';
+import { ContainerAccessError, openForContainers } from './container-access.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -32,17 +33,33 @@ try {
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
   ];
   console.log(lines.join('\n'));
-  // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
+  // Opt-in only (--listen-for-containers / PAYBRIDGE_BIND): see local/container-access.ts.
+  const containers = await openForContainers(process.argv.slice(2), process.env, stack);
+  // Where things run, for `npm run demo`, `npm run sam:env` and other local tools (ports may
+  // differ from the defaults). It holds the stack's throw-away keys: readable by this user only.
   mkdirSync('.local', { recursive: true });
   writeFileSync(
     '.local/stack.json',
-    JSON.stringify({ api: stack.api?.url, sandboxes: stack.sandboxes?.url, pid: process.pid }, null, 2),
+    JSON.stringify(
+      {
+        api: stack.api?.url,
+        sandboxes: stack.sandboxes?.url,
+        pid: process.pid,
+        values: stack.values,
+        containers: containers?.address,
+      },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
   );
+  chmodSync('.local/stack.json', 0o600);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
+    await containers?.stop();
     await stack.stop();
     console.log('stopped');
     process.exit(0);
@@ -50,7 +67,7 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
-  if (error instanceof JavaMissing) {
+  if (error instanceof JavaMissing || error instanceof ContainerAccessError) {
     console.error(error.message);
   } else {
     console.error('The local stack could not start:', error);
