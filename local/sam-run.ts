@@ -79,8 +79,11 @@ export function ensureTemplate(stage: string, log: (line: string) => void): Temp
   if (templateIsStale(stage)) {
     log(`synthesizing the template for stage ${stage} (npm run synth)…`);
     const cdk = join(root, 'node_modules', '.bin', 'cdk');
-    const run = spawnSync(cdk, ['synth', '--quiet', '-c', `stage=${stage}`], { cwd: root, stdio: 'inherit' });
-    if (run.status !== 0) throw new SamSetupError('cdk synth failed (its output is above)');
+    // Quiet unless it fails: esbuild prints a line per bundled function.
+    const run = spawnSync(cdk, ['synth', '--quiet', '-c', `stage=${stage}`], { cwd: root, encoding: 'utf8' });
+    if (run.status !== 0) {
+      throw new SamSetupError(`cdk synth failed:\n${run.stdout ?? ''}${run.stderr ?? ''}${run.error?.message ?? ''}`);
+    }
   }
   return JSON.parse(readFileSync(templatePath(stage), 'utf8')) as Template;
 }
