@@ -54,7 +54,10 @@ export const allNeeds: EnvironmentNeeds = {
 };
 
 /** The variables for one function. Keys depend only on `needs`, so every target declares the same set. */
-export function functionEnvironment(needs: EnvironmentNeeds, values: EnvironmentValues): Record<string, string> {
+export function functionEnvironment(
+  needs: EnvironmentNeeds,
+  values: EnvironmentValues,
+): Record<string, string> {
   const usesSqs = Object.keys(needs.queues ?? {}).length > 0;
   return {
     // config() requires the table and both queue URLs of every function.
@@ -68,7 +71,9 @@ export function functionEnvironment(needs: EnvironmentNeeds, values: Environment
     ...(values.logLevel === undefined ? {} : { POWERTOOLS_LOG_LEVEL: values.logLevel }),
     ...(needs.table === 'none' ? {} : { AWS_ENDPOINT_URL_DYNAMODB: values.dynamoEndpoint }),
     ...(usesSqs ? { AWS_ENDPOINT_URL_SQS: values.sqsEndpoint } : {}),
-    ...(needs.secrets ? { SECRETS_KEY_ID: values.secretsKeyId, LOCAL_MASTER_KEY: values.localMasterKey } : {}),
+    ...(needs.secrets
+      ? { SECRETS_KEY_ID: values.secretsKeyId, LOCAL_MASTER_KEY: values.localMasterKey }
+      : {}),
     ...(needs.jwt ? { JWT_KEYS_SECRET_ARN: values.jwtKeysSecretArn, JWT_KEYS: values.jwtKeys } : {}),
   };
 }

@@ -39,7 +39,8 @@ try {
 try {
   const stack = await startLocalStack({ api: false, workers: false });
   try {
-    if (placeholdersIn(JSON.stringify(event)).length > 0) event = fillPlaceholders(event, await seedSampleMerchant());
+    if (placeholdersIn(JSON.stringify(event)).length > 0)
+      event = fillPlaceholders(event, await seedSampleMerchant());
     const handler = await loadHandler(handlerModule);
     const result = await handler(event, lambdaContext(handlerModule));
     console.log(JSON.stringify(result, null, 2));

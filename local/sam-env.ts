@@ -17,7 +17,8 @@ export function stackArgument(argv: readonly string[]): string {
   const i = argv.indexOf('--stack');
   if (i === -1) return 'local';
   const value = argv[i + 1];
-  if (!value || value.startsWith('--')) throw new SamSetupError('--stack needs a value: local or PayBridge-<stage>-Api');
+  if (!value || value.startsWith('--'))
+    throw new SamSetupError('--stack needs a value: local or PayBridge-<stage>-Api');
   return value;
 }
 

@@ -37,7 +37,8 @@ export function missingTools(): string | undefined {
   }
   const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8' });
   if (docker.error) return 'Docker is not installed (sam local invoke runs each function in a container)';
-  if (docker.status !== 0) return 'the Docker engine is not running (sam local invoke runs each function in a container)';
+  if (docker.status !== 0)
+    return 'the Docker engine is not running (sam local invoke runs each function in a container)';
   return undefined;
 }
 
@@ -71,10 +72,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const missing = missingTools();
   if (missing) {
     console.error(`sam:invoke: ${missing}.`);
-    console.error(`Without Docker or the SAM CLI, run the same handler in-process: npm run invoke -- ${name} ${eventArg ?? `events/${name}.json`}`);
+    console.error(
+      `Without Docker or the SAM CLI, run the same handler in-process: npm run invoke -- ${name} ${eventArg ?? `events/${name}.json`}`,
+    );
     return 1;
   }
-  const { template, stage, containers, credentials } = await writeSamEnv({ stack }, (line) => console.log(line));
+  const { template, stage, containers, credentials } = await writeSamEnv({ stack }, (line) =>
+    console.log(line),
+  );
   const logicalId = logicalIdOf(template, name);
   // The event runs with its placeholders filled in, like the samples in .local/sam-events/.
   const event = writeFilledEvent(eventFile, credentials).path;
@@ -82,7 +87,10 @@ async function main(argv: readonly string[]): Promise<number> {
   // Linux has no host.docker.internal by default: map it to the address npm start relays from.
   if (stack === 'local' && process.platform === 'linux' && containerHost() === 'host.docker.internal') {
     if (containers) args.push('--add-host', `host.docker.internal:${containers}`);
-    else console.warn('the local stack does not listen for containers: restart it with npm start -- --listen-for-containers');
+    else
+      console.warn(
+        'the local stack does not listen for containers: restart it with npm start -- --listen-for-containers',
+      );
   }
   console.log(`sam ${args.join(' ')}`);
   const run = spawnSync('sam', args, { cwd: root, stdio: 'inherit' });

@@ -4,7 +4,15 @@
  * events with their credentials filled in.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvironmentValues } from '#infra/function-environment';
@@ -52,7 +60,8 @@ export function stageOf(target: SamTarget): string {
   return stage;
 }
 
-export const templatePath = (stage: string): string => join(root, 'cdk.out', `PayBridge-${stage}-Api.template.json`);
+export const templatePath = (stage: string): string =>
+  join(root, 'cdk.out', `PayBridge-${stage}-Api.template.json`);
 
 function newestChange(path: string): number {
   const stat = statSync(path);
@@ -82,7 +91,9 @@ export function ensureTemplate(stage: string, log: (line: string) => void): Temp
     // Quiet unless it fails: esbuild prints a line per bundled function.
     const run = spawnSync(cdk, ['synth', '--quiet', '-c', `stage=${stage}`], { cwd: root, encoding: 'utf8' });
     if (run.status !== 0) {
-      throw new SamSetupError(`cdk synth failed:\n${run.stdout ?? ''}${run.stderr ?? ''}${run.error?.message ?? ''}`);
+      throw new SamSetupError(
+        `cdk synth failed:\n${run.stdout ?? ''}${run.stderr ?? ''}${run.error?.message ?? ''}`,
+      );
     }
   }
   return JSON.parse(readFileSync(templatePath(stage), 'utf8')) as Template;
@@ -107,12 +118,17 @@ const isRunning = (pid: number): boolean => {
 };
 
 /** The running local stack, or a SamSetupError saying how to start one. */
-export function runningLocalStack(path = join(root, '.local', 'stack.json')): StackFile & { values: EnvironmentValues } {
+export function runningLocalStack(
+  path = join(root, '.local', 'stack.json'),
+): StackFile & { values: EnvironmentValues } {
   const start = 'start it in another terminal: npm start -- --listen-for-containers';
-  if (!existsSync(path)) throw new SamSetupError(`the local stack is not running (no .local/stack.json); ${start}`);
+  if (!existsSync(path))
+    throw new SamSetupError(`the local stack is not running (no .local/stack.json); ${start}`);
   const stack = JSON.parse(readFileSync(path, 'utf8')) as StackFile;
-  if (!stack.pid || !isRunning(stack.pid)) throw new SamSetupError(`the local stack is not running; ${start}`);
-  if (!stack.values) throw new SamSetupError(`the running local stack is older than sam:env; restart it: ${start}`);
+  if (!stack.pid || !isRunning(stack.pid))
+    throw new SamSetupError(`the local stack is not running; ${start}`);
+  if (!stack.values)
+    throw new SamSetupError(`the running local stack is older than sam:env; restart it: ${start}`);
   return stack as StackFile & { values: EnvironmentValues };
 }
 
@@ -123,10 +139,14 @@ export const containerHost = (env: NodeJS.ProcessEnv = process.env): string =>
 /** `aws cloudformation describe-stacks` for one stack, through the user's AWS CLI and credentials. */
 export function describeStack(name: string): DescribeStacksAnswer {
   try {
-    const out = execFileSync('aws', ['cloudformation', 'describe-stacks', '--stack-name', name, '--output', 'json'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      'aws',
+      ['cloudformation', 'describe-stacks', '--stack-name', name, '--output', 'json'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return JSON.parse(out) as DescribeStacksAnswer;
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
@@ -136,7 +156,9 @@ export function describeStack(name: string): DescribeStacksAnswer {
           'https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html — or use --stack local',
       );
     }
-    throw new SamSetupError(`aws cloudformation describe-stacks --stack-name ${name} failed: ${failure.stderr?.trim() || failure.message}`);
+    throw new SamSetupError(
+      `aws cloudformation describe-stacks --stack-name ${name} failed: ${failure.stderr?.trim() || failure.message}`,
+    );
   }
 }
 
@@ -162,7 +184,8 @@ export function writeFilledEvent(
 export function writeSampleEvents(credentials: Partial<SampleCredentials>): string[] {
   const open = new Set<string>();
   for (const file of readdirSync(eventsDir).filter((f) => f.endsWith('.json'))) {
-    for (const placeholder of writeFilledEvent(join(eventsDir, file), credentials).open) open.add(placeholder);
+    for (const placeholder of writeFilledEvent(join(eventsDir, file), credentials).open)
+      open.add(placeholder);
   }
   return [...open];
 }
@@ -205,7 +228,9 @@ export async function writeSamEnv(target: SamTarget, log: (line: string) => void
     credentials = credentialsFromEnv();
   }
   writePrivate(envFile, `${JSON.stringify(env, null, 2)}\n`);
-  log(`wrote .local/sam-env.json: ${Object.keys(env).length} functions of ${templatePath(stage).slice(root.length + 1)}`);
+  log(
+    `wrote .local/sam-env.json: ${Object.keys(env).length} functions of ${templatePath(stage).slice(root.length + 1)}`,
+  );
   const open = writeSampleEvents(credentials);
   log(`wrote .local/sam-events/: the samples of events/ with their credentials filled in`);
   if (open.length > 0) {

@@ -115,7 +115,8 @@ function samEnv(
   for (const fn of templateFunctions(template)) {
     const entry: Record<string, string> = {};
     for (const [name, templateValue] of Object.entries(fn.variables)) {
-      const value = valueOf(name, templateValue) ?? (typeof templateValue === 'string' ? templateValue : undefined);
+      const value =
+        valueOf(name, templateValue) ?? (typeof templateValue === 'string' ? templateValue : undefined);
       if (value === undefined) {
         throw new UnresolvedVariable(
           `${fn.logicalId}: no value for ${name} (${JSON.stringify(templateValue)}) on this stack`,
@@ -159,7 +160,7 @@ export function exportsOf(...answers: DescribeStacksAnswer[]): Map<string, strin
 
 const importName = (value: unknown): string | undefined =>
   value && typeof value === 'object' && 'Fn::ImportValue' in value
-    ? (value as { 'Fn::ImportValue': unknown })['Fn::ImportValue'] as string
+    ? ((value as { 'Fn::ImportValue': unknown })['Fn::ImportValue'] as string)
     : undefined;
 
 /** The stacks whose exports the template's function variables import (`PayBridge-dev-Data`). */

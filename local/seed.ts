@@ -81,7 +81,10 @@ export function fillPlaceholders<T>(event: T, credentials: Partial<SampleCredent
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') {
       let out = value;
-      for (const [field, placeholder] of Object.entries(placeholders) as [keyof typeof placeholders, string][]) {
+      for (const [field, placeholder] of Object.entries(placeholders) as [
+        keyof typeof placeholders,
+        string,
+      ][]) {
         const credential = credentials[field];
         if (credential !== undefined) out = out.split(placeholder).join(credential);
       }

@@ -80,7 +80,9 @@ describe('sam:env for the local stack', () => {
     expect(health?.AWS_ENDPOINT_URL_SQS).toBe('http://host.docker.internal:9324');
     // Another host (SAM_HOST) is honoured.
     const other = localSamEnv(template, local, '172.17.0.1');
-    expect(other[logicalIdOf(template, 'get-health')]?.AWS_ENDPOINT_URL_DYNAMODB).toBe('http://172.17.0.1:8000');
+    expect(other[logicalIdOf(template, 'get-health')]?.AWS_ENDPOINT_URL_DYNAMODB).toBe(
+      'http://172.17.0.1:8000',
+    );
   });
 
   it('holds only strings: no CloudFormation reference reaches SAM', () => {
@@ -105,7 +107,9 @@ describe('function names', () => {
 
   it('says which names exist when one is unknown', () => {
     expect(() => logicalIdOf(template, 'create-paymnet')).toThrow(UnknownFunction);
-    expect(() => logicalIdOf(template, 'create-paymnet')).toThrow(/unknown function create-paymnet;.*create-payment/);
+    expect(() => logicalIdOf(template, 'create-paymnet')).toThrow(
+      /unknown function create-paymnet;.*create-payment/,
+    );
   });
 });
 
@@ -127,7 +131,8 @@ describe('sam:env for a deployed stack', () => {
     }
     expect(env[logicalIdOf(template, 'create-payment')]).toMatchObject({
       TABLE_NAME: 'PayBridge-dev-Data-TableCD117FA1-1A2B3C4D5E6F',
-      PROVIDER_EVENTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-provider-events-dev',
+      PROVIDER_EVENTS_QUEUE_URL:
+        'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-provider-events-dev',
       DELIVERIES_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-deliveries-dev',
       DELIVERIES_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-deliveries-dlq-dev',
       SECRETS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/0b7c2f4e-9d1a-4c3b-8e6f-2a5d7c9e1f30',
