@@ -20,7 +20,6 @@ import {
   eventsDir,
   root,
   SamSetupError,
-  templatePath,
   writeFilledEvent,
   writeSamEnv,
 } from './sam-run.ts';
@@ -77,13 +76,13 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return 1;
   }
-  const { template, stage, containers, credentials } = await writeSamEnv({ stack }, (line) =>
+  const { template, templateFile, containers, credentials } = await writeSamEnv({ stack }, (line) =>
     console.log(line),
   );
   const logicalId = logicalIdOf(template, name);
   // The event runs with its placeholders filled in, like the samples in .local/sam-events/.
   const event = writeFilledEvent(eventFile, credentials).path;
-  const args = ['local', 'invoke', logicalId, '-t', templatePath(stage), '-e', event, '--env-vars', envFile];
+  const args = ['local', 'invoke', logicalId, '-t', templateFile, '-e', event, '--env-vars', envFile];
   // Linux has no host.docker.internal by default: map it to the address npm start relays from.
   if (stack === 'local' && process.platform === 'linux' && containerHost() === 'host.docker.internal') {
     if (containers) args.push('--add-host', `host.docker.internal:${containers}`);

@@ -24,6 +24,7 @@ import {
   localSamEnv,
   type SamEnvFile,
   type Template,
+  withoutLayers,
 } from './sam.ts';
 import {
   credentialsFromEnv,
@@ -62,6 +63,10 @@ export function stageOf(target: SamTarget): string {
 
 export const templatePath = (stage: string): string =>
   join(root, 'cdk.out', `PayBridge-${stage}-Api.template.json`);
+
+/** The local stack's copy of the template, without layers (local/sam.ts, withoutLayers). */
+export const localTemplatePath = (stage: string): string =>
+  join(root, 'cdk.out', `PayBridge-${stage}-Api.local.template.json`);
 
 function newestChange(path: string): number {
   const stat = statSync(path);
@@ -194,6 +199,8 @@ export interface SamEnvResult {
   readonly template: Template;
   readonly stage: string;
   readonly env: SamEnvFile;
+  /** The template to give `sam local invoke -t`. */
+  readonly templateFile: string;
   /** The address `--add-host host.docker.internal:<it>` should map to (Linux, local stack). */
   readonly containers: string | undefined;
   /** What filled the samples' placeholders (never printed). */
@@ -213,7 +220,10 @@ export async function writeSamEnv(target: SamTarget, log: (line: string) => void
   const template = ensureTemplate(stage, log);
   let env: SamEnvFile;
   let credentials: Partial<SampleCredentials>;
+  let templateFile = templatePath(stage);
   if (stack) {
+    templateFile = localTemplatePath(stage);
+    writeFileSync(templateFile, `${JSON.stringify(withoutLayers(template), null, 1)}\n`);
     // Before the first config() of this process: the seed reads the stack's table and JWT keys.
     const host = containerHost();
     env = localSamEnv(template, stack.values, host);
@@ -229,12 +239,12 @@ export async function writeSamEnv(target: SamTarget, log: (line: string) => void
   }
   writePrivate(envFile, `${JSON.stringify(env, null, 2)}\n`);
   log(
-    `wrote .local/sam-env.json: ${Object.keys(env).length} functions of ${templatePath(stage).slice(root.length + 1)}`,
+    `wrote .local/sam-env.json: ${Object.keys(env).length} functions of ${templateFile.slice(root.length + 1)}`,
   );
   const open = writeSampleEvents(credentials);
   log(`wrote .local/sam-events/: the samples of events/ with their credentials filled in`);
   if (open.length > 0) {
     log(`still placeholders (answers 401 until set): ${open.map((p) => `$${p.slice(2, -2)}`).join(', ')}`);
   }
-  return { template, stage, env, containers: stack?.containers, credentials };
+  return { template, stage, env, templateFile, containers: stack?.containers, credentials };
 }

@@ -18,7 +18,10 @@ export interface Template {
     string,
     {
       readonly Type: string;
-      readonly Properties?: { readonly Environment?: { readonly Variables?: Record<string, unknown> } };
+      readonly Properties?: {
+        readonly Environment?: { readonly Variables?: Record<string, unknown> };
+        readonly Layers?: unknown;
+      };
       readonly Metadata?: Record<string, unknown>;
     }
   >;
@@ -192,4 +195,21 @@ export function deployedSamEnv(template: Template, exports: ReadonlyMap<string, 
     }
     return undefined;
   });
+}
+
+/**
+ * The template for the local stack: the same functions and variables without their
+ * layers. The only layer is the Parameters and Secrets extension, which SAM would
+ * download with the user's AWS credentials (GetLayerVersion); locally `JWT_KEYS` is set,
+ * so the extension is never asked. Kept beside the original, where the asset paths resolve.
+ */
+export function withoutLayers(template: Template): Template {
+  const resources = Object.fromEntries(
+    Object.entries(template.Resources).map(([id, resource]) => {
+      if (resource.Type !== 'AWS::Lambda::Function' || !resource.Properties?.Layers) return [id, resource];
+      const { Layers: _layers, ...properties } = resource.Properties;
+      return [id, { ...resource, Properties: properties }];
+    }),
+  );
+  return { ...template, Resources: resources };
 }

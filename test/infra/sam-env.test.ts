@@ -16,6 +16,7 @@ import {
   templateFunctions,
   UnknownFunction,
   UnresolvedVariable,
+  withoutLayers,
 } from '#local/sam';
 import { buildApp } from '../../lib/app.ts';
 
@@ -90,6 +91,23 @@ describe('sam:env for the local stack', () => {
     for (const entry of Object.values(env)) {
       for (const value of Object.values(entry)) expect(typeof value).toBe('string');
     }
+  });
+});
+
+describe('the local template', () => {
+  it('drops the extension layer SAM would download, and keeps every function, variable and asset path', () => {
+    const local = withoutLayers(template);
+    const getMe = logicalIdOf(template, 'get-me');
+    expect(template.Resources[getMe]?.Properties?.Layers).toBeDefined();
+    for (const fn of templateFunctions(template)) {
+      const resource = local.Resources[fn.logicalId];
+      expect(resource?.Properties?.Layers, fn.logicalId).toBeUndefined();
+      expect(resource?.Properties?.Environment).toEqual(
+        template.Resources[fn.logicalId]?.Properties?.Environment,
+      );
+      expect(resource?.Metadata).toEqual(template.Resources[fn.logicalId]?.Metadata);
+    }
+    expect(Object.keys(local.Resources)).toEqual(Object.keys(template.Resources));
   });
 });
 
