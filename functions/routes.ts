@@ -338,3 +338,10 @@ const literalCount = (path: string): number => path.split('/').filter((s) => !s.
 
 /** A short, stable name for a handler module: `api/get-health.ts` → `get-health`. */
 export const functionName = (handler: string): string => handler.replace(/^.*\//, '').replace(/\.ts$/, '');
+
+/** The CDK construct id of a handler's function: `api/get-health.ts` → `GetHealth` (lib/api-stack.ts). */
+export const constructId = (handler: string): string =>
+  functionName(handler)
+    .split(/[-_]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');

@@ -14,7 +14,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
+import { constructId, fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
@@ -57,7 +57,7 @@ export class ApiStack extends Stack {
       const name = functionName(row.handler);
       const existing = this.functions[name];
       if (existing) return existing;
-      const fn = new PayBridgeFunction(this, pascal(name), {
+      const fn = new PayBridgeFunction(this, constructId(row.handler), {
         ...common,
         handler: row.handler,
         table: row.table,
@@ -82,10 +82,10 @@ export class ApiStack extends Stack {
 
     for (const route of props.routes) {
       const fn = make(route);
-      const httpRoute = new HttpRoute(this, `Route${pascal(functionName(route.handler))}${route.method}`, {
+      const httpRoute = new HttpRoute(this, `Route${constructId(route.handler)}${route.method}`, {
         httpApi: this.api,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
-        integration: new HttpLambdaIntegration(`${pascal(functionName(route.handler))}Integration`, fn.fn),
+        integration: new HttpLambdaIntegration(`${constructId(route.handler)}Integration`, fn.fn),
       });
       Validations.of(httpRoute).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG4',
@@ -140,7 +140,7 @@ export class ApiStack extends Stack {
           reportBatchItemFailures: true,
         }),
       );
-      new Alarm(this, `${pascal(functionName(worker.handler))}ErrorsAlarm`, {
+      new Alarm(this, `${constructId(worker.handler)}ErrorsAlarm`, {
         alarmDescription: `The ${worker.queue} worker is failing invocations: events are being retried and may reach the DLQ.`,
         metric: fn.fn.metricErrors({ period: Duration.minutes(5) }),
         threshold: 1,
@@ -173,9 +173,3 @@ function inAppAuth(route: Route): string {
       return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see DESIGN.md for why not an authorizer.`;
   }
 }
-
-const pascal = (s: string): string =>
-  s
-    .split(/[-_]/)
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');

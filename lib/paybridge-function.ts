@@ -17,6 +17,7 @@ import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts
 import type { DataResources } from './data-stack.ts';
 import { bundling } from './bundling.ts';
 import { table } from './definitions.ts';
+import { cloudLocalSlots, functionEnvironment } from './function-environment.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,16 +85,18 @@ export class PayBridgeFunction extends Construct {
       projectRoot: root,
       depsLockFilePath: join(root, 'package-lock.json'),
       environment: {
-        TABLE_NAME: data.table.tableName,
-        PROVIDER_EVENTS_QUEUE_URL: data.queues.providerEvents.queueUrl,
-        DELIVERIES_QUEUE_URL: data.queues.deliveries.queueUrl,
-        DELIVERIES_DLQ_URL: data.deadLetterQueues.deliveries.queueUrl,
-        PAYBRIDGE_STAGE: 'cloud',
-        PAYBRIDGE_VERSION: props.version,
-        POWERTOOLS_SERVICE_NAME: 'paybridge',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        ...(props.secrets ? { SECRETS_KEY_ID: data.secretsKey.keyArn } : {}),
-        ...(props.jwt ? { JWT_KEYS_SECRET_ARN: data.jwtKeys.secretArn } : {}),
+        ...functionEnvironment(props, {
+          stage: 'cloud',
+          version: props.version,
+          tableName: data.table.tableName,
+          providerEventsQueueUrl: data.queues.providerEvents.queueUrl,
+          deliveriesQueueUrl: data.queues.deliveries.queueUrl,
+          deliveriesDlqUrl: data.deadLetterQueues.deliveries.queueUrl,
+          logLevel: 'INFO',
+          secretsKeyId: props.secrets ? data.secretsKey.keyArn : '',
+          jwtKeysSecretArn: props.jwt ? data.jwtKeys.secretArn : '',
+          ...cloudLocalSlots,
+        }),
         ...props.environment,
       },
       bundling: {

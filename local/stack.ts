@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { allNeeds, type EnvironmentValues, functionEnvironment } from '#infra/function-environment';
 import { workers } from '#routes';
 import { type ProviderName, providerNames } from '#providers/types';
 import { type LocalApi, startApi } from './api-server.ts';
@@ -36,6 +37,8 @@ export interface LocalStack {
   readonly sqs: LocalSqs;
   readonly queues: QueueUrls;
   readonly env: Record<string, string>;
+  /** What the function environment was filled with (sam:env rebuilds it from these for containers). */
+  readonly values: EnvironmentValues;
   stop(): Promise<void>;
 }
 
@@ -55,23 +58,44 @@ export function generateJwtKeys(): string {
   });
 }
 
-/** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
-export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
+/**
+ * What the function environment (lib/function-environment.ts) is filled with in the
+ * local stack: the emulators, the local table and queues, and throw-away keys
+ * (`LOCAL_MASTER_KEY` and `JWT_KEYS` from the shell win, so a restart can keep them).
+ */
+export function localValues(dynamo: string, sqs: string, queues: QueueUrls): EnvironmentValues {
   return {
-    LOCAL_MASTER_KEY: process.env.LOCAL_MASTER_KEY ?? randomBytes(32).toString('base64'),
-    JWT_KEYS: process.env.JWT_KEYS ?? generateJwtKeys(),
+    stage: 'local',
+    version,
+    tableName: localTableName,
+    providerEventsQueueUrl: queues.providerEvents,
+    deliveriesQueueUrl: queues.deliveries,
+    deliveriesDlqUrl: queues.dlq.deliveries,
+    secretsKeyId: '',
+    jwtKeysSecretArn: '',
+    dynamoEndpoint: dynamo,
+    sqsEndpoint: sqs,
+    localMasterKey: process.env.LOCAL_MASTER_KEY || randomBytes(32).toString('base64'),
+    jwtKeys: process.env.JWT_KEYS || generateJwtKeys(),
+  };
+}
+
+/**
+ * The environment a handler sees in the local stack: what the CDK stack sets in the
+ * cloud (every function's variables at once: one process runs them all), plus the
+ * fake AWS credentials. Empty slots are left out rather than set to ''.
+ */
+export function localEnvFrom(values: EnvironmentValues): Record<string, string> {
+  const variables = Object.entries(functionEnvironment(allNeeds, values)).filter(([, value]) => value !== '');
+  return {
+    ...Object.fromEntries(variables),
     ...localAwsEnv,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo,
-    AWS_ENDPOINT_URL_SQS: sqs,
-    TABLE_NAME: localTableName,
-    PROVIDER_EVENTS_QUEUE_URL: queues.providerEvents,
-    DELIVERIES_QUEUE_URL: queues.deliveries,
-    DELIVERIES_DLQ_URL: queues.dlq.deliveries,
-    PAYBRIDGE_STAGE: 'local',
-    PAYBRIDGE_VERSION: version,
-    POWERTOOLS_SERVICE_NAME: 'paybridge',
     POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'false',
   };
+}
+
+export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
+  return localEnvFrom(localValues(dynamo, sqs, queues));
 }
 
 /**
@@ -93,7 +117,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(dynamo.stop, sqs.stop);
     await createTable(dynamo.endpoint);
     const queues = await createQueues(sqs.endpoint);
-    const env = localEnv(dynamo.endpoint, sqs.endpoint, queues);
+    const values = localValues(dynamo.endpoint, sqs.endpoint, queues);
+    const env = localEnvFrom(values);
     Object.assign(process.env, env);
 
     let sandboxes: Sandboxes | undefined;
@@ -135,7 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         client.destroy();
       });
     }
-    return { api, sandboxes, providerUrls, dynamo, sqs, queues, env, stop: stopAll };
+    return { api, sandboxes, providerUrls, dynamo, sqs, queues, env, values, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -3,6 +3,7 @@
  * Ctrl-C stops everything, the JVM included.
  */
 import { workers } from '#routes';
+import { ContainerAccessError, openForContainers } from './container-access.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 import { writeStackState } from './state.ts';
@@ -44,19 +45,25 @@ try {
     }
   }
   console.log(lines.join('\n'));
-  // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
+  // Opt-in only (--listen-for-containers / PAYBRIDGE_BIND): see local/container-access.ts.
+  const containers = await openForContainers(process.argv.slice(2), process.env, stack);
+  // Where things run, for `npm run demo`, `npm run admin`, `npm run sam:env` and other local tools
+  // (ports may differ from the defaults). It holds the stack's throw-away keys: this user only.
   writeStackState({
     api: stack.api?.url,
     sandboxes: stack.sandboxes?.url,
     dynamodb: stack.dynamo.endpoint,
     table: stack.env.TABLE_NAME,
     pid: process.pid,
+    values: stack.values,
+    containers: containers?.address,
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
+    await containers?.stop();
     await stack.stop();
     console.log('stopped');
     process.exit(0);
@@ -64,7 +71,7 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
-  if (error instanceof JavaMissing) {
+  if (error instanceof JavaMissing || error instanceof ContainerAccessError) {
     console.error(error.message);
   } else {
     console.error('The local stack could not start:', error);

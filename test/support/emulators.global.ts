@@ -2,11 +2,14 @@ import type { TestProject } from 'vitest/node';
 import { type LocalDynamo, startDynamo } from '#local/dynamodb';
 import { createQueues, createTable } from '#local/resources';
 import { type LocalSqs, startSqs } from '#local/sqs';
-import { localEnv } from '#local/stack';
+import type { EnvironmentValues } from '#infra/function-environment';
+import { localEnvFrom, localValues } from '#local/stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     localEnv: Record<string, string>;
+    /** What localEnv was made from (the SAM env file is built from the same). */
+    localValues: EnvironmentValues;
     dlqUrls: Record<string, string>;
   }
 }
@@ -25,7 +28,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     [dynamo, sqs] = await Promise.all([startDynamo(0), startSqs(0)]);
     await createTable(dynamo.endpoint);
     const queues = await createQueues(sqs.endpoint);
-    project.provide('localEnv', localEnv(dynamo.endpoint, sqs.endpoint, queues));
+    const values = localValues(dynamo.endpoint, sqs.endpoint, queues);
+    project.provide('localEnv', localEnvFrom(values));
+    project.provide('localValues', values);
     project.provide('dlqUrls', queues.dlq);
   } catch (error) {
     await teardown();
