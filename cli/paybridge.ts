@@ -300,10 +300,24 @@ function printEnv(options: { api?: string | undefined }): Promise<void> {
   return Promise.resolve();
 }
 
-/** Resolves after Ctrl-C (or SIGTERM) once `stop` has run. */
+/**
+ * Resolves after Ctrl-C (or SIGTERM) once `stop` has run, or when the process that started this one
+ * goes away (`npx` started in the background and then killed leaves its child behind otherwise).
+ */
 function stopOnSignal(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
-    const onSignal = () => void stop().then(resolve);
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid !== parent) onSignal();
+    }, 500);
+    orphaned.unref();
+    let stopping = false;
+    function onSignal(): void {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(orphaned);
+      void stop().then(resolve);
+    }
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } from './errors.ts';
+import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
 import { assertAmount, isCurrency } from './money.ts';
 import type { ProviderName, ProviderStatus, VerifyResult } from '../providers/types.ts';
@@ -82,8 +83,29 @@ export interface Payment {
 /** What the API returns: everything but internal bookkeeping. */
 export function publicPayment(p: Payment) {
   const { merchantId: _m, version: _v, attemptReference: _a, ...rest } = p;
-  return rest;
+  return inFieldOrder(rest, paymentFieldOrder);
 }
+
+/** The payment's answer fields in the order of its answer schema (a unit test keeps the two equal). */
+export const paymentFieldOrder = [
+  'id',
+  'mode',
+  'status',
+  'amount',
+  'currency',
+  'provider',
+  'providerReference',
+  'checkoutUrl',
+  'reference',
+  'customer',
+  'description',
+  'redirectUrl',
+  'metadata',
+  'attempts',
+  'failureReason',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 export interface CreatePaymentInput {
   amount: number;

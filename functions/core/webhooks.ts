@@ -35,6 +35,9 @@ export function eventTypeFor(status: PaymentStatus): EventType | undefined {
   }
 }
 
+/** The event's fields in the order of its answer schema (`id` first). */
+export const eventFieldOrder = ['id', 'type', 'createdAt', 'mode', 'data', 'paymentId'] as const;
+
 export interface OutboundEvent {
   id: string;
   type: EventType;

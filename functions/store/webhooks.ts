@@ -9,8 +9,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
-import type { Payment, PaymentStatus } from '#core/payments';
-import type { Delivery, DeliveryAttempt, OutboundEvent, WebhookEndpoint } from '#core/webhooks';
+import { idFirst, inFieldOrder } from '#core/field-order';
+import { type Payment, type PaymentStatus, publicPayment } from '#core/payments';
+import {
+  type Delivery,
+  type DeliveryAttempt,
+  eventFieldOrder,
+  type OutboundEvent,
+  type WebhookEndpoint,
+} from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
 import {
@@ -45,7 +52,18 @@ const fromEventItem = (item: Item): OutboundEvent => {
     eventType,
     ...rest
   } = strip<OutboundEvent & { merchantId: string; eventType: string }>(item);
-  return { ...rest, type: eventType as OutboundEvent['type'] };
+  // DynamoDB keeps no attribute order, nested maps included: answer and deliver in the schema's.
+  const object = rest.data.object;
+  const ordered =
+    object !== null && typeof object === 'object'
+      ? String((object as { id?: unknown }).id).startsWith('pay_')
+        ? publicPayment(object as Payment)
+        : idFirst(object)
+      : object;
+  return inFieldOrder(
+    { ...rest, type: eventType as OutboundEvent['type'], data: { object: ordered } },
+    eventFieldOrder,
+  );
 };
 const deliveryItem = (d: Delivery) => ({
   ...keys.delivery(d.merchantId, d.mode, d.eventId, d.endpointId),

@@ -69,11 +69,19 @@ describe('README quickstart', () => {
         cwd: root,
         env: { ...process.env, PAYBRIDGE_STATE_DIR: stateDir },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group, ended below even if a step failed midway
       });
       let out = '';
       bash.stdout.on('data', (c: Buffer) => (out += c.toString()));
       bash.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      bash.once('exit', (code) => resolve({ code, out }));
+      bash.once('exit', (code) => {
+        try {
+          process.kill(-(bash.pid ?? 0), 'SIGTERM');
+        } catch {
+          // the group is already gone: the quickstart's own `kill %1` stopped the receiver
+        }
+        resolve({ code, out });
+      });
     });
     expect(run.out).toMatch(/✓ evt_\w+ payment\.succeeded pay_\w+ \(succeeded\) verified/);
     expect(run.out).toMatch(/^20\d$/m); // step 6: the first attempt's HTTP status

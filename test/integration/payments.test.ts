@@ -109,7 +109,15 @@ describe.each(cases)('payments through $provider', ({ provider, amount, currency
     expect(verified).toMatchObject({ id: created.id, status: 'succeeded', amount, currency });
 
     const got = await api.request(`/v1/payments/${created.id}`, bearer(shop.key));
-    expect(await got.json()).toMatchObject({ status: 'succeeded' });
+    const read = (await got.json()) as Record<string, unknown>;
+    expect(read).toMatchObject({ status: 'succeeded' });
+    // One field order for every answer about a payment, `id` first, as created.
+    expect(Object.keys(read)).toEqual(Object.keys(created));
+    expect(Object.keys(verified)).toEqual(Object.keys(created));
+    expect(Object.keys(created)[0]).toBe('id');
+    const listed = await api.request(`/v1/payments?reference=order-${provider}-1`, bearer(shop.key));
+    const first = ((await listed.json()) as { data: Record<string, unknown>[] }).data[0] ?? {};
+    expect(Object.keys(first)).toEqual(Object.keys(created));
   });
 
   it('records a declined payment as failed (Stripe: an abandoned session expires)', async () => {
