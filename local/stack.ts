@@ -55,6 +55,14 @@ export function generateJwtKeys(): string {
   });
 }
 
+/** The public part of each key of a JWK set: the verification set (no `d`). */
+export function publicJwkSet(text: string): string {
+  const keys = (JSON.parse(text) as { keys?: Record<string, unknown>[] }).keys ?? [];
+  return JSON.stringify({
+    keys: keys.map(({ kty, crv, x, kid, alg, use }) => ({ kty, crv, x, kid, alg, use })),
+  });
+}
+
 /** The environment a handler sees in the local stack: what the CDK stack sets in the cloud. */
 export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record<string, string> {
   return {

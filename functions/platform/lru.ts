@@ -1,0 +1,36 @@
+/**
+ * A bounded least-recently-used map: reading an entry makes it the newest,
+ * and adding one past `max` drops the oldest. Maps iterate in insertion order,
+ * so "oldest" is the first key.
+ */
+export class LruCache<K, V> {
+  readonly #entries = new Map<K, V>();
+
+  constructor(readonly max: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.#entries.get(key);
+    if (value === undefined) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    while (this.#entries.size > this.max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  has(key: K): boolean {
+    return this.#entries.has(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
