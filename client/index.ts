@@ -233,6 +233,7 @@ export function createClient(options: ClientOptions) {
       refresh: (refreshToken: string) =>
         call<Tokens>('POST /v1/auth/refresh', { body: { refreshToken } satisfies RefreshInput }),
       logout: () => call<void>('POST /v1/auth/logout'),
+      logoutEverywhere: () => call<void>('POST /v1/auth/logout-everywhere'),
     },
 
     me: {

@@ -15,18 +15,16 @@ export type { Actor };
 /**
  * API-key results are cached per container for a few seconds: it keeps an
  * authenticated request at zero extra DynamoDB reads on a warm function, and a
- * revoked key stops working within `apiKeyCacheMs`. The cache is a bounded LRU:
- * a flood of made-up keys evicts the least recently used entries, never every
- * merchant's at once; and a failed lookup is remembered for one second only,
- * so the flood cannot crowd out real keys for longer than that either.
+ * revoked key stops working within `apiKeyCacheMs`. Both caches are bounded
+ * LRUs, and failed lookups live in their own, for one second: a flood of
+ * made-up keys only ever evicts other made-up keys, never a merchant's entry.
  */
 export const apiKeyCacheMs = 5_000;
 export const apiKeyMissCacheMs = 1_000;
 export const apiKeyCacheMax = 1_000;
-const apiKeyCache = new LruCache<
-  string,
-  { actor: Extract<Actor, { kind: 'apiKey' }> | undefined; until: number }
->(apiKeyCacheMax);
+type KeyActor = Extract<Actor, { kind: 'apiKey' }>;
+const apiKeyHits = new LruCache<string, { actor: KeyActor; until: number }>(apiKeyCacheMax);
+const apiKeyMisses = new LruCache<string, number>(apiKeyCacheMax);
 
 /**
  * `lastUsedAt` is written at most once per 5 minutes per key and container, and
@@ -44,25 +42,27 @@ async function recordUse(merchantId: string, keyId: string, now: number): Promis
   }
 }
 
-async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiKey' }>> {
+async function apiKeyActor(secret: string): Promise<KeyActor> {
   const cacheKey = sha256(secret);
   const now = Date.now();
-  let entry = apiKeyCache.get(cacheKey);
-  if (!entry || entry.until < now) {
+  const hit = apiKeyHits.get(cacheKey);
+  if (hit && hit.until >= now) return hit.actor;
+  const missUntil = apiKeyMisses.get(cacheKey);
+  if (missUntil === undefined || missUntil < now) {
     const actor = await authenticateApiKey({ store: identityStore }, secret);
-    entry = { actor, until: now + (actor ? apiKeyCacheMs : apiKeyMissCacheMs) };
-    apiKeyCache.set(cacheKey, entry);
-    if (actor) await recordUse(actor.merchantId, actor.keyId, now);
+    if (actor) {
+      apiKeyHits.set(cacheKey, { actor, until: now + apiKeyCacheMs });
+      await recordUse(actor.merchantId, actor.keyId, now);
+      return actor;
+    }
+    apiKeyHits.delete(cacheKey);
+    apiKeyMisses.set(cacheKey, now + apiKeyMissCacheMs);
   }
-  if (!entry.actor)
-    throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
-  return entry.actor;
+  throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
 }
 
-/** How many API-key results the cache holds (tests). */
-export const apiKeyCacheSize = (): number => apiKeyCache.size;
-/** Whether the cache holds a result for this key (tests). */
-export const apiKeyCached = (secret: string): boolean => apiKeyCache.has(sha256(secret));
+/** Whether a valid key's result is cached (tests). */
+export const apiKeyCached = (secret: string): boolean => apiKeyHits.has(sha256(secret));
 
 async function userActor(
   token: string,

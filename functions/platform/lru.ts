@@ -26,6 +26,10 @@ export class LruCache<K, V> {
     }
   }
 
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
   has(key: K): boolean {
     return this.#entries.has(key);
   }

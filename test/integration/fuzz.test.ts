@@ -114,16 +114,16 @@ async function restorePaystack(f: Fixture): Promise<void> {
 
 async function fixture(name: string): Promise<Fixture> {
   const merchant = await registerMerchant(api.request, name);
-  const testKey = (await createKey(api.request, merchant, 'test')).key;
-  const revoked = await createKey(api.request, merchant, 'test');
+  const testKey = (await createKey(api.request, merchant, 'test', 'full')).key;
+  const revoked = await createKey(api.request, merchant, 'test', 'full');
   const res = await api.request(`/v1/api-keys/${revoked.id}/revoke`, {
     method: 'POST',
     headers: { authorization: `Bearer ${merchant.accessToken}` },
   });
   expect(res.status).toBe(200);
   const sacrificialKeyIds = [
-    (await createKey(api.request, merchant, 'test')).id,
-    (await createKey(api.request, merchant, 'live')).id,
+    (await createKey(api.request, merchant, 'test', 'full')).id,
+    (await createKey(api.request, merchant, 'live', 'full')).id,
   ];
   // Paystack in test mode, so a valid payment reaches the provider call (and its 502 here).
   const webhookTokens = [await configurePaystack(merchant)];
@@ -350,6 +350,7 @@ const plans: Record<string, Plan> = {
     }),
   },
   'POST /v1/auth/logout': {},
+  'POST /v1/auth/logout-everywhere': {},
   'GET /v1/me': {},
   'PATCH /v1/me': {
     body: () => ({

@@ -30,8 +30,8 @@ beforeAll(async () => {
   w = {
     a,
     b,
-    aKeys: { test: await createKey(api.request, a, 'test'), live: await createKey(api.request, a, 'live') },
-    bKeys: { test: await createKey(api.request, b, 'test'), live: await createKey(api.request, b, 'live') },
+    aKeys: { test: await createKey(api.request, a, 'test', 'full'), live: await createKey(api.request, a, 'live', 'full') },
+    bKeys: { test: await createKey(api.request, b, 'test', 'full'), live: await createKey(api.request, b, 'live', 'full') },
   };
 });
 
@@ -186,6 +186,21 @@ const cases: Record<string, Case> = {
     path: '/v1/auth/logout',
     method: 'POST',
     // B logging out leaves A's session alive.
+    check: async (w) => {
+      const res = await api.request('/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken: w.a.refreshToken }),
+      });
+      expect(res.status).toBe(200);
+      w.a.refreshToken = ((await res.json()) as { refreshToken: string }).refreshToken;
+    },
+  },
+  'POST /v1/auth/logout-everywhere': {
+    kind: 'self',
+    path: '/v1/auth/logout-everywhere',
+    method: 'POST',
+    // B signing out everywhere leaves A's sessions alive.
     check: async (w) => {
       const res = await api.request('/v1/auth/refresh', {
         method: 'POST',

@@ -46,15 +46,23 @@ export async function registerMerchant(request: Request, name = 'Test Shop'): Pr
   };
 }
 
-/** Creates an API key for a merchant and returns its secret and id. */
+/**
+ * Creates an API key for a merchant and returns its secret and id. `server`
+ * scope unless `full` is asked for (tests that configure providers or webhook
+ * endpoints with the key ask for it).
+ */
 export async function createKey(
   request: Request,
   merchant: TestMerchant,
   mode: 'test' | 'live',
+  scope?: 'server' | 'full',
 ): Promise<{ id: string; key: string }> {
   const res = await request(
     '/v1/api-keys',
-    json({ name: `${mode} key`, mode }, { authorization: `Bearer ${merchant.accessToken}` }),
+    json(
+      { name: `${mode} key`, mode, ...(scope ? { scope } : {}) },
+      { authorization: `Bearer ${merchant.accessToken}` },
+    ),
   );
   if (res.status !== 201) throw new Error(`create key failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; key: string };
