@@ -73,7 +73,12 @@ export interface Route {
 }
 
 const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: 'sign' } as const;
-const dashboard = { credential: 'dashboard', rateLimit: 'standard', table: 'readwrite', jwt: 'verify' } as const;
+const dashboard = {
+  credential: 'dashboard',
+  rateLimit: 'standard',
+  table: 'readwrite',
+  jwt: 'verify',
+} as const;
 const merchantWrite = {
   credential: 'apiKeyOrDashboard',
   rateLimit: 'standard',
@@ -88,7 +93,12 @@ const merchantRead = {
   table: 'read',
   jwt: 'verify',
 } as const;
-const dashboardRead = { credential: 'dashboard', rateLimit: 'standard', table: 'read', jwt: 'verify' } as const;
+const dashboardRead = {
+  credential: 'dashboard',
+  rateLimit: 'standard',
+  table: 'read',
+  jwt: 'verify',
+} as const;
 const docs = { credential: 'none', rateLimit: 'none', table: 'none' } as const;
 
 export const routes: readonly Route[] = [

@@ -442,7 +442,8 @@ export async function refresh(deps: Deps, token: string, meta: RequestMeta): Pro
   }
   // Not the current secret (or another request rotated it first). The secret the
   // family just rotated away from is answered with the token that rotation made.
-  const latest = session.currentHash === parsed.hash ? await deps.store.getSession(session.familyId) : session;
+  const latest =
+    session.currentHash === parsed.hash ? await deps.store.getSession(session.familyId) : session;
   if (
     latest &&
     !latest.revokedAt &&

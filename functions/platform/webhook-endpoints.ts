@@ -45,7 +45,13 @@ const notice = (
   merchantId: caller.merchantId,
   kind,
   meta,
-  detail: { ...actorDetail(caller.actor), endpointId: endpoint.id, mode: caller.mode, url: endpoint.url, ...extra },
+  detail: {
+    ...actorDetail(caller.actor),
+    endpointId: endpoint.id,
+    mode: caller.mode,
+    url: endpoint.url,
+    ...extra,
+  },
 });
 
 const context = (e: Pick<WebhookEndpoint, 'merchantId' | 'mode' | 'id'>) => ({

@@ -131,7 +131,13 @@ export const identityStore: IdentityStore = {
             Key: keys.login(email),
             UpdateExpression: 'SET failCount = failCount + :one',
             ConditionExpression: `attribute_exists(pk) AND ${notLocked} AND failWindowStart > :floor AND failCount < :max`,
-            ExpressionAttributeValues: { ':one': 1, ':null': null, ':now': now, ':floor': floor, ':max': max },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':null': null,
+              ':now': now,
+              ':floor': floor,
+              ':max': max,
+            },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -143,7 +149,8 @@ export const identityStore: IdentityStore = {
       // Refused: read why (the refused path only; nothing is hashed on it).
       const old = await get<Login>(keys.login(email), true);
       if (!old) return { kind: 'unknown' };
-      if (old.lockedUntil && old.lockedUntil > now) return { kind: 'refused', retryAfterMs: old.lockedUntil - now };
+      if (old.lockedUntil && old.lockedUntil > now)
+        return { kind: 'refused', retryAfterMs: old.lockedUntil - now };
       const windowStart = typeof old.failWindowStart === 'number' ? old.failWindowStart : null;
       if (windowStart !== null && windowStart > floor) {
         // The window's attempts are all handed out (some may still be hashing).

@@ -96,10 +96,9 @@ describe('finding 2: revoking admin revokes it', () => {
 describe('finding 3: the login lockout is atomic', () => {
   it('checks at most five passwords when 24 wrong ones and the right one arrive at once', async () => {
     const m = await registerMerchant(api.request);
-    const attempts = [
-      ...Array.from({ length: 24 }, (_, i) => `wrong password ${i}`),
-      m.password,
-    ].map((password) => api.request('/v1/auth/login', json({ email: m.email, password })));
+    const attempts = [...Array.from({ length: 24 }, (_, i) => `wrong password ${i}`), m.password].map(
+      (password) => api.request('/v1/auth/login', json({ email: m.email, password })),
+    );
     const statuses = (await Promise.all(attempts)).map((r) => r.status);
     // 401 (wrong, checked) and 200 (right, checked): the hash ran. 429: refused before it.
     const checked = statuses.filter((s) => s === 401 || s === 200).length;
@@ -239,7 +238,8 @@ describe('finding 4: API keys have scopes', () => {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     expect(
-      (await call('PUT', '/v1/providers/paystack', { mode: 'test', secretKey: 'sk_test_0123456789ab' })).status,
+      (await call('PUT', '/v1/providers/paystack', { mode: 'test', secretKey: 'sk_test_0123456789ab' }))
+        .status,
     ).toBe(200);
     const created = await call('POST', '/v1/webhook-endpoints', {
       url: 'https://93.184.216.34/hook',
@@ -254,8 +254,7 @@ describe('finding 4: API keys have scopes', () => {
     expect((await call('DELETE', '/v1/providers/paystack?mode=test')).status).toBe(204);
 
     const res = await api.request('/v1/security-events?limit=100', bearer(m.accessToken));
-    const events = ((await res.json()) as { data: { kind: string; detail: Record<string, string> }[] })
-      .data;
+    const events = ((await res.json()) as { data: { kind: string; detail: Record<string, string> }[] }).data;
     const kinds = events.map((e) => e.kind);
     for (const kind of [
       'api_key_created',

@@ -30,8 +30,14 @@ beforeAll(async () => {
   w = {
     a,
     b,
-    aKeys: { test: await createKey(api.request, a, 'test', 'full'), live: await createKey(api.request, a, 'live', 'full') },
-    bKeys: { test: await createKey(api.request, b, 'test', 'full'), live: await createKey(api.request, b, 'live', 'full') },
+    aKeys: {
+      test: await createKey(api.request, a, 'test', 'full'),
+      live: await createKey(api.request, a, 'live', 'full'),
+    },
+    bKeys: {
+      test: await createKey(api.request, b, 'test', 'full'),
+      live: await createKey(api.request, b, 'live', 'full'),
+    },
   };
 });
 
