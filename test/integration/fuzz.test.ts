@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '#core/ids';
 import type { Payment } from '#core/payments';
 import { matchRoute, type Route, routeKey, routes } from '#routes';
@@ -30,7 +30,7 @@ import {
   send,
 } from '#test/fuzz-client';
 import { useApi } from '#test/http';
-import { createKey, json, registerMerchant, type TestMerchant } from '#test/merchants';
+import { createKey, json, mintAccessToken, registerMerchant, type TestMerchant } from '#test/merchants';
 
 /**
  * The fuzz sweep (reliability issue). For every route of the table, fast-check
@@ -197,14 +197,29 @@ async function fixture(name: string): Promise<Fixture> {
 /** `m`: the fuzzed merchant; `w`: the merchant of the no-write sweep; `adminJwt`: a PayBridge operator. */
 let m: Fixture;
 let w: Fixture;
+let admin: TestMerchant;
 let adminJwt: string;
+/**
+ * Access tokens live five minutes and the soak runs longer: each test starts
+ * with tokens minted less than three minutes ago (the fuzz may have locked the
+ * fixtures' sign-in or signed them out everywhere, so they are minted, not
+ * signed in for).
+ */
+let mintedAt = 0;
+beforeEach(async () => {
+  if (Date.now() - mintedAt < 3 * 60_000) return;
+  for (const f of [m, w]) f.merchant.accessToken = await mintAccessToken(f.merchant);
+  adminJwt = await mintAccessToken({ ...admin, accessToken: adminJwt }, 'admin');
+  mintedAt = Date.now();
+});
 beforeAll(async () => {
   [m, w] = await Promise.all([fixture('Fuzz Shop'), fixture('Fuzz Write Shop')]);
-  const admin = await registerMerchant(api.request, 'Fuzz Ops');
+  admin = await registerMerchant(api.request, 'Fuzz Ops');
   expect(await setRole(admin.email, 'admin')).toBe(true);
   const login = await api.request('/v1/auth/login', json({ email: admin.email, password: admin.password }));
   expect(login.status).toBe(200);
   adminJwt = ((await login.json()) as { accessToken: string }).accessToken;
+  mintedAt = Date.now();
   // Two failed sign-ins, so the security events of `m` have a second page too.
   for (const n of [1, 2]) {
     const res = await api.request(

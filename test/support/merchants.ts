@@ -67,3 +67,31 @@ export async function createKey(
   if (res.status !== 201) throw new Error(`create key failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; key: string };
 }
+
+/**
+ * A fresh five-minute access token for a merchant's user, signed in-process with
+ * the test stack's JWT keys and the login's current session version: what long
+ * runs (the fuzz soak) use to outlive their first token without signing in
+ * again, which the fuzz may have locked.
+ */
+export async function mintAccessToken(
+  merchant: Pick<TestMerchant, 'email' | 'merchantId' | 'userId' | 'accessToken'>,
+  role: 'owner' | 'admin' = 'owner',
+): Promise<string> {
+  const [{ signAccessToken }, { identityStore }] = await Promise.all([
+    import('#platform/jwt'),
+    import('#store/identity'),
+  ]);
+  const login = await identityStore.getLogin(merchant.email);
+  const claims = JSON.parse(
+    Buffer.from(merchant.accessToken.split('.')[1] as string, 'base64url').toString('utf8'),
+  ) as { sid: string };
+  return signAccessToken({
+    userId: merchant.userId,
+    merchantId: merchant.merchantId,
+    email: merchant.email,
+    role,
+    sessionId: claims.sid,
+    sessionVersion: login?.sessionVersion ?? 0,
+  });
+}
