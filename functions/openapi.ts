@@ -5,6 +5,7 @@ import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json
 import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
 import createWebhookEndpointEvent from '../events/create-webhook-endpoint.json' with { type: 'json' };
 import loginEvent from '../events/login.json' with { type: 'json' };
+import changePasswordEvent from '../events/change-password.json' with { type: 'json' };
 import receiveProviderWebhookEvent from '../events/receive-provider-webhook.json' with { type: 'json' };
 import recoverWebhookEndpointEvent from '../events/recover-webhook-endpoint.json' with { type: 'json' };
 import registerEvent from '../events/register.json' with { type: 'json' };
@@ -146,6 +147,15 @@ export const operations: Readonly<Record<string, Operation>> = {
     description:
       'Ends every session of the signed-in user: this one at once, every other one at its next refresh; their access tokens expire within 5 minutes. Recorded as a `sessions_revoked` security event.',
     responses: { 204: noContent },
+  },
+  'POST /v1/auth/password': {
+    tag: 'Auth',
+    summary: 'Change the password',
+    description:
+      'Checks `currentPassword` under the sign-in lockout (five tries per 15 minutes, then 429) and sets `newPassword` (the sign-up rules apply). Every session of the user ends, this one included: sign in again with the new password. Recorded as a `password_changed` security event.',
+    responses: { 204: noContent },
+    errors: [409, 422, 429],
+    requestExample: bodyOf(changePasswordEvent),
   },
   'GET /v1/me': {
     tag: 'Account',

@@ -127,6 +127,14 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/auth/refresh', handler: 'api/refresh-session.ts', ...auth },
   { method: 'POST', path: '/v1/auth/logout', handler: 'api/logout.ts', ...dashboard },
   { method: 'POST', path: '/v1/auth/logout-everywhere', handler: 'api/logout-everywhere.ts', ...dashboard },
+  // Checks the current password: the sign-in routes' per-address limit applies too.
+  {
+    method: 'POST',
+    path: '/v1/auth/password',
+    handler: 'api/change-password.ts',
+    ...dashboard,
+    rateLimit: 'auth',
+  },
   {
     method: 'GET',
     path: '/v1/me',

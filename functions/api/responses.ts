@@ -362,6 +362,7 @@ export const securityEvent = named(
       'webhook_endpoint_deleted',
       'webhook_secret_rotated',
       'sessions_revoked',
+      'password_changed',
       'role_changed',
     ]),
     merchantId: z.nullable(z.string()),

@@ -137,6 +137,7 @@ export type SecurityEventKind =
   | 'webhook_endpoint_deleted'
   | 'webhook_secret_rotated'
   | 'sessions_revoked'
+  | 'password_changed'
   | 'role_changed';
 
 /** The outcome of claiming one sign-in attempt (IdentityStore.claimLoginAttempt). */
@@ -176,6 +177,17 @@ export interface IdentityStore {
     next: { hash: string; expiresAt: number; absoluteExpiresAt: number; rotatedAt: number },
   ): Promise<boolean>;
   revokeSession(familyId: string, at: string, audit?: AuditInput): Promise<void>;
+  /**
+   * Replaces the password hash if it is still `expected` and bumps the session
+   * version, audited and noticed; Conflict if the hash changed meanwhile.
+   */
+  changePassword(
+    email: string,
+    expected: string,
+    next: string,
+    audit: AuditInput,
+    note: SecurityNote,
+  ): Promise<void>;
   /** Bumps the login's session version: every session of the user dies at its next refresh. */
   revokeAllSessions(email: string, audit: AuditInput, note: SecurityNote): Promise<void>;
   getMerchant(merchantId: string): Promise<Merchant | undefined>;
@@ -335,6 +347,46 @@ const locked = (retryAfterMs: number) =>
   );
 
 /**
+ * The lockout, shared by sign-in and password change: claims an attempt (atomic,
+ * before hashing), checks the password, and on the fifth failure locks the
+ * login. Returns the login on success; `wrong` is what a wrong password throws.
+ */
+async function checkPassword(
+  deps: Deps,
+  email: string,
+  password: string,
+  meta: RequestMeta,
+  now: Date,
+  wrong: () => Error,
+): Promise<Login> {
+  const claim = await deps.store.claimLoginAttempt(
+    email,
+    now.getTime(),
+    lockout.windowMs,
+    lockout.maxFailures,
+  );
+  if (claim.kind === 'unknown') {
+    await verifyPassword(password, await decoyHash(deps.passwordHashing));
+    await deps.store.recordSecurityEvent(undefined, 'login_failed', meta, { reason: 'unknown_email' });
+    throw wrong();
+  }
+  if (claim.kind === 'refused') throw locked(claim.retryAfterMs);
+  const record = claim.login;
+  if (!(await verifyPassword(password, record.passwordHash))) {
+    const lock = claim.attempt >= lockout.maxFailures;
+    if (lock) await deps.store.lockLogin(email, now.getTime() + lockout.lockMs);
+    await deps.store.recordSecurityEvent(record.merchantId, lock ? 'account_locked' : 'login_failed', meta, {
+      userId: record.userId,
+      failures: String(claim.attempt),
+    });
+    if (lock) throw locked(lockout.lockMs);
+    throw wrong();
+  }
+  await deps.store.clearLoginFailures(email);
+  return record;
+}
+
+/**
  * Signs a user in. An unknown email and a wrong password get the same answer in
  * the same time. Each attempt is counted atomically *before* the password is
  * hashed, so at most five passwords are ever checked per login in 15 minutes,
@@ -348,30 +400,7 @@ export async function login(
 ): Promise<Tokens> {
   const email = normalizeEmail(input.email);
   const now = clock(deps);
-  const claim = await deps.store.claimLoginAttempt(
-    email,
-    now.getTime(),
-    lockout.windowMs,
-    lockout.maxFailures,
-  );
-  if (claim.kind === 'unknown') {
-    await verifyPassword(input.password, await decoyHash(deps.passwordHashing));
-    await deps.store.recordSecurityEvent(undefined, 'login_failed', meta, { reason: 'unknown_email' });
-    throw badLogin();
-  }
-  if (claim.kind === 'refused') throw locked(claim.retryAfterMs);
-  const record = claim.login;
-  if (!(await verifyPassword(input.password, record.passwordHash))) {
-    const lock = claim.attempt >= lockout.maxFailures;
-    if (lock) await deps.store.lockLogin(email, now.getTime() + lockout.lockMs);
-    await deps.store.recordSecurityEvent(record.merchantId, lock ? 'account_locked' : 'login_failed', meta, {
-      userId: record.userId,
-      failures: String(claim.attempt),
-    });
-    if (lock) throw locked(lockout.lockMs);
-    throw badLogin();
-  }
-  await deps.store.clearLoginFailures(email);
+  const record = await checkPassword(deps, email, input.password, meta, now, badLogin);
   if ((record.status ?? 'active') !== 'active') {
     throw new Forbidden('account_suspended', 'This account is suspended. Contact PayBridge support.');
   }
@@ -502,6 +531,46 @@ export async function logoutEverywhere(
     },
   );
   await deps.store.revokeSession(actor.sessionId, clock(deps).toISOString());
+}
+
+/**
+ * Changes the caller's password. The current one is checked under the sign-in
+ * lockout (five tries per 15 minutes); the new one must pass the same rules as
+ * at sign-up. Every session of the user ends, this one included: the dashboard
+ * signs in again with the new password.
+ */
+export async function changePassword(
+  deps: Deps,
+  actor: Extract<Actor, { kind: 'user' }>,
+  input: { currentPassword: string; newPassword: string },
+  meta: RequestMeta,
+): Promise<void> {
+  const problem = passwordProblem(input.newPassword, actor.email);
+  if (problem) throw new ValidationFailed('weak_password', problem, 'newPassword', 422);
+  const now = clock(deps);
+  const wrong = () =>
+    new Forbidden('wrong_password', 'The current password is incorrect.', 'currentPassword');
+  const record = await checkPassword(deps, actor.email, input.currentPassword, meta, now, wrong);
+  if (record.userId !== actor.userId) throw wrong();
+  await deps.store.changePassword(
+    actor.email,
+    record.passwordHash,
+    await hashPassword(input.newPassword, deps.passwordHashing),
+    {
+      merchantId: actor.merchantId,
+      actor,
+      action: 'password.changed',
+      target: { type: 'user', id: actor.userId },
+      meta,
+    },
+    {
+      merchantId: actor.merchantId,
+      kind: 'password_changed',
+      meta,
+      detail: { userId: actor.userId, byUser: actor.userId },
+    },
+  );
+  await deps.store.revokeSession(actor.sessionId, now.toISOString());
 }
 
 /** The caller's merchant, and the user when signed in to the dashboard (an API key has none). */

@@ -272,6 +272,33 @@ export const identityStore: IdentityStore = {
     }
   },
 
+  async changePassword(email, expected, next, a, note) {
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: keys.login(email),
+                UpdateExpression: 'SET passwordHash = :next ADD sessionVersion :one',
+                ConditionExpression: 'passwordHash = :expected',
+                ExpressionAttributeValues: { ':next': next, ':expected': expected, ':one': 1 },
+              },
+            },
+            audit(a),
+            securityPut(note),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (conditionFailed(error, 0)) {
+        throw new Conflict('concurrent_update', 'The password changed meanwhile; sign in again.');
+      }
+      throw error;
+    }
+  },
+
   async revokeAllSessions(email, a, note) {
     await dynamoClient().send(
       new TransactWriteCommand({

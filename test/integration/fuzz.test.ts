@@ -366,6 +366,10 @@ const plans: Record<string, Plan> = {
   },
   'POST /v1/auth/logout': {},
   'POST /v1/auth/logout-everywhere': {},
+  'POST /v1/auth/password': {
+    // Never the fixture's real password: a successful change would end the fixture's sessions.
+    body: () => ({ required: { currentPassword: password, newPassword: password } }),
+  },
   'GET /v1/me': {},
   'PATCH /v1/me': {
     body: () => ({
@@ -946,6 +950,9 @@ const allowedOnRejection: Record<string, (item: Record<string, unknown>) => bool
   // A failed sign-in is recorded as a security event (README, Auth model), and the
   // fifth in 15 minutes as a lockout; the login's failure counter is on LOGIN#, outside these partitions.
   'POST /v1/auth/login': (item) =>
+    item.type === 'security_event' && ['login_failed', 'account_locked'].includes(item.kind as string),
+  // A wrong current password counts like a failed sign-in (and the fifth locks the login).
+  'POST /v1/auth/password': (item) =>
     item.type === 'security_event' && ['login_failed', 'account_locked'].includes(item.kind as string),
   // Presenting an already-used refresh token revokes its family and records the reuse.
   'POST /v1/auth/refresh': (item) => item.type === 'security_event' && item.kind === 'refresh_token_reused',

@@ -304,6 +304,30 @@ describe('low: access tokens, sign out everywhere, concurrent refresh', () => {
     expect((await refresh(fresh.refreshToken)).status).toBe(200);
   });
 
+  it('changes the password, ending every session; a wrong current password counts toward the lockout', async () => {
+    const m = await registerMerchant(api.request);
+    const other = await signIn(m);
+    const change = (currentPassword: string, newPassword: string) =>
+      api.request(
+        '/v1/auth/password',
+        json({ currentPassword, newPassword }, { authorization: `Bearer ${m.accessToken}` }),
+      );
+    const weak = await change(m.password, 'short');
+    expect(weak.status).toBe(422);
+    const wrong = await change('not the password at all', 'a brand new passphrase');
+    expect(wrong.status).toBe(403);
+    expect(((await wrong.json()) as ErrorBody).error.code).toBe('wrong_password');
+    expect((await change(m.password, 'a brand new passphrase')).status).toBe(204);
+    for (const token of [m.refreshToken, other.refreshToken]) expect((await refresh(token)).status).toBe(401);
+    const old = await api.request('/v1/auth/login', json({ email: m.email, password: m.password }));
+    expect(old.status).toBe(401);
+    const fresh = await signIn({ ...m, password: 'a brand new passphrase' });
+    const kinds = await kindsOf(fresh.accessToken);
+    expect(kinds).toContain('password_changed');
+    // Two failures so far (the wrong current password and the old one): three more lock the login.
+    expect(kinds.filter((k) => k === 'login_failed')).toHaveLength(2);
+  });
+
   it('answers two refreshes with one token (two tabs) with the same new token, and keeps the family', async () => {
     const m = await registerMerchant(api.request);
     const [a, b] = await Promise.all([refresh(m.refreshToken), refresh(m.refreshToken)]);

@@ -217,6 +217,26 @@ const cases: Record<string, Case> = {
       w.a.refreshToken = ((await res.json()) as { refreshToken: string }).refreshToken;
     },
   },
+  'POST /v1/auth/password': {
+    kind: 'custom',
+    // B changes B's own password; A's password, login and sessions are untouched.
+    run: async (w, credential) => {
+      const newPassword = `b changed ${Math.random()}`;
+      const res = await api.request('/v1/auth/password', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: w.b.password, newPassword }),
+      });
+      expect(res.status).toBe(204);
+      w.b.password = newPassword;
+      const a = await api.request('/v1/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: w.a.email, password: w.a.password }),
+      });
+      expect(a.status).toBe(200);
+    },
+  },
   'GET /v1/me': { kind: 'list', path: '/v1/me', mustNotContain: (w) => [w.a.merchantId, w.a.userId] },
   'PATCH /v1/me': {
     kind: 'self',
