@@ -184,7 +184,7 @@ export async function createKey(account: Account): Promise<string> {
       method: 'POST',
       path: '/v1/api-keys',
       headers: bearer(account.accessToken),
-      json: { name: 'bench key', mode: 'test' },
+      json: { name: 'bench key', mode: 'test', scope: 'full' },
     }),
     201,
     'create API key',

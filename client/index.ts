@@ -7,6 +7,7 @@ import type * as listPayments from '../functions/api/list-payments.ts';
 import type * as listProviders from '../functions/api/list-providers.ts';
 import type * as listSecurityEvents from '../functions/api/list-security-events.ts';
 import type * as deleteProvider from '../functions/api/delete-provider.ts';
+import type { changePasswordBody } from '../functions/api/change-password.ts';
 import type { configureProviderBody } from '../functions/api/configure-provider.ts';
 import type { createApiKeyBody } from '../functions/api/create-api-key.ts';
 import type { createPaymentBody } from '../functions/api/create-payment.ts';
@@ -85,6 +86,7 @@ export type RecoverInput = z.input<typeof recoverBody>;
 export type ResendInput = z.input<typeof resendBody>;
 export type RegisterInput = z.input<typeof registerBody>;
 export type LoginInput = z.input<typeof loginBody>;
+export type ChangePasswordInput = z.input<typeof changePasswordBody>;
 export type RefreshInput = z.input<typeof refreshBody>;
 export type CreateApiKeyInput = z.input<typeof createApiKeyBody>;
 export type UpdateMeInput = z.input<typeof updateMeBody>;
@@ -233,6 +235,9 @@ export function createClient(options: ClientOptions) {
       refresh: (refreshToken: string) =>
         call<Tokens>('POST /v1/auth/refresh', { body: { refreshToken } satisfies RefreshInput }),
       logout: () => call<void>('POST /v1/auth/logout'),
+      logoutEverywhere: () => call<void>('POST /v1/auth/logout-everywhere'),
+      /** Every session ends, this one included: sign in again with the new password. */
+      changePassword: (body: ChangePasswordInput) => call<void>('POST /v1/auth/password', { body }),
     },
 
     me: {

@@ -5,6 +5,7 @@ import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json
 import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
 import createWebhookEndpointEvent from '../events/create-webhook-endpoint.json' with { type: 'json' };
 import loginEvent from '../events/login.json' with { type: 'json' };
+import changePasswordEvent from '../events/change-password.json' with { type: 'json' };
 import receiveProviderWebhookEvent from '../events/receive-provider-webhook.json' with { type: 'json' };
 import recoverWebhookEndpointEvent from '../events/recover-webhook-endpoint.json' with { type: 'json' };
 import registerEvent from '../events/register.json' with { type: 'json' };
@@ -136,8 +137,25 @@ export const operations: Readonly<Record<string, Operation>> = {
   'POST /v1/auth/logout': {
     tag: 'Auth',
     summary: 'Sign out',
-    description: 'Revokes the session the access token belongs to.',
+    description:
+      'Revokes the session the access token belongs to. Its access token stays valid until it expires (5 minutes at most).',
     responses: { 204: noContent },
+  },
+  'POST /v1/auth/logout-everywhere': {
+    tag: 'Auth',
+    summary: 'Sign out everywhere',
+    description:
+      'Ends every session of the signed-in user: this one at once, every other one at its next refresh; their access tokens expire within 5 minutes. Recorded as a `sessions_revoked` security event.',
+    responses: { 204: noContent },
+  },
+  'POST /v1/auth/password': {
+    tag: 'Auth',
+    summary: 'Change the password',
+    description:
+      'Checks `currentPassword` under the sign-in lockout (five tries per 15 minutes, then 429) and sets `newPassword` (the sign-up rules apply). Every session of the user ends, this one included: sign in again with the new password. Recorded as a `password_changed` security event.',
+    responses: { 204: noContent },
+    errors: [409, 422, 429],
+    requestExample: bodyOf(changePasswordEvent),
   },
   'GET /v1/me': {
     tag: 'Account',
@@ -153,7 +171,8 @@ export const operations: Readonly<Record<string, Operation>> = {
   'POST /v1/api-keys': {
     tag: 'API keys',
     summary: 'Create an API key',
-    description: 'The secret (`key`) is in this answer only; PayBridge keeps a hash.',
+    description:
+      'The secret (`key`) is in this answer only; PayBridge keeps a hash. `scope` is `server` unless `full` is asked for: a `server` key creates, reads and verifies payments and reads everything else; only a `full` key (or a dashboard session) may change provider credentials or webhook endpoints. Every key created or revoked is recorded as a security event.',
     responses: { 201: ok('The key with its secret.', r.apiKeyWithSecret) },
     requestExample: bodyOf(createApiKeyEvent),
   },
@@ -381,20 +400,31 @@ export const securityFor: Readonly<Record<Credential, JsonObject[]>> = {
   admin: [{ adminToken: [] }],
 };
 
+/**
+ * A route's security requirement: its credential's, with the API-key scope it
+ * needs as the requirement's role list (OpenAPI 3.1 allows roles for non-OAuth
+ * schemes): `{ apiKey: ['full'] }` on routes a `server` key may not call.
+ */
+export function securityOf(route: Route): JsonObject[] {
+  const base = securityFor[route.credential];
+  if ((route.apiKeyScope ?? 'server') === 'server') return base;
+  return base.map((requirement) => ('apiKey' in requirement ? { apiKey: [route.apiKeyScope] } : requirement));
+}
+
 const securitySchemes = {
   apiKey: {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'sk_test_… or sk_live_…',
     description:
-      'A secret API key from `POST /v1/api-keys`, for your servers. It acts in its own mode (test or live) only.',
+      'A secret API key from `POST /v1/api-keys`, for your servers. It acts in its own mode (test or live) only, within its scope: `server` keys (the default) create, read and verify payments and read everything else; routes whose requirement lists `full` (provider credentials, webhook endpoints) need a `full` key and answer 403 `insufficient_scope` to a `server` one.',
   },
   dashboardToken: {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'A dashboard access token from sign-in (15 minutes; renew with `POST /v1/auth/refresh`). Picks its mode with the `PayBridge-Mode` header (test by default).',
+      'A dashboard access token from sign-in (5 minutes; renew with `POST /v1/auth/refresh`). Picks its mode with the `PayBridge-Mode` header (test by default).',
   },
   adminToken: {
     type: 'http',
@@ -624,8 +654,11 @@ function operationFor(route: Route, spec: HttpSpec<unknown, unknown, unknown>): 
     tags: [op.tag],
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    security: securityFor[route.credential],
+    security: securityOf(route),
     'x-paybridge-credential': route.credential,
+    ...(route.credential === 'apiKey' || route.credential === 'apiKeyOrDashboard'
+      ? { 'x-paybridge-api-key-scope': route.apiKeyScope ?? 'server' }
+      : {}),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses,

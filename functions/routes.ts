@@ -8,6 +8,8 @@
  * Queue consumers live in the second table, `workers`, for the same reasons.
  */
 
+import type { ApiKeyScope } from '#core/actor';
+
 /** Which credential a route accepts (enforced by platform/auth.ts). */
 export type Credential =
   | 'none' // public: health, auth bootstrap
@@ -28,6 +30,19 @@ export type QueueName = 'providerEvents' | 'deliveries';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * What a function does with the secrets key: `seal` new secrets (KMS
+ * GenerateDataKey only: it can never read a stored secret back), or `open`
+ * stored ones (KMS Decrypt).
+ */
+export type SecretsAccess = 'seal' | 'open';
+/**
+ * Which JWT key set a function reads: `sign` (the private signing set: register,
+ * login, refresh only) or `verify` (the public verification set: every function
+ * that checks a dashboard token; it cannot mint one).
+ */
+export type JwtAccess = 'sign' | 'verify';
+
 export interface Route {
   readonly method: Method;
   /** API Gateway path syntax: `/v1/payments/{id}`. */
@@ -38,10 +53,16 @@ export interface Route {
   readonly rateLimit: RateLimitClass;
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
-  /** Whether the function needs the secrets key (envelope encryption of provider secrets). */
-  readonly secrets?: boolean;
-  /** Whether the function signs or verifies dashboard JWTs (reads the JWT key set). */
-  readonly jwt?: boolean;
+  /** What the function does with the secrets key (envelope encryption of merchant secrets). */
+  readonly secrets?: SecretsAccess;
+  /** Which dashboard JWT key set the function reads, if any. */
+  readonly jwt?: JwtAccess;
+  /**
+   * The API-key scope the route needs when called with an API key (default
+   * `server`). `full`: routes that change where money settles or where events
+   * go (provider credentials, webhook endpoints). Dashboard sessions pass.
+   */
+  readonly apiKeyScope?: ApiKeyScope;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
   /**
@@ -51,21 +72,33 @@ export interface Route {
   readonly assets?: readonly string[];
 }
 
-const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: true } as const;
-const dashboard = { credential: 'dashboard', rateLimit: 'standard', table: 'readwrite', jwt: true } as const;
+const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: 'sign' } as const;
+const dashboard = {
+  credential: 'dashboard',
+  rateLimit: 'standard',
+  table: 'readwrite',
+  jwt: 'verify',
+} as const;
 const merchantWrite = {
   credential: 'apiKeyOrDashboard',
   rateLimit: 'standard',
   table: 'readwrite',
-  jwt: true,
+  jwt: 'verify',
 } as const;
+/** Changes where money settles or where events go: a `full` API key or a dashboard session. */
+const merchantAdmin = { ...merchantWrite, apiKeyScope: 'full' } as const;
 const merchantRead = {
   credential: 'apiKeyOrDashboard',
   rateLimit: 'standard',
   table: 'read',
-  jwt: true,
+  jwt: 'verify',
 } as const;
-const dashboardRead = { credential: 'dashboard', rateLimit: 'standard', table: 'read', jwt: true } as const;
+const dashboardRead = {
+  credential: 'dashboard',
+  rateLimit: 'standard',
+  table: 'read',
+  jwt: 'verify',
+} as const;
 const docs = { credential: 'none', rateLimit: 'none', table: 'none' } as const;
 
 export const routes: readonly Route[] = [
@@ -93,6 +126,15 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/auth/login', handler: 'api/login.ts', ...auth },
   { method: 'POST', path: '/v1/auth/refresh', handler: 'api/refresh-session.ts', ...auth },
   { method: 'POST', path: '/v1/auth/logout', handler: 'api/logout.ts', ...dashboard },
+  { method: 'POST', path: '/v1/auth/logout-everywhere', handler: 'api/logout-everywhere.ts', ...dashboard },
+  // Checks the current password: the sign-in routes' per-address limit applies too.
+  {
+    method: 'POST',
+    path: '/v1/auth/password',
+    handler: 'api/change-password.ts',
+    ...dashboard,
+    rateLimit: 'auth',
+  },
   {
     method: 'GET',
     path: '/v1/me',
@@ -125,29 +167,20 @@ export const routes: readonly Route[] = [
     method: 'PUT',
     path: '/v1/providers/{provider}',
     handler: 'api/configure-provider.ts',
-    credential: 'apiKeyOrDashboard',
-    rateLimit: 'standard',
-    table: 'readwrite',
-    jwt: true,
-    secrets: true,
+    ...merchantAdmin,
+    secrets: 'seal',
   },
   {
     method: 'GET',
     path: '/v1/providers',
     handler: 'api/list-providers.ts',
-    credential: 'apiKeyOrDashboard',
-    rateLimit: 'standard',
-    table: 'read',
-    jwt: true,
+    ...merchantRead,
   },
   {
     method: 'DELETE',
     path: '/v1/providers/{provider}',
     handler: 'api/delete-provider.ts',
-    credential: 'apiKeyOrDashboard',
-    rateLimit: 'standard',
-    table: 'readwrite',
-    jwt: true,
+    ...merchantAdmin,
   },
   // Webhook pipeline (issue: webhooks)
   {
@@ -163,8 +196,8 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/webhook-endpoints',
     handler: 'api/create-webhook-endpoint.ts',
-    ...merchantWrite,
-    secrets: true,
+    ...merchantAdmin,
+    secrets: 'seal',
   },
   { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints.ts', ...merchantRead },
   {
@@ -177,33 +210,33 @@ export const routes: readonly Route[] = [
     method: 'PATCH',
     path: '/v1/webhook-endpoints/{id}',
     handler: 'api/update-webhook-endpoint.ts',
-    ...merchantWrite,
+    ...merchantAdmin,
   },
   {
     method: 'DELETE',
     path: '/v1/webhook-endpoints/{id}',
     handler: 'api/delete-webhook-endpoint.ts',
-    ...merchantWrite,
+    ...merchantAdmin,
   },
   {
     method: 'POST',
     path: '/v1/webhook-endpoints/{id}/rotate-secret',
     handler: 'api/rotate-webhook-secret.ts',
-    ...merchantWrite,
-    secrets: true,
+    ...merchantAdmin,
+    secrets: 'seal',
   },
   {
     method: 'POST',
     path: '/v1/webhook-endpoints/{id}/test',
     handler: 'api/test-webhook-endpoint.ts',
-    ...merchantWrite,
+    ...merchantAdmin,
     queues: { deliveries: 'send' },
   },
   {
     method: 'POST',
     path: '/v1/webhook-endpoints/{id}/recover',
     handler: 'api/recover-webhook-endpoint.ts',
-    ...merchantWrite,
+    ...merchantAdmin,
     queues: { deliveries: 'send' },
   },
   { method: 'GET', path: '/v1/events', handler: 'api/list-events.ts', ...merchantRead },
@@ -223,7 +256,7 @@ export const routes: readonly Route[] = [
     path: '/v1/payments',
     handler: 'api/create-payment.ts',
     ...merchantWrite,
-    secrets: true,
+    secrets: 'open',
     timeoutSeconds: 29,
   },
   { method: 'GET', path: '/v1/payments', handler: 'api/list-payments.ts', ...merchantRead },
@@ -233,7 +266,7 @@ export const routes: readonly Route[] = [
     path: '/v1/payments/{id}/verify',
     handler: 'api/verify-payment.ts',
     ...merchantWrite,
-    secrets: true,
+    secrets: 'open',
     timeoutSeconds: 29,
   },
 ];
@@ -256,7 +289,7 @@ export interface Worker {
   readonly batchSize: number;
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>>;
-  readonly secrets?: boolean;
+  readonly secrets?: SecretsAccess;
   readonly memoryMb?: number;
 }
 
@@ -268,7 +301,7 @@ export const workers: readonly Worker[] = [
     batchSize: 10,
     table: 'readwrite',
     queues: { deliveries: 'send' },
-    secrets: true,
+    secrets: 'open',
   },
   {
     queue: 'deliveries',
@@ -276,7 +309,7 @@ export const workers: readonly Worker[] = [
     batchSize: 10,
     table: 'readwrite',
     queues: { deliveries: 'send' },
-    secrets: true,
+    secrets: 'open',
   },
 ];
 

@@ -22,7 +22,10 @@ export interface DataResources {
   readonly queues: Record<QueueKey, IQueue>;
   readonly deadLetterQueues: Record<QueueKey, IQueue>;
   readonly secretsKey: Key;
+  /** The signing set (private keys): read by register, login and refresh only. */
   readonly jwtKeys: Secret;
+  /** The verification set (public keys only): read by every function that checks a dashboard token. */
+  readonly jwtPublicKeys: Secret;
   readonly alarmTopic: Topic;
 }
 
@@ -36,6 +39,7 @@ export class DataStack extends Stack implements DataResources {
   readonly deadLetterQueues: Record<QueueKey, Queue>;
   readonly secretsKey: Key;
   readonly jwtKeys: Secret;
+  readonly jwtPublicKeys: Secret;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -68,17 +72,25 @@ export class DataStack extends Stack implements DataResources {
       targetKey: this.secretsKey,
     });
 
-    // Dashboard JWT signing keys (a JWK set). Created with a random placeholder: `npm run admin -- new-jwt-keys`
-    // makes the content (README, Deploy); until then sign-in answers 503.
+    // Dashboard JWT keys, as two JWK sets so that only the functions that mint tokens can read a
+    // private key. Created with random placeholders: `npm run admin -- new-jwt-keys` and
+    // `public-jwt-keys` make the contents (README, Deploy); until then sign-in answers 503.
     this.jwtKeys = new Secret(this, 'JwtKeys', {
-      description: 'PayBridge: Ed25519 JWK set for dashboard access tokens (first key signs)',
+      description:
+        'PayBridge: Ed25519 JWK signing set for dashboard access tokens (private keys; first key signs)',
       removalPolicy,
     });
-    Validations.of(this.jwtKeys).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SMG4',
-      reason:
-        'The JWK set is rotated by the operator (`npm run admin -- new-jwt-keys`), prepending a key and keeping the old one for verification; a rotation Lambda cannot do that overlap.',
+    this.jwtPublicKeys = new Secret(this, 'JwtPublicKeys', {
+      description: 'PayBridge: the public half of the JWT signing set, for verifying dashboard access tokens',
+      removalPolicy,
     });
+    for (const secret of [this.jwtKeys, this.jwtPublicKeys]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SMG4',
+        reason:
+          'The JWK sets are rotated by the operator (`npm run admin -- new-jwt-keys`), prepending a key and keeping the old one for verification; a rotation Lambda cannot do that overlap.',
+      });
+    }
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: `PayBridge ${props.stage} alarms`,

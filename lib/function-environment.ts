@@ -1,4 +1,4 @@
-import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts';
+import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
 
 /**
  * The one place that says which environment variables a PayBridge function gets
@@ -18,8 +18,8 @@ import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts
 export interface EnvironmentNeeds {
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
-  readonly secrets?: boolean | undefined;
-  readonly jwt?: boolean | undefined;
+  readonly secrets?: SecretsAccess | undefined;
+  readonly jwt?: JwtAccess | undefined;
 }
 
 /** Where the values come from: CloudFormation tokens in the cloud, emulator URLs and local keys locally. */
@@ -34,23 +34,28 @@ export interface EnvironmentValues {
   readonly logLevel?: string | undefined;
   /** The KMS key for envelope encryption; '' locally. */
   readonly secretsKeyId: string;
-  /** The Secrets Manager secret with the JWK set; '' locally. */
+  /** The Secrets Manager secret with the private JWK signing set; '' locally. */
   readonly jwtKeysSecretArn: string;
+  /** The Secrets Manager secret with its public half, the verification set; '' locally. */
+  readonly jwtPublicKeysSecretArn: string;
   /** DynamoDB and SQS endpoints; '' in the cloud (the SDK's default). */
   readonly dynamoEndpoint: string;
   readonly sqsEndpoint: string;
   /** The local stand-in for the KMS key (32 bytes, base64); '' in the cloud. */
   readonly localMasterKey: string;
-  /** The JWK set itself; '' in the cloud. */
+  /** The JWK signing set itself; '' in the cloud. */
   readonly jwtKeys: string;
+  /** Its public half; '' in the cloud. */
+  readonly jwtPublicKeys: string;
 }
 
 /** Everything a function can need: the local stack runs every handler in one process. */
 export const allNeeds: EnvironmentNeeds = {
   table: 'readwrite',
   queues: { providerEvents: 'send', deliveries: 'send' },
-  secrets: true,
-  jwt: true,
+  secrets: 'open',
+  // Signing functions may also verify (the verification set falls back to the signing set's public half).
+  jwt: 'sign',
 };
 
 /** The variables for one function. Keys depend only on `needs`, so every target declares the same set. */
@@ -74,7 +79,13 @@ export function functionEnvironment(
     ...(needs.secrets
       ? { SECRETS_KEY_ID: values.secretsKeyId, LOCAL_MASTER_KEY: values.localMasterKey }
       : {}),
-    ...(needs.jwt ? { JWT_KEYS_SECRET_ARN: values.jwtKeysSecretArn, JWT_KEYS: values.jwtKeys } : {}),
+    // The private signing set only where tokens are minted; the public set everywhere else.
+    ...(needs.jwt === 'sign'
+      ? { JWT_KEYS_SECRET_ARN: values.jwtKeysSecretArn, JWT_KEYS: values.jwtKeys }
+      : {}),
+    ...(needs.jwt === 'verify'
+      ? { JWT_PUBLIC_KEYS_SECRET_ARN: values.jwtPublicKeysSecretArn, JWT_PUBLIC_KEYS: values.jwtPublicKeys }
+      : {}),
   };
 }
 
@@ -84,4 +95,5 @@ export const cloudLocalSlots = {
   sqsEndpoint: '',
   localMasterKey: '',
   jwtKeys: '',
+  jwtPublicKeys: '',
 } as const satisfies Partial<EnvironmentValues>;

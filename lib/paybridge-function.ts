@@ -13,13 +13,16 @@ import {
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { QueueAccess, QueueName, TableAccess } from '../functions/routes.ts';
+import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { bundling } from './bundling.ts';
 import { table } from './definitions.ts';
 import { cloudLocalSlots, functionEnvironment } from './function-environment.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Seconds the Parameters and Secrets extension caches a JWT key set (the function adds its own 60 s). */
+export const jwtExtensionCacheSeconds = 30;
 
 /** The newest Node.js runtime aws-cdk-lib offers; Lambda runs the bundle on arm64. */
 export const runtime = Runtime.NODEJS_24_X;
@@ -32,8 +35,8 @@ export interface PayBridgeFunctionProps {
   readonly version: string;
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
-  readonly secrets?: boolean | undefined;
-  readonly jwt?: boolean | undefined;
+  readonly secrets?: SecretsAccess | undefined;
+  readonly jwt?: JwtAccess | undefined;
   readonly memoryMb?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
   /** node_modules files copied into the bundle at the same relative path (the route row's `assets`). */
@@ -74,10 +77,12 @@ export class PayBridgeFunction extends Construct {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       // JWT keys come through the Parameters and Secrets extension (no SDK client in the bundle).
+      // Its cache is kept short so a key rotation reaches warm containers within a minute or two.
       ...(props.jwt
         ? {
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
               cacheSize: 10,
+              secretsManagerTtl: Duration.seconds(jwtExtensionCacheSeconds),
               logLevel: ParamsAndSecretsLogLevel.WARN,
             }),
           }
@@ -94,7 +99,8 @@ export class PayBridgeFunction extends Construct {
           deliveriesDlqUrl: data.deadLetterQueues.deliveries.queueUrl,
           logLevel: 'INFO',
           secretsKeyId: props.secrets ? data.secretsKey.keyArn : '',
-          jwtKeysSecretArn: props.jwt ? data.jwtKeys.secretArn : '',
+          jwtKeysSecretArn: props.jwt === 'sign' ? data.jwtKeys.secretArn : '',
+          jwtPublicKeysSecretArn: props.jwt === 'verify' ? data.jwtPublicKeys.secretArn : '',
           ...cloudLocalSlots,
         }),
         ...props.environment,
@@ -122,9 +128,13 @@ export class PayBridgeFunction extends Construct {
         data.deadLetterQueues.deliveries.grantSendMessages(this.fn);
       else queue.grant(this.fn, 'sqs:GetQueueAttributes');
     }
-    // Envelope encryption needs exactly these two: a data key to seal, Decrypt to open.
-    if (props.secrets) data.secretsKey.grant(this.fn, 'kms:GenerateDataKey', 'kms:Decrypt');
-    if (props.jwt) data.jwtKeys.grantRead(this.fn);
+    // Envelope encryption: a function that seals gets a data key and nothing else (it can
+    // never read a stored secret back); only a function that opens stored secrets may Decrypt.
+    if (props.secrets === 'seal') data.secretsKey.grant(this.fn, 'kms:GenerateDataKey');
+    if (props.secrets === 'open') data.secretsKey.grant(this.fn, 'kms:Decrypt');
+    // The private signing set only where tokens are minted; the public set everywhere else.
+    if (props.jwt === 'sign') data.jwtKeys.grantRead(this.fn);
+    if (props.jwt === 'verify') data.jwtPublicKeys.grantRead(this.fn);
   }
 }
 

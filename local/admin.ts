@@ -1,20 +1,26 @@
 /**
  * `npm run admin -- <command>`: operator commands that are deliberately not API routes.
  *
- *   grant-admin <email>    make a user a PayBridge administrator (takes effect at their next sign-in)
- *   revoke-admin <email>   make them an ordinary owner again
- *   new-jwt-keys [old.json] print a JWK set with a new Ed25519 signing key first, keeping the
- *                           keys of old.json (if given) for verification: store it in the
- *                           stack's JWT secret to rotate (see README, Deploy)
+ *   grant-admin <email>      make a user a PayBridge administrator
+ *   revoke-admin <email>     make them an ordinary owner again
+ *   suspend-user <email>     no sign-in, no refresh, no admin route
+ *   reinstate-user <email>   undo suspend-user
+ *     Each of these ends every session of the user: admin routes refuse its access
+ *     tokens at once, other routes when they expire (5 minutes), and refresh fails.
+ *     The merchant's owner sees a security event.
+ *   new-jwt-keys [old.json]  print a JWK signing set with a new Ed25519 key first, keeping
+ *                            the keys of old.json (if given) for verification
+ *   public-jwt-keys <set.json>  print the public half of a signing set: the verification set
+ *                            (see README, Deploy, for the rotation order)
  *
  * It talks to the table named by TABLE_NAME with the usual AWS credentials (cloud), or, with no
  * TABLE_NAME, to the running `npm start` (its `.local/stack.json` says where): it needs nothing else.
  */
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
-import { setRole } from '#store/identity';
+import { setRole, setStatus } from '#store/identity';
 import { localAwsEnv } from './resources.ts';
-import { generateJwtKeys } from './stack.ts';
+import { generateJwtKeys, publicJwkSet } from './stack.ts';
 import { readStackState } from './state.ts';
 
 const [command, arg] = process.argv.slice(2);
@@ -36,21 +42,31 @@ async function main(): Promise<number> {
     case 'grant-admin':
     case 'revoke-admin': {
       if (!arg) return usage();
-      if (!useTable()) {
-        console.error(
-          'No table: set TABLE_NAME (and AWS credentials) for a deployed stack, or start `npm start`.',
-        );
-        return 1;
-      }
-      const ok = await setRole(normalizeEmail(arg), command === 'grant-admin' ? 'admin' : 'owner');
-      console.log(ok ? `${arg}: ${command === 'grant-admin' ? 'admin' : 'owner'}` : `${arg}: no such user`);
+      if (!useTable()) return noTable();
+      const role = command === 'grant-admin' ? 'admin' : 'owner';
+      const ok = await setRole(normalizeEmail(arg), role);
+      console.log(ok ? `${arg}: ${role} (sessions ended)` : `${arg}: no such user`);
+      return ok ? 0 : 1;
+    }
+    case 'suspend-user':
+    case 'reinstate-user': {
+      if (!arg) return usage();
+      if (!useTable()) return noTable();
+      const status = command === 'suspend-user' ? 'suspended' : 'active';
+      const ok = await setStatus(normalizeEmail(arg), status);
+      console.log(ok ? `${arg}: ${status} (sessions ended)` : `${arg}: no such user`);
       return ok ? 0 : 1;
     }
     case 'new-jwt-keys': {
       const fresh = JSON.parse(generateJwtKeys()) as { keys: unknown[] };
       const old = arg ? ((JSON.parse(readFileSync(arg, 'utf8')) as { keys?: unknown[] }).keys ?? []) : [];
-      // Keep at most two older keys: enough to verify tokens minted in the last 15 minutes.
+      // Keep at most two older keys: enough to verify tokens minted in the last 5 minutes.
       console.log(JSON.stringify({ keys: [...fresh.keys, ...old.slice(0, 2)] }));
+      return 0;
+    }
+    case 'public-jwt-keys': {
+      if (!arg) return usage();
+      console.log(publicJwkSet(readFileSync(arg, 'utf8')));
       return 0;
     }
     default:
@@ -58,9 +74,14 @@ async function main(): Promise<number> {
   }
 }
 
+function noTable(): number {
+  console.error('No table: set TABLE_NAME (and AWS credentials) for a deployed stack, or start `npm start`.');
+  return 1;
+}
+
 function usage(): number {
   console.error(
-    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | new-jwt-keys [old.json]',
+    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | suspend-user <email> | reinstate-user <email> | new-jwt-keys [old.json] | public-jwt-keys <set.json>',
   );
   return 2;
 }

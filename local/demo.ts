@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const dashboard = anonymous.with({ accessToken: account.accessToken });
 
   step(2, 'Create a test-mode API key');
-  const key = await dashboard.apiKeys.create({ name: 'demo', mode: 'test' });
+  const key = await dashboard.apiKeys.create({ name: 'demo', mode: 'test', scope: 'full' });
   ok(`${key.id} ${key.prefix}… (the full key is shown once)`);
   const client = anonymous.with({ apiKey: key.key });
 

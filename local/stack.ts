@@ -58,12 +58,21 @@ export function generateJwtKeys(): string {
   });
 }
 
+/** The public part of each key of a JWK set: the verification set (no `d`). */
+export function publicJwkSet(text: string): string {
+  const keys = (JSON.parse(text) as { keys?: Record<string, unknown>[] }).keys ?? [];
+  return JSON.stringify({
+    keys: keys.map(({ kty, crv, x, kid, alg, use }) => ({ kty, crv, x, kid, alg, use })),
+  });
+}
+
 /**
  * What the function environment (lib/function-environment.ts) is filled with in the
  * local stack: the emulators, the local table and queues, and throw-away keys
  * (`LOCAL_MASTER_KEY` and `JWT_KEYS` from the shell win, so a restart can keep them).
  */
 export function localValues(dynamo: string, sqs: string, queues: QueueUrls): EnvironmentValues {
+  const jwtKeys = process.env.JWT_KEYS || generateJwtKeys();
   return {
     stage: 'local',
     version,
@@ -73,10 +82,12 @@ export function localValues(dynamo: string, sqs: string, queues: QueueUrls): Env
     deliveriesDlqUrl: queues.dlq.deliveries,
     secretsKeyId: '',
     jwtKeysSecretArn: '',
+    jwtPublicKeysSecretArn: '',
     dynamoEndpoint: dynamo,
     sqsEndpoint: sqs,
     localMasterKey: process.env.LOCAL_MASTER_KEY || randomBytes(32).toString('base64'),
-    jwtKeys: process.env.JWT_KEYS || generateJwtKeys(),
+    jwtKeys,
+    jwtPublicKeys: publicJwkSet(jwtKeys),
   };
 }
 

@@ -11,7 +11,7 @@ export const createWebhookEndpointBody = z.strictObject({
 });
 
 /** POST /v1/webhook-endpoints — the `whsec_` secret is shown in this response only. */
-export const handler = http({ body: createWebhookEndpointBody }, async ({ actor, body }) => {
-  const { endpoint, secret } = await createEndpoint(callerOf(requireMerchant(actor)), body);
+export const handler = http({ body: createWebhookEndpointBody }, async ({ actor, body, meta }) => {
+  const { endpoint, secret } = await createEndpoint(callerOf(requireMerchant(actor)), body, meta);
   return { status: 201, body: { ...publicEndpoint(endpoint), secret } };
 });

@@ -262,6 +262,11 @@ const apiKeyShape = {
   id: id('key'),
   mode,
   name: z.string(),
+  /**
+   * `server`: payments and reads. `full`: also provider credentials and webhook
+   * endpoints. Keys made before scopes existed are `full`.
+   */
+  scope: z.enum(['server', 'full']),
   /** The visible start of the key, for humans. */
   prefix: z.string(),
   createdAt: isoTime,
@@ -348,6 +353,17 @@ export const securityEvent = named(
       'refresh_token_reused',
       'api_key_rejected',
       'webhook_signature_rejected',
+      'api_key_created',
+      'api_key_revoked',
+      'provider_credentials_changed',
+      'provider_credentials_removed',
+      'webhook_endpoint_created',
+      'webhook_endpoint_changed',
+      'webhook_endpoint_deleted',
+      'webhook_secret_rotated',
+      'sessions_revoked',
+      'password_changed',
+      'role_changed',
     ]),
     merchantId: z.nullable(z.string()),
     ip: z.string(),
@@ -357,7 +373,7 @@ export const securityEvent = named(
     createdAt: isoTime,
   }),
   'SecurityEvent',
-  'A failed sign-in, a lockout, a reused refresh token or a rejected webhook signature.',
+  'A failed sign-in, a lockout, a reused refresh token, a rejected webhook signature, or a change to what can move money or where events go (API keys, provider credentials, webhook endpoints, roles, sessions): `detail` says who (`byUser` or `byApiKey`) and what.',
 );
 
 export const health = named(

@@ -14,7 +14,7 @@ export const updateWebhookEndpointBody = z.strictObject({
 /** PATCH /v1/webhook-endpoints/{id} — url, events, enabled (re-enabling clears a disable). */
 export const handler = http(
   { params: endpointId, body: updateWebhookEndpointBody },
-  async ({ actor, params, body }) => ({
-    body: publicEndpoint(await updateEndpoint(callerOf(requireMerchant(actor)), params.id, body)),
+  async ({ actor, params, body, meta }) => ({
+    body: publicEndpoint(await updateEndpoint(callerOf(requireMerchant(actor)), params.id, body, meta)),
   }),
 );

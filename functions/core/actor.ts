@@ -4,6 +4,16 @@ export type Mode = 'test' | 'live';
 export type Role = 'owner' | 'admin';
 
 /**
+ * What an API key may do. `server` (the default for new keys): payments, and
+ * reading what the merchant configured. `full`: also provider credentials and
+ * webhook endpoints, i.e. where money settles and where events go. A key is
+ * `full` only when asked for at creation (keys made before scopes existed are
+ * `full`: see SECURITY.md).
+ */
+export type ApiKeyScope = 'server' | 'full';
+export const apiKeyScopes: readonly ApiKeyScope[] = ['server', 'full'];
+
+/**
  * Who is calling, established by platform/auth.ts from the credential the route
  * declares. Every repository call on merchant data takes `merchantId` (and
  * `mode` for mode-scoped objects) from here, never from the request body.
@@ -15,6 +25,7 @@ export type Actor =
       readonly merchantId: string;
       readonly mode: Mode;
       readonly keyId: string;
+      readonly scope: ApiKeyScope;
     }
   | {
       readonly kind: 'user';

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Mode } from './actor.ts';
 
 /**
@@ -39,14 +39,36 @@ export interface RefreshToken {
 }
 
 export function newRefreshToken(familyId: string): RefreshToken {
-  const secret = randomBytes(32).toString('base64url');
-  return { token: `rt_${familyId}.${secret}`, familyId, hash: sha256(secret) };
+  return refreshTokenOf(familyId, randomBytes(32).toString('base64url'));
 }
 
-export function parseRefreshToken(token: string): { familyId: string; hash: string } | undefined {
+const refreshTokenOf = (familyId: string, secret: string): RefreshToken => ({
+  token: `rt_${familyId}.${secret}`,
+  familyId,
+  hash: sha256(secret),
+});
+
+/**
+ * The secret that follows `secret` in a family: HMAC-SHA256 keyed by the
+ * family's server-side seed. Deterministic, so two requests that race with the
+ * same token (two tabs) are both answered with the same next token; unguessable
+ * without the seed, which never leaves the table, so a stolen old secret does
+ * not reveal later ones.
+ */
+export function nextRefreshToken(familyId: string, seed: string, secret: string): RefreshToken {
+  return refreshTokenOf(familyId, createHmac('sha256', seed).update(secret, 'utf8').digest('base64url'));
+}
+
+/** A new family's rotation seed (32 random bytes). */
+export const newRefreshSeed = (): string => randomBytes(32).toString('base64url');
+
+export function parseRefreshToken(
+  token: string,
+): { familyId: string; secret: string; hash: string } | undefined {
   const match = /^rt_([A-Za-z0-9_]{10,40})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return undefined;
-  return { familyId: match[1] as string, hash: sha256(match[2] as string) };
+  const secret = match[2] as string;
+  return { familyId: match[1] as string, secret, hash: sha256(secret) };
 }
 
 /** Lower-cased, trimmed: one account per mailbox. */

@@ -1,15 +1,24 @@
-import type { Actor, MerchantActor, Mode, RequestMeta, Role } from './actor.ts';
+import type { Actor, ApiKeyScope, MerchantActor, Mode, RequestMeta, Role } from './actor.ts';
 import {
   apiKeyMode,
   generateApiKey,
+  newRefreshSeed,
   newRefreshToken,
+  nextRefreshToken,
   normalizeEmail,
   parseRefreshToken,
   sha256,
 } from './credentials.ts';
-import { NotFound, RateLimited, Unauthenticated, ValidationFailed } from './errors.ts';
+import { Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed } from './errors.ts';
 import { newId } from './ids.ts';
-import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import {
+  decoyHash,
+  type HashParams,
+  hashPassword,
+  needsRehash,
+  passwordProblem,
+  verifyPassword,
+} from './passwords.ts';
 
 /**
  * Merchant identity: accounts, dashboard sessions and API keys. This module
@@ -34,14 +43,24 @@ export interface User {
   createdAt: string;
 }
 
+export type UserStatus = 'active' | 'suspended';
+
 export interface Login {
   email: string;
   userId: string;
   merchantId: string;
   passwordHash: string;
   role: Role;
-  /** Epoch ms of recent failed attempts. */
-  failures: number[];
+  /** Missing on items made before it existed: active. */
+  status?: UserStatus;
+  /**
+   * Bumped by a role change, a suspension and "sign out everywhere": a session
+   * minted under another version is dead at its next refresh. Missing: 0.
+   */
+  sessionVersion?: number;
+  /** Sign-in attempts counted in the window that started at `failWindowStart` (epoch ms). */
+  failCount?: number;
+  failWindowStart?: number | null;
   lockedUntil: number | null;
 }
 
@@ -50,11 +69,20 @@ export interface Session {
   userId: string;
   merchantId: string;
   email: string;
+  /** The role at sign-in, for the record only: every refresh re-reads the login's. */
   role: Role;
   currentHash: string;
   revokedAt: string | null;
-  /** Epoch seconds; also the item's TTL. */
+  /** Epoch seconds: idle expiry (slides on refresh, never past `absoluteExpiresAt`); also the TTL. */
   expiresAt: number;
+  /** Epoch seconds: the family's hard end, fixed at sign-in. Missing on older families: `expiresAt`. */
+  absoluteExpiresAt?: number;
+  /** The login's `sessionVersion` at sign-in. Missing: 0. */
+  sessionVersion?: number;
+  /** Keys the derivation of the next secret (credentials.ts, nextRefreshToken). Missing: no grace. */
+  seed?: string;
+  /** Epoch ms of the last rotation. */
+  rotatedAt?: number;
 }
 
 export interface ApiKey {
@@ -62,6 +90,8 @@ export interface ApiKey {
   merchantId: string;
   mode: Mode;
   name: string;
+  /** Missing on keys made before scopes existed: those keep full access (SECURITY.md). */
+  scope?: ApiKeyScope;
   prefix: string;
   hash: string;
   createdAt: string;
@@ -84,6 +114,38 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** What a security event records about a change an owner must be told about. */
+export interface SecurityNote {
+  readonly merchantId: string;
+  readonly kind: SecurityEventKind;
+  readonly meta: RequestMeta;
+  readonly detail: Record<string, string>;
+}
+
+export type SecurityEventKind =
+  | 'login_failed'
+  | 'account_locked'
+  | 'refresh_token_reused'
+  | 'api_key_rejected'
+  | 'webhook_signature_rejected'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'provider_credentials_changed'
+  | 'provider_credentials_removed'
+  | 'webhook_endpoint_created'
+  | 'webhook_endpoint_changed'
+  | 'webhook_endpoint_deleted'
+  | 'webhook_secret_rotated'
+  | 'sessions_revoked'
+  | 'password_changed'
+  | 'role_changed';
+
+/** The outcome of claiming one sign-in attempt (IdentityStore.claimLoginAttempt). */
+export type AttemptClaim =
+  | { readonly kind: 'claimed'; readonly login: Login; readonly attempt: number }
+  | { readonly kind: 'refused'; readonly retryAfterMs: number }
+  | { readonly kind: 'unknown' };
+
 export interface IdentityStore {
   /** Creates merchant, owner, login and first session atomically; Conflict if the email is taken. */
   createAccount(
@@ -94,24 +156,40 @@ export interface IdentityStore {
     audit: AuditInput,
   ): Promise<void>;
   getLogin(email: string): Promise<Login | undefined>;
-  /** Appends a failure; when `lockUntil` is given, also locks the login. */
-  recordLoginFailure(
-    email: string,
-    at: number,
-    keepSince: number,
-    lockUntil: number | null,
-  ): Promise<number[]>;
+  /**
+   * Counts one sign-in attempt against the login, atomically and before any
+   * password is hashed: `claimed` with the attempt's number in the current
+   * window (at most `max`); `refused` while the login is locked or the window's
+   * attempts are spent; `unknown` when there is no such login.
+   */
+  claimLoginAttempt(email: string, now: number, windowMs: number, max: number): Promise<AttemptClaim>;
+  /** Locks the login until `until` (epoch ms) and starts a new window after it. */
+  lockLogin(email: string, until: number): Promise<void>;
   clearLoginFailures(email: string): Promise<void>;
+  /** Replaces the password hash if it is still `expected` (transparent rehash at sign-in). */
+  replacePasswordHash(email: string, expected: string, next: string): Promise<void>;
   createSession(session: Session, audit: AuditInput): Promise<void>;
   getSession(familyId: string): Promise<Session | undefined>;
   /** Swaps the current secret hash if it is still `expectedHash` and the family is live; false otherwise. */
   rotateSession(
     familyId: string,
     expectedHash: string,
-    nextHash: string,
-    expiresAt: number,
+    next: { hash: string; expiresAt: number; absoluteExpiresAt: number; rotatedAt: number },
   ): Promise<boolean>;
   revokeSession(familyId: string, at: string, audit?: AuditInput): Promise<void>;
+  /**
+   * Replaces the password hash if it is still `expected` and bumps the session
+   * version, audited and noticed; Conflict if the hash changed meanwhile.
+   */
+  changePassword(
+    email: string,
+    expected: string,
+    next: string,
+    audit: AuditInput,
+    note: SecurityNote,
+  ): Promise<void>;
+  /** Bumps the login's session version: every session of the user dies at its next refresh. */
+  revokeAllSessions(email: string, audit: AuditInput, note: SecurityNote): Promise<void>;
   getMerchant(merchantId: string): Promise<Merchant | undefined>;
   updateMerchant(
     merchantId: string,
@@ -120,13 +198,13 @@ export interface IdentityStore {
     audit: AuditInput,
   ): Promise<Merchant>;
   getUser(merchantId: string, userId: string): Promise<User | undefined>;
-  createApiKey(key: ApiKey, audit: AuditInput): Promise<void>;
+  createApiKey(key: ApiKey & { scope: ApiKeyScope }, audit: AuditInput, note: SecurityNote): Promise<void>;
   listApiKeys(merchantId: string, limit: number, cursor?: string): Promise<Page<ApiKey>>;
   getApiKey(merchantId: string, keyId: string): Promise<ApiKey | undefined>;
-  revokeApiKey(key: ApiKey, at: string, audit: AuditInput): Promise<void>;
+  revokeApiKey(key: ApiKey, at: string, audit: AuditInput, note: SecurityNote): Promise<void>;
   findApiKeyByHash(
     hash: string,
-  ): Promise<Pick<ApiKey, 'id' | 'merchantId' | 'mode' | 'revokedAt'> | undefined>;
+  ): Promise<Pick<ApiKey, 'id' | 'merchantId' | 'mode' | 'revokedAt' | 'scope'> | undefined>;
   recordSecurityEvent(
     merchantId: string | undefined,
     kind: 'login_failed' | 'account_locked' | 'refresh_token_reused',
@@ -142,6 +220,7 @@ export interface TokenSigner {
     email: string;
     role: Role;
     sessionId: string;
+    sessionVersion: number;
   }): Promise<string>;
   readonly accessTokenTtlSeconds: number;
 }
@@ -150,9 +229,19 @@ export interface Deps {
   readonly store: IdentityStore;
   readonly tokens: TokenSigner;
   readonly now?: () => Date;
+  /** Argon2id cost for new hashes (OWASP's by default). */
+  readonly passwordHashing?: HashParams;
 }
 
+/** A refresh family lives at most this long from sign-in, however often it is used. */
 export const refreshTokenTtlSeconds = 30 * 24 * 3600;
+/** …and dies after this long unused. */
+export const refreshIdleSeconds = 7 * 24 * 3600;
+/**
+ * The secret a family rotated away from a moment ago is still answered (with the
+ * same next token) for this long: two tabs refreshing at once are not a theft.
+ */
+export const refreshGraceMs = 10_000;
 export const lockout = { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 } as const;
 
 export interface Tokens {
@@ -164,20 +253,31 @@ export interface Tokens {
 
 const clock = (deps: Deps) => (deps.now ?? (() => new Date()))();
 
-async function issueTokens(deps: Deps, session: Session, refreshToken: string): Promise<Tokens> {
+async function issueTokens(
+  deps: Deps,
+  who: Pick<Login, 'userId' | 'merchantId' | 'email' | 'role' | 'sessionVersion'>,
+  familyId: string,
+  refreshToken: string,
+): Promise<Tokens> {
   const accessToken = await deps.tokens.sign({
-    userId: session.userId,
-    merchantId: session.merchantId,
-    email: session.email,
-    role: session.role,
-    sessionId: session.familyId,
+    userId: who.userId,
+    merchantId: who.merchantId,
+    email: who.email,
+    role: who.role,
+    sessionId: familyId,
+    sessionVersion: who.sessionVersion ?? 0,
   });
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: deps.tokens.accessTokenTtlSeconds };
 }
 
-function newSession(login: Pick<Login, 'userId' | 'merchantId' | 'email' | 'role'>, now: Date) {
+function newSession(
+  login: Pick<Login, 'userId' | 'merchantId' | 'email' | 'role' | 'sessionVersion'>,
+  now: Date,
+) {
   const familyId = newId('ses');
   const refresh = newRefreshToken(familyId);
+  const at = Math.floor(now.getTime() / 1000);
+  const absoluteExpiresAt = at + refreshTokenTtlSeconds;
   const session: Session = {
     familyId,
     userId: login.userId,
@@ -186,7 +286,11 @@ function newSession(login: Pick<Login, 'userId' | 'merchantId' | 'email' | 'role
     role: login.role,
     currentHash: refresh.hash,
     revokedAt: null,
-    expiresAt: Math.floor(now.getTime() / 1000) + refreshTokenTtlSeconds,
+    expiresAt: Math.min(at + refreshIdleSeconds, absoluteExpiresAt),
+    absoluteExpiresAt,
+    sessionVersion: login.sessionVersion ?? 0,
+    seed: newRefreshSeed(),
+    rotatedAt: now.getTime(),
   };
   return { session, refresh };
 }
@@ -215,9 +319,12 @@ export async function register(
     email,
     userId: user.id,
     merchantId: merchant.id,
-    passwordHash: await hashPassword(input.password),
+    passwordHash: await hashPassword(input.password, deps.passwordHashing),
     role: 'owner',
-    failures: [],
+    status: 'active',
+    sessionVersion: 0,
+    failCount: 0,
+    failWindowStart: null,
     lockedUntil: null,
   };
   const { session, refresh } = newSession(login, now);
@@ -228,14 +335,63 @@ export async function register(
     target: { type: 'merchant', id: merchant.id },
     meta,
   });
-  return { merchant, user, ...(await issueTokens(deps, session, refresh.token)) };
+  return { merchant, user, ...(await issueTokens(deps, login, session.familyId, refresh.token)) };
 }
 
 const badLogin = () => new Unauthenticated('invalid_credentials', 'The email or password is incorrect.');
+const locked = (retryAfterMs: number) =>
+  new RateLimited(
+    'account_locked',
+    'Too many failed sign-ins. Try again later.',
+    Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  );
+
+/**
+ * The lockout, shared by sign-in and password change: claims an attempt (atomic,
+ * before hashing), checks the password, and on the fifth failure locks the
+ * login. Returns the login on success; `wrong` is what a wrong password throws.
+ */
+async function checkPassword(
+  deps: Deps,
+  email: string,
+  password: string,
+  meta: RequestMeta,
+  now: Date,
+  wrong: () => Error,
+): Promise<Login> {
+  const claim = await deps.store.claimLoginAttempt(
+    email,
+    now.getTime(),
+    lockout.windowMs,
+    lockout.maxFailures,
+  );
+  if (claim.kind === 'unknown') {
+    await verifyPassword(password, await decoyHash(deps.passwordHashing));
+    await deps.store.recordSecurityEvent(undefined, 'login_failed', meta, { reason: 'unknown_email' });
+    throw wrong();
+  }
+  if (claim.kind === 'refused') throw locked(claim.retryAfterMs);
+  const record = claim.login;
+  if (!(await verifyPassword(password, record.passwordHash))) {
+    const lock = claim.attempt >= lockout.maxFailures;
+    if (lock) await deps.store.lockLogin(email, now.getTime() + lockout.lockMs);
+    await deps.store.recordSecurityEvent(record.merchantId, lock ? 'account_locked' : 'login_failed', meta, {
+      userId: record.userId,
+      failures: String(claim.attempt),
+    });
+    if (lock) throw locked(lockout.lockMs);
+    throw wrong();
+  }
+  await deps.store.clearLoginFailures(email);
+  return record;
+}
 
 /**
  * Signs a user in. An unknown email and a wrong password get the same answer in
- * the same time; five failures in 15 minutes lock the login for 15 minutes.
+ * the same time. Each attempt is counted atomically *before* the password is
+ * hashed, so at most five passwords are ever checked per login in 15 minutes,
+ * however many requests arrive at once; the fifth failure locks the login for
+ * 15 minutes. A hash made with older parameters is replaced on success.
  */
 export async function login(
   deps: Deps,
@@ -244,38 +400,17 @@ export async function login(
 ): Promise<Tokens> {
   const email = normalizeEmail(input.email);
   const now = clock(deps);
-  const record = await deps.store.getLogin(email);
-  if (!record) {
-    await verifyPassword(input.password, await decoyHash());
-    await deps.store.recordSecurityEvent(undefined, 'login_failed', meta, { reason: 'unknown_email' });
-    throw badLogin();
+  const record = await checkPassword(deps, email, input.password, meta, now, badLogin);
+  if ((record.status ?? 'active') !== 'active') {
+    throw new Forbidden('account_suspended', 'This account is suspended. Contact PayBridge support.');
   }
-  if (record.lockedUntil && record.lockedUntil > now.getTime()) {
-    throw new RateLimited(
-      'account_locked',
-      'Too many failed sign-ins. Try again later.',
-      Math.ceil((record.lockedUntil - now.getTime()) / 1000),
+  if (needsRehash(record.passwordHash, deps.passwordHashing)) {
+    await deps.store.replacePasswordHash(
+      email,
+      record.passwordHash,
+      await hashPassword(input.password, deps.passwordHashing),
     );
   }
-  if (!(await verifyPassword(input.password, record.passwordHash))) {
-    const since = now.getTime() - lockout.windowMs;
-    const recent = record.failures.filter((t) => t > since).length + 1;
-    const lock = recent >= lockout.maxFailures ? now.getTime() + lockout.lockMs : null;
-    await deps.store.recordLoginFailure(email, now.getTime(), since, lock);
-    await deps.store.recordSecurityEvent(record.merchantId, lock ? 'account_locked' : 'login_failed', meta, {
-      userId: record.userId,
-      failures: String(recent),
-    });
-    if (lock) {
-      throw new RateLimited(
-        'account_locked',
-        'Too many failed sign-ins. Try again later.',
-        lockout.lockMs / 1000,
-      );
-    }
-    throw badLogin();
-  }
-  if (record.failures.length > 0 || record.lockedUntil) await deps.store.clearLoginFailures(email);
   const { session, refresh } = newSession(record, now);
   await deps.store.createSession(session, {
     merchantId: record.merchantId,
@@ -284,12 +419,17 @@ export async function login(
     target: { type: 'user', id: record.userId },
     meta,
   });
-  return issueTokens(deps, session, refresh.token);
+  return issueTokens(deps, record, session.familyId, refresh.token);
 }
 
 /**
- * Rotates a refresh token. Presenting a secret that is no longer the family's
- * current one (already used) revokes the whole family.
+ * Rotates a refresh token. The user's role, status and session version are
+ * re-read from the login on every refresh: a role change, a suspension or
+ * "sign out everywhere" ends the family here. A family lives at most 30 days
+ * from sign-in. Presenting a secret that is no longer the family's current one
+ * revokes the whole family (reuse detection), except the secret it rotated away
+ * from within the last `refreshGraceMs`, which is answered with the same next
+ * token (two tabs refreshing at once).
  */
 export async function refresh(deps: Deps, token: string, meta: RequestMeta): Promise<Tokens> {
   const invalid = () =>
@@ -297,22 +437,57 @@ export async function refresh(deps: Deps, token: string, meta: RequestMeta): Pro
   const parsed = parseRefreshToken(token);
   if (!parsed) throw invalid();
   const now = clock(deps);
+  const nowSeconds = now.getTime() / 1000;
   const session = await deps.store.getSession(parsed.familyId);
-  if (!session || session.revokedAt || session.expiresAt <= now.getTime() / 1000) throw invalid();
-  const next = newRefreshToken(session.familyId);
-  const expiresAt = Math.floor(now.getTime() / 1000) + refreshTokenTtlSeconds;
+  if (!session || session.revokedAt) throw invalid();
+  const absoluteExpiresAt = session.absoluteExpiresAt ?? session.expiresAt;
+  if (session.expiresAt <= nowSeconds || absoluteExpiresAt <= nowSeconds) throw invalid();
+
+  const login = await deps.store.getLogin(session.email);
   if (
-    session.currentHash !== parsed.hash ||
-    !(await deps.store.rotateSession(session.familyId, parsed.hash, next.hash, expiresAt))
+    !login ||
+    login.userId !== session.userId ||
+    (login.status ?? 'active') !== 'active' ||
+    (login.sessionVersion ?? 0) !== (session.sessionVersion ?? 0)
   ) {
     await deps.store.revokeSession(session.familyId, now.toISOString());
-    await deps.store.recordSecurityEvent(session.merchantId, 'refresh_token_reused', meta, {
-      userId: session.userId,
-      sessionId: session.familyId,
-    });
     throw invalid();
   }
-  return issueTokens(deps, { ...session, currentHash: next.hash, expiresAt }, next.token);
+
+  const next = session.seed
+    ? nextRefreshToken(session.familyId, session.seed, parsed.secret)
+    : newRefreshToken(session.familyId);
+  const rotated = {
+    hash: next.hash,
+    expiresAt: Math.min(Math.floor(nowSeconds) + refreshIdleSeconds, absoluteExpiresAt),
+    absoluteExpiresAt,
+    rotatedAt: now.getTime(),
+  };
+  if (
+    session.currentHash === parsed.hash &&
+    (await deps.store.rotateSession(session.familyId, parsed.hash, rotated))
+  ) {
+    return issueTokens(deps, login, session.familyId, next.token);
+  }
+  // Not the current secret (or another request rotated it first). The secret the
+  // family just rotated away from is answered with the token that rotation made.
+  const latest =
+    session.currentHash === parsed.hash ? await deps.store.getSession(session.familyId) : session;
+  if (
+    latest &&
+    !latest.revokedAt &&
+    latest.seed &&
+    latest.currentHash === next.hash &&
+    now.getTime() - (latest.rotatedAt ?? 0) <= refreshGraceMs
+  ) {
+    return issueTokens(deps, login, session.familyId, next.token);
+  }
+  await deps.store.revokeSession(session.familyId, now.toISOString());
+  await deps.store.recordSecurityEvent(session.merchantId, 'refresh_token_reused', meta, {
+    userId: session.userId,
+    sessionId: session.familyId,
+  });
+  throw invalid();
 }
 
 /** Ends the caller's dashboard session: its refresh family stops working. */
@@ -328,6 +503,74 @@ export async function logout(
     target: { type: 'user', id: actor.userId },
     meta,
   });
+}
+
+/**
+ * Signs the caller out everywhere: this session now, every other session of the
+ * user at its next refresh (their access tokens expire within minutes).
+ */
+export async function logoutEverywhere(
+  deps: Deps,
+  actor: Extract<Actor, { kind: 'user' }>,
+  meta: RequestMeta,
+): Promise<void> {
+  await deps.store.revokeAllSessions(
+    actor.email,
+    {
+      merchantId: actor.merchantId,
+      actor,
+      action: 'session.revoked_all',
+      target: { type: 'user', id: actor.userId },
+      meta,
+    },
+    {
+      merchantId: actor.merchantId,
+      kind: 'sessions_revoked',
+      meta,
+      detail: { userId: actor.userId, reason: 'sign_out_everywhere' },
+    },
+  );
+  await deps.store.revokeSession(actor.sessionId, clock(deps).toISOString());
+}
+
+/**
+ * Changes the caller's password. The current one is checked under the sign-in
+ * lockout (five tries per 15 minutes); the new one must pass the same rules as
+ * at sign-up. Every session of the user ends, this one included: the dashboard
+ * signs in again with the new password.
+ */
+export async function changePassword(
+  deps: Deps,
+  actor: Extract<Actor, { kind: 'user' }>,
+  input: { currentPassword: string; newPassword: string },
+  meta: RequestMeta,
+): Promise<void> {
+  const problem = passwordProblem(input.newPassword, actor.email);
+  if (problem) throw new ValidationFailed('weak_password', problem, 'newPassword', 422);
+  const now = clock(deps);
+  const wrong = () =>
+    new Forbidden('wrong_password', 'The current password is incorrect.', 'currentPassword');
+  const record = await checkPassword(deps, actor.email, input.currentPassword, meta, now, wrong);
+  if (record.userId !== actor.userId) throw wrong();
+  await deps.store.changePassword(
+    actor.email,
+    record.passwordHash,
+    await hashPassword(input.newPassword, deps.passwordHashing),
+    {
+      merchantId: actor.merchantId,
+      actor,
+      action: 'password.changed',
+      target: { type: 'user', id: actor.userId },
+      meta,
+    },
+    {
+      merchantId: actor.merchantId,
+      kind: 'password_changed',
+      meta,
+      detail: { userId: actor.userId, byUser: actor.userId },
+    },
+  );
+  await deps.store.revokeSession(actor.sessionId, now.toISOString());
 }
 
 /** The caller's merchant, and the user when signed in to the dashboard (an API key has none). */
@@ -366,37 +609,61 @@ export async function updateMe(
   return { merchant, user };
 }
 
-/** What the API shows of a key: never the secret or its hash. */
-export const publicApiKey = ({ hash: _hash, merchantId: _m, ...rest }: ApiKey) => rest;
+/** What the API shows of a key: never the secret or its hash. Keys from before scopes are `full`. */
+export const publicApiKey = ({ hash: _hash, merchantId: _m, scope, ...rest }: ApiKey) => ({
+  ...rest,
+  scope: scope ?? ('full'),
+});
 
-/** Creates an API key; the secret is returned once and only its hash is kept. */
+/**
+ * Creates an API key; the secret is returned once and only its hash is kept.
+ * `server` unless `full` is asked for; either way the owner is told by a
+ * security event.
+ */
 export async function createApiKey(
   deps: Deps,
   actor: MerchantActor,
-  input: { name: string; mode: Mode },
+  input: { name: string; mode: Mode; scope?: ApiKeyScope | undefined },
   meta: RequestMeta,
 ) {
   const generated = generateApiKey(input.mode);
-  const key: ApiKey = {
+  const key: ApiKey & { scope: ApiKeyScope } = {
     id: newId('key'),
     merchantId: actor.merchantId,
     mode: input.mode,
     name: input.name.trim(),
+    scope: input.scope ?? 'server',
     prefix: generated.prefix,
     hash: generated.hash,
     createdAt: clock(deps).toISOString(),
     lastUsedAt: null,
     revokedAt: null,
   };
-  await deps.store.createApiKey(key, {
-    merchantId: actor.merchantId,
-    actor,
-    action: 'api_key.created',
-    target: { type: 'api_key', id: key.id },
-    meta,
-    mode: input.mode,
-  });
+  await deps.store.createApiKey(
+    key,
+    {
+      merchantId: actor.merchantId,
+      actor,
+      action: 'api_key.created',
+      target: { type: 'api_key', id: key.id },
+      meta,
+      mode: input.mode,
+    },
+    {
+      merchantId: actor.merchantId,
+      kind: 'api_key_created',
+      meta,
+      detail: { ...actorDetail(actor), keyId: key.id, mode: key.mode, scope: key.scope, prefix: key.prefix },
+    },
+  );
   return { ...publicApiKey(key), key: generated.secret };
+}
+
+/** Who made a change, for a security event's detail. */
+export function actorDetail(actor: Actor): Record<string, string> {
+  if (actor.kind === 'apiKey') return { byApiKey: actor.keyId, byApiKeyScope: actor.scope };
+  if (actor.kind === 'user') return { byUser: actor.userId };
+  return {};
 }
 
 /** Revokes a key of the caller's merchant; revoking twice is harmless. */
@@ -405,18 +672,28 @@ export async function revokeApiKey(deps: Deps, actor: MerchantActor, keyId: stri
   if (!key) throw new NotFound('resource_missing', 'No such API key.', 'id');
   if (key.revokedAt) return publicApiKey(key);
   const at = clock(deps).toISOString();
-  await deps.store.revokeApiKey(key, at, {
-    merchantId: actor.merchantId,
-    actor,
-    action: 'api_key.revoked',
-    target: { type: 'api_key', id: key.id },
-    meta,
-    mode: key.mode,
-  });
+  await deps.store.revokeApiKey(
+    key,
+    at,
+    {
+      merchantId: actor.merchantId,
+      actor,
+      action: 'api_key.revoked',
+      target: { type: 'api_key', id: key.id },
+      meta,
+      mode: key.mode,
+    },
+    {
+      merchantId: actor.merchantId,
+      kind: 'api_key_revoked',
+      meta,
+      detail: { ...actorDetail(actor), keyId: key.id, mode: key.mode, prefix: key.prefix },
+    },
+  );
   return publicApiKey({ ...key, revokedAt: at });
 }
 
-/** Resolves an API key secret to its merchant and mode; undefined if unknown or revoked. */
+/** Resolves an API key secret to its merchant, mode and scope; undefined if unknown or revoked. */
 export async function authenticateApiKey(
   deps: Pick<Deps, 'store'>,
   secret: string,
@@ -425,5 +702,15 @@ export async function authenticateApiKey(
   if (!mode) return undefined;
   const key = await deps.store.findApiKeyByHash(sha256(secret));
   if (!key || key.revokedAt || key.mode !== mode) return undefined;
-  return { kind: 'apiKey', merchantId: key.merchantId, mode: key.mode, keyId: key.id };
+  return {
+    kind: 'apiKey',
+    merchantId: key.merchantId,
+    mode: key.mode,
+    keyId: key.id,
+    scope: key.scope ?? 'full',
+  };
 }
+
+/** Whether an API key of `scope` may call a route that needs `needed`. */
+export const scopeAllows = (scope: ApiKeyScope, needed: ApiKeyScope): boolean =>
+  scope === 'full' || needed === 'server';

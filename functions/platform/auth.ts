@@ -1,12 +1,13 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Actor } from '#core/actor';
+import type { Actor, ApiKeyScope } from '#core/actor';
 import { Forbidden, Unauthenticated, ValidationFailed } from '#core/errors';
-import { authenticateApiKey } from '#core/identity';
+import { authenticateApiKey, scopeAllows } from '#core/identity';
 import { sha256 } from '#core/credentials';
 import { identityStore, touchApiKey } from '#store/identity';
 import type { Credential } from '../routes.ts';
-import { verifyAccessToken } from './jwt.ts';
+import { type AccessClaims, verifyAccessToken } from './jwt.ts';
 import { logger } from './logger.ts';
+import { LruCache } from './lru.ts';
 import { header } from './request.ts';
 
 export type { Actor };
@@ -14,24 +15,26 @@ export type { Actor };
 /**
  * API-key results are cached per container for a few seconds: it keeps an
  * authenticated request at zero extra DynamoDB reads on a warm function, and a
- * revoked key stops working within `apiKeyCacheMs`.
+ * revoked key stops working within `apiKeyCacheMs`. Both caches are bounded
+ * LRUs, and failed lookups live in their own, for one second: a flood of
+ * made-up keys only ever evicts other made-up keys, never a merchant's entry.
  */
 export const apiKeyCacheMs = 5_000;
-const apiKeyCache = new Map<
-  string,
-  { actor: Extract<Actor, { kind: 'apiKey' }> | undefined; until: number }
->();
+export const apiKeyMissCacheMs = 1_000;
+export const apiKeyCacheMax = 1_000;
+type KeyActor = Extract<Actor, { kind: 'apiKey' }>;
+const apiKeyHits = new LruCache<string, { actor: KeyActor; until: number }>(apiKeyCacheMax);
+const apiKeyMisses = new LruCache<string, number>(apiKeyCacheMax);
 
 /**
  * `lastUsedAt` is written at most once per 5 minutes per key and container, and
  * awaited: a write left in flight could be frozen with the Lambda sandbox.
  */
 const touchEveryMs = 5 * 60_000;
-const lastTouched = new Map<string, number>();
+const lastTouched = new LruCache<string, number>(apiKeyCacheMax);
 async function recordUse(merchantId: string, keyId: string, now: number): Promise<void> {
   if ((lastTouched.get(keyId) ?? 0) > now - touchEveryMs) return;
   lastTouched.set(keyId, now);
-  if (lastTouched.size > 1000) lastTouched.clear();
   try {
     await touchApiKey(merchantId, keyId, new Date(now));
   } catch (error) {
@@ -39,27 +42,39 @@ async function recordUse(merchantId: string, keyId: string, now: number): Promis
   }
 }
 
-async function apiKeyActor(secret: string): Promise<Extract<Actor, { kind: 'apiKey' }>> {
+async function apiKeyActor(secret: string): Promise<KeyActor> {
   const cacheKey = sha256(secret);
   const now = Date.now();
-  let entry = apiKeyCache.get(cacheKey);
-  if (!entry || entry.until < now) {
+  const hit = apiKeyHits.get(cacheKey);
+  if (hit && hit.until >= now) return hit.actor;
+  const missUntil = apiKeyMisses.get(cacheKey);
+  if (missUntil === undefined || missUntil < now) {
     const actor = await authenticateApiKey({ store: identityStore }, secret);
-    entry = { actor, until: now + apiKeyCacheMs };
-    if (apiKeyCache.size > 1000) apiKeyCache.clear();
-    apiKeyCache.set(cacheKey, entry);
-    if (actor) await recordUse(actor.merchantId, actor.keyId, now);
+    if (actor) {
+      apiKeyHits.set(cacheKey, { actor, until: now + apiKeyCacheMs });
+      await recordUse(actor.merchantId, actor.keyId, now);
+      return actor;
+    }
+    apiKeyHits.delete(cacheKey);
+    apiKeyMisses.set(cacheKey, now + apiKeyMissCacheMs);
   }
-  if (!entry.actor)
-    throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
-  return entry.actor;
+  throw new Unauthenticated('invalid_api_key', 'The API key is invalid or has been revoked.');
 }
+
+/** Whether a valid key's result is cached (tests). */
+export const apiKeyCached = (secret: string): boolean => apiKeyHits.has(sha256(secret));
 
 async function userActor(
   token: string,
   event: APIGatewayProxyEventV2,
 ): Promise<Extract<Actor, { kind: 'user' }>> {
-  const claims = await verifyAccessToken(token);
+  return userActorOf(await verifyAccessToken(token), event);
+}
+
+function userActorOf(
+  { sessionVersion: _version, ...claims }: AccessClaims,
+  event: APIGatewayProxyEventV2,
+): Extract<Actor, { kind: 'user' }> {
   const requested = header(event, 'paybridge-mode');
   if (requested !== undefined && requested !== 'test' && requested !== 'live') {
     throw new ValidationFailed(
@@ -85,12 +100,52 @@ function bearer(event: APIGatewayProxyEventV2): string {
 
 const looksLikeApiKey = (token: string) => token.startsWith('sk_');
 
+/** A `server` key on a route that needs `full`: 403, naming the scope to ask for. */
+async function scopedApiKeyActor(token: string, needed: ApiKeyScope) {
+  const actor = await apiKeyActor(token);
+  if (!scopeAllows(actor.scope, needed)) {
+    throw new Forbidden(
+      'insufficient_scope',
+      `This API key's scope is \`${actor.scope}\`; this route needs a \`${needed}\` key (create one in the dashboard) or a dashboard session.`,
+    );
+  }
+  return actor;
+}
+
+/**
+ * An admin route re-reads the login on every call: the role, the status and
+ * the session version must still be what the token says, so `revoke-admin`
+ * (which bumps the version) takes effect at once, not when the token expires.
+ */
+async function adminActor(token: string, event: APIGatewayProxyEventV2) {
+  const claims = await verifyAccessToken(token);
+  const actor = userActorOf(claims, event);
+  if (actor.role !== 'admin')
+    throw new Forbidden('admin_only', 'This route is for PayBridge administrators.');
+  const login = await identityStore.getLogin(actor.email);
+  if (
+    !login ||
+    login.userId !== actor.userId ||
+    login.role !== 'admin' ||
+    (login.status ?? 'active') !== 'active' ||
+    (login.sessionVersion ?? 0) !== claims.sessionVersion
+  ) {
+    throw new Forbidden('admin_only', 'This route is for PayBridge administrators.');
+  }
+  return actor;
+}
+
 /**
  * Checks the credential a route declares in the route table and returns the
- * caller. Every failure is a 401 (403 for a non-admin on an admin route) that
- * says what to send, never why a particular key failed.
+ * caller. Every failure is a 401 (403 for a non-admin on an admin route, or an
+ * API key whose scope is too narrow) that says what to send, never why a
+ * particular key failed.
  */
-export async function authenticate(credential: Credential, event: APIGatewayProxyEventV2): Promise<Actor> {
+export async function authenticate(
+  credential: Credential,
+  event: APIGatewayProxyEventV2,
+  apiKeyScope: ApiKeyScope = 'server',
+): Promise<Actor> {
   switch (credential) {
     case 'none':
     case 'providerSignature':
@@ -99,7 +154,7 @@ export async function authenticate(credential: Credential, event: APIGatewayProx
       const token = bearer(event);
       if (!looksLikeApiKey(token))
         throw new Unauthenticated('api_key_required', 'This route takes an API key (sk_…).');
-      return apiKeyActor(token);
+      return scopedApiKeyActor(token, apiKeyScope);
     }
     case 'dashboard': {
       const token = bearer(event);
@@ -113,7 +168,7 @@ export async function authenticate(credential: Credential, event: APIGatewayProx
     }
     case 'apiKeyOrDashboard': {
       const token = bearer(event);
-      return looksLikeApiKey(token) ? apiKeyActor(token) : userActor(token, event);
+      return looksLikeApiKey(token) ? scopedApiKeyActor(token, apiKeyScope) : userActor(token, event);
     }
     case 'admin': {
       const token = bearer(event);
@@ -123,10 +178,7 @@ export async function authenticate(credential: Credential, event: APIGatewayProx
           'This route takes a dashboard access token, not an API key.',
         );
       }
-      const actor = await userActor(token, event);
-      if (actor.role !== 'admin')
-        throw new Forbidden('admin_only', 'This route is for PayBridge administrators.');
-      return actor;
+      return adminActor(token, event);
     }
   }
 }

@@ -36,10 +36,16 @@ const schema = z.object({
   LOCAL_MASTER_KEY: z.optional(z.string()),
   /** Sign-up/sign-in requests allowed per source IP per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 20),
-  /** Dashboard JWT keys as a JWK set (local stack, tests). */
+  /** Dashboard JWT signing keys as a JWK set with private keys (local stack, tests). */
   JWT_KEYS: z.optional(z.string()),
-  /** …or the Secrets Manager secret holding that JWK set (cloud). */
+  /** …or the Secrets Manager secret holding it (cloud: register, login and refresh only). */
   JWT_KEYS_SECRET_ARN: z.optional(z.string()),
+  /** The verification set (public keys only); unset locally: the signing set's public half. */
+  JWT_PUBLIC_KEYS: z.optional(z.string()),
+  /** …or the Secrets Manager secret holding it (cloud: every function that checks a dashboard token). */
+  JWT_PUBLIC_KEYS_SECRET_ARN: z.optional(z.string()),
+  /** How long a container keeps a JWT key set before reading it again (rotation reaches warm containers). */
+  JWT_KEYS_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 60),
 });
 
 export type Config = z.infer<typeof schema>;

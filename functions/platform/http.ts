@@ -95,7 +95,7 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
       // (a mis-wired deployment, a hand-made event) serves nobody.
       if (!route && event.routeKey !== '$default') throw new RouteNotInTable(event.routeKey);
       if (route) await enforceRateLimit(route.rateLimit, event.requestContext?.http?.sourceIp ?? '');
-      const actor = await authenticate(route?.credential ?? 'none', event);
+      const actor = await authenticate(route?.credential ?? 'none', event, route?.apiKeyScope);
       if (actor.kind !== 'anonymous') logger.appendKeys({ merchantId: actor.merchantId });
       const request: HttpRequest<B, Q, P> = {
         params: parseParams(event, spec.params),

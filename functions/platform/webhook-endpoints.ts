@@ -1,4 +1,5 @@
-import type { Actor, Mode } from '#core/actor';
+import type { Actor, Mode, RequestMeta } from '#core/actor';
+import { actorDetail, type SecurityEventKind, type SecurityNote } from '#core/identity';
 import { Conflict, NotFound, ValidationFailed } from '#core/errors';
 import { newId } from '#core/ids';
 import { newEndpointSecret } from '#core/webhook-signature';
@@ -32,6 +33,26 @@ export const rotationOverlapMs = 24 * 3600 * 1000;
 export const maxEndpoints = 20;
 
 type Caller = { merchantId: string; mode: Mode; actor: Actor };
+
+/** The owner's security event for a change to where events go (written with the change). */
+const notice = (
+  caller: Caller,
+  meta: RequestMeta,
+  kind: SecurityEventKind,
+  endpoint: Pick<WebhookEndpoint, 'id' | 'url'>,
+  extra: Record<string, string> = {},
+): SecurityNote => ({
+  merchantId: caller.merchantId,
+  kind,
+  meta,
+  detail: {
+    ...actorDetail(caller.actor),
+    endpointId: endpoint.id,
+    mode: caller.mode,
+    url: endpoint.url,
+    ...extra,
+  },
+});
 
 const context = (e: Pick<WebhookEndpoint, 'merchantId' | 'mode' | 'id'>) => ({
   purpose: 'webhook_endpoint_secret',
@@ -69,6 +90,7 @@ export async function signingSecrets(endpoint: WebhookEndpoint, now = Date.now()
 export async function createEndpoint(
   caller: Caller,
   input: { url: string; events: string[]; description?: string | undefined },
+  meta: RequestMeta,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   await assertDeliverableUrl(input.url, caller.mode);
   if ((await listEndpoints(caller.merchantId, caller.mode)).length >= maxEndpoints) {
@@ -94,7 +116,7 @@ export async function createEndpoint(
   endpoint.secrets = [
     { sealed: await sealSecret(secret, context(endpoint)), createdAt: now, expiresAt: null },
   ];
-  await putEndpoint(endpoint, null);
+  await putEndpoint(endpoint, null, notice(caller, meta, 'webhook_endpoint_created', endpoint));
   return { endpoint, secret };
 }
 
@@ -113,6 +135,7 @@ export async function updateEndpoint(
     enabled?: boolean | undefined;
     description?: string | undefined;
   },
+  meta: RequestMeta,
 ): Promise<WebhookEndpoint> {
   const current = await requireEndpoint(caller, id);
   if (patch.url !== undefined) await assertDeliverableUrl(patch.url, caller.mode);
@@ -126,14 +149,27 @@ export async function updateEndpoint(
       : { enabled: patch.enabled, ...(patch.enabled ? { disabledReason: null, failingSince: null } : {}) }),
     updatedAt: new Date().toISOString(),
   };
-  if (!(await putEndpoint(next, current.updatedAt))) {
+  const changed = [
+    ...(next.url === current.url ? [] : ['url']),
+    ...(JSON.stringify(next.events) === JSON.stringify(current.events) ? [] : ['events']),
+    ...(next.enabled === current.enabled ? [] : ['enabled']),
+    ...(next.description === current.description ? [] : ['description']),
+  ];
+  const note = notice(caller, meta, 'webhook_endpoint_changed', next, {
+    changed: changed.join(',') || 'nothing',
+    ...(next.url === current.url ? {} : { previousUrl: current.url }),
+    enabled: String(next.enabled),
+  });
+  if (!(await putEndpoint(next, current.updatedAt, note))) {
     throw new Conflict('concurrent_update', 'The endpoint changed meanwhile; retry.');
   }
   return next;
 }
 
-export async function removeEndpoint(caller: Caller, id: string): Promise<void> {
-  if (!(await deleteEndpoint(caller.merchantId, caller.mode, id))) {
+export async function removeEndpoint(caller: Caller, id: string, meta: RequestMeta): Promise<void> {
+  const current = await requireEndpoint(caller, id);
+  const note = notice(caller, meta, 'webhook_endpoint_deleted', current);
+  if (!(await deleteEndpoint(caller.merchantId, caller.mode, id, note))) {
     throw new NotFound('resource_missing', 'No such webhook endpoint.', 'id');
   }
 }
@@ -142,6 +178,7 @@ export async function removeEndpoint(caller: Caller, id: string): Promise<void> 
 export async function rotateSecret(
   caller: Caller,
   id: string,
+  meta: RequestMeta,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const current = await requireEndpoint(caller, id);
   const now = Date.now();
@@ -163,7 +200,7 @@ export async function rotateSecret(
     ],
     updatedAt: new Date(now).toISOString(),
   };
-  if (!(await putEndpoint(next, current.updatedAt))) {
+  if (!(await putEndpoint(next, current.updatedAt, notice(caller, meta, 'webhook_secret_rotated', next)))) {
     throw new Conflict('concurrent_update', 'The endpoint changed meanwhile; retry.');
   }
   return { endpoint: next, secret };

@@ -1,16 +1,30 @@
 import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors';
-import type { ApiKey, AuditInput, IdentityStore, Login, Merchant, Session, User } from '#core/identity';
+import type {
+  ApiKey,
+  AttemptClaim,
+  AuditInput,
+  IdentityStore,
+  Login,
+  Merchant,
+  SecurityNote,
+  Session,
+  User,
+} from '#core/identity';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
 import { pageOfPrefix } from './pagination.ts';
-import { recordSecurityEvent } from './security-events.ts';
+import { recordSecurityEvent, securityEventPut } from './security-events.ts';
 import { tableName } from './table-name.ts';
 
 const audit = (a: AuditInput) =>
   auditPut(a.merchantId, a.actor, a.action, a.target, a.meta, a.mode ? { mode: a.mode } : {});
+/** A security event as a transaction item: the change and the owner's notice are written together. */
+export const securityPut = (n: SecurityNote) => ({
+  Put: securityEventPut(n.merchantId, n.kind, n.meta, n.detail),
+});
 
 type Item = Record<string, unknown>;
 const strip = <T>(item: Item | undefined): T | undefined => {
@@ -102,19 +116,92 @@ export const identityStore: IdentityStore = {
 
   getLogin: (email) => get<Login>(keys.login(email), true),
 
-  async recordLoginFailure(email, at, keepSince, lockUntil) {
-    const current = await get<Login>(keys.login(email), true);
-    const failures = lockUntil ? [] : [...(current?.failures ?? []).filter((t) => t > keepSince), at];
+  async claimLoginAttempt(email, now, windowMs, max): Promise<AttemptClaim> {
+    // Two conditional updates, never a read-then-write: one counts the attempt in
+    // the current window, the other starts a new window once the last one ended.
+    // Whichever wins, DynamoDB serialises them per item, so `max` attempts are
+    // handed out per window however many requests arrive at once.
+    const notLocked = '(attribute_not_exists(lockedUntil) OR lockedUntil = :null OR lockedUntil <= :now)';
+    const floor = now - windowMs;
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        const out = await dynamoClient().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: keys.login(email),
+            UpdateExpression: 'SET failCount = failCount + :one',
+            ConditionExpression: `attribute_exists(pk) AND ${notLocked} AND failWindowStart > :floor AND failCount < :max`,
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':null': null,
+              ':now': now,
+              ':floor': floor,
+              ':max': max,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        const login = strip<Login>(out.Attributes) as Login;
+        return { kind: 'claimed', login, attempt: Number(login.failCount) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // Refused: read why (the refused path only; nothing is hashed on it).
+      const old = await get<Login>(keys.login(email), true);
+      if (!old) return { kind: 'unknown' };
+      if (old.lockedUntil && old.lockedUntil > now)
+        return { kind: 'refused', retryAfterMs: old.lockedUntil - now };
+      const windowStart = typeof old.failWindowStart === 'number' ? old.failWindowStart : null;
+      if (windowStart !== null && windowStart > floor) {
+        // The window's attempts are all handed out (some may still be hashing).
+        return { kind: 'refused', retryAfterMs: windowStart + windowMs - now };
+      }
+      try {
+        const out = await dynamoClient().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: keys.login(email),
+            UpdateExpression: 'SET failCount = :one, failWindowStart = :now',
+            ConditionExpression: `attribute_exists(pk) AND ${notLocked} AND (attribute_not_exists(failWindowStart) OR failWindowStart = :null OR failWindowStart <= :floor)`,
+            ExpressionAttributeValues: { ':one': 1, ':null': null, ':now': now, ':floor': floor },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { kind: 'claimed', login: strip<Login>(out.Attributes) as Login, attempt: 1 };
+      } catch (error) {
+        // Another request started the window first: count in it.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    return { kind: 'refused', retryAfterMs: 1000 };
+  },
+
+  async lockLogin(email, until) {
     await dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.login(email),
-        UpdateExpression: 'SET failures = :f, lockedUntil = :l',
+        UpdateExpression: 'SET lockedUntil = :until, failCount = :zero, failWindowStart = :null',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':f': failures, ':l': lockUntil ?? current?.lockedUntil ?? null },
+        ExpressionAttributeValues: { ':until': until, ':zero': 0, ':null': null },
       }),
     );
-    return failures;
+  },
+
+  async replacePasswordHash(email, expected, next) {
+    try {
+      await dynamoClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.login(email),
+          UpdateExpression: 'SET passwordHash = :next',
+          ConditionExpression: 'passwordHash = :expected',
+          ExpressionAttributeValues: { ':next': next, ':expected': expected },
+        }),
+      );
+    } catch (error) {
+      if (!conditionFailed(error)) throw error; // changed meanwhile: keep the newer hash
+    }
   },
 
   async clearLoginFailures(email) {
@@ -122,8 +209,9 @@ export const identityStore: IdentityStore = {
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.login(email),
-        UpdateExpression: 'SET failures = :f, lockedUntil = :n',
-        ExpressionAttributeValues: { ':f': [], ':n': null },
+        UpdateExpression: 'SET failCount = :zero, failWindowStart = :n, lockedUntil = :n REMOVE failures',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':zero': 0, ':n': null },
       }),
     );
   },
@@ -138,19 +226,22 @@ export const identityStore: IdentityStore = {
 
   getSession: (familyId) => get<Session>(keys.session(familyId), true),
 
-  async rotateSession(familyId, expectedHash, nextHash, expiresAt) {
+  async rotateSession(familyId, expectedHash, next) {
     try {
       await dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.session(familyId),
-          UpdateExpression: 'SET currentHash = :next, expiresAt = :exp, #ttl = :exp',
+          UpdateExpression:
+            'SET currentHash = :next, expiresAt = :exp, #ttl = :exp, absoluteExpiresAt = :abs, rotatedAt = :at',
           ConditionExpression: 'currentHash = :expected AND revokedAt = :null',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
-            ':next': nextHash,
+            ':next': next.hash,
             ':expected': expectedHash,
-            ':exp': expiresAt,
+            ':exp': next.expiresAt,
+            ':abs': next.absoluteExpiresAt,
+            ':at': next.rotatedAt,
             ':null': null,
           },
         }),
@@ -179,6 +270,53 @@ export const identityStore: IdentityStore = {
     } catch (error) {
       if (!conditionFailed(error, 0)) throw error; // already revoked (or gone): nothing to do
     }
+  },
+
+  async changePassword(email, expected, next, a, note) {
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: keys.login(email),
+                UpdateExpression: 'SET passwordHash = :next ADD sessionVersion :one',
+                ConditionExpression: 'passwordHash = :expected',
+                ExpressionAttributeValues: { ':next': next, ':expected': expected, ':one': 1 },
+              },
+            },
+            audit(a),
+            securityPut(note),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (conditionFailed(error, 0)) {
+        throw new Conflict('concurrent_update', 'The password changed meanwhile; sign in again.');
+      }
+      throw error;
+    }
+  },
+
+  async revokeAllSessions(email, a, note) {
+    await dynamoClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: keys.login(email),
+              UpdateExpression: 'ADD sessionVersion :one',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+          audit(a),
+          securityPut(note),
+        ],
+      }),
+    );
   },
 
   getMerchant: (merchantId) => get<Merchant>(keys.merchant(merchantId)),
@@ -221,7 +359,7 @@ export const identityStore: IdentityStore = {
 
   getUser: (merchantId, userId) => get<User>(keys.user(merchantId, userId)),
 
-  async createApiKey(key, a) {
+  async createApiKey(key, a, note) {
     await dynamoClient().send(
       new TransactWriteCommand({
         TransactItems: [
@@ -241,12 +379,14 @@ export const identityStore: IdentityStore = {
                 id: key.id,
                 merchantId: key.merchantId,
                 mode: key.mode,
+                scope: key.scope,
                 revokedAt: null,
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
           audit(a),
+          securityPut(note),
         ],
       }),
     );
@@ -263,7 +403,7 @@ export const identityStore: IdentityStore = {
 
   getApiKey: (merchantId, keyId) => get<ApiKey>(keys.apiKey(merchantId, keyId), true),
 
-  async revokeApiKey(key, at, a) {
+  async revokeApiKey(key, at, a, note) {
     await dynamoClient().send(
       new TransactWriteCommand({
         TransactItems: [
@@ -284,6 +424,7 @@ export const identityStore: IdentityStore = {
             },
           },
           audit(a),
+          securityPut(note),
         ],
       }),
     );
@@ -319,17 +460,61 @@ export async function touchApiKey(
   }
 }
 
-/** Sets a user's role (the `npm run admin` command; never reachable from the API). */
+/**
+ * Sets a user's role or status (the `npm run admin` commands; never reachable
+ * from the API). The login and the user item change together, the session
+ * version is bumped so every session of the user ends at its next refresh
+ * (and admin routes refuse its access tokens at once), and the merchant's owner
+ * sees a security event.
+ */
 export async function setRole(email: string, role: 'owner' | 'admin'): Promise<boolean> {
+  return changeLogin(email, 'role', role);
+}
+
+/** Suspends a user (no sign-in, no refresh) or makes them active again. */
+export async function setStatus(email: string, status: 'active' | 'suspended'): Promise<boolean> {
+  return changeLogin(email, 'status', status);
+}
+
+async function changeLogin(email: string, field: 'role' | 'status', value: string): Promise<boolean> {
+  const login = await get<Login>(keys.login(email), true);
+  if (!login) return false;
+  const meta = { ip: '', userAgent: 'npm run admin', requestId: `admin-${Date.now()}` };
   try {
     await dynamoClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.login(email),
-        UpdateExpression: 'SET #role = :role',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#role': 'role' },
-        ExpressionAttributeValues: { ':role': role },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: keys.login(email),
+              UpdateExpression: 'SET #field = :value ADD sessionVersion :one',
+              ConditionExpression: 'attribute_exists(pk) AND userId = :user',
+              ExpressionAttributeNames: { '#field': field },
+              ExpressionAttributeValues: { ':value': value, ':one': 1, ':user': login.userId },
+            },
+          },
+          ...(field === 'role'
+            ? [
+                {
+                  Update: {
+                    TableName: tableName(),
+                    Key: keys.user(login.merchantId, login.userId),
+                    UpdateExpression: 'SET #role = :value',
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeNames: { '#role': 'role' },
+                    ExpressionAttributeValues: { ':value': value },
+                  },
+                },
+              ]
+            : []),
+          securityPut({
+            merchantId: login.merchantId,
+            kind: field === 'role' ? 'role_changed' : 'sessions_revoked',
+            meta,
+            detail: { userId: login.userId, [field]: value, by: 'operator' },
+          }),
+        ],
       }),
     );
     return true;

@@ -1,12 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
-import type { AuditInput } from '#core/identity';
+import { actorDetail, type AuditInput } from '#core/identity';
 import { isWebhookToken, type ProviderConfig, type ProviderStore, type WebhookTarget } from '#core/providers';
 import { dynamoClient } from '#platform/clients';
 import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#platform/envelope';
 import type { ProviderCredentials, ProviderName } from '#providers/types';
 import { auditPut } from './audit.ts';
+import { securityEventPut } from './security-events.ts';
 import { keys } from './keys.ts';
 import { tableName } from './table-name.ts';
 
@@ -57,6 +58,24 @@ function toConfig(item: Record<string, unknown>): ProviderConfig {
 
 const audit = (a: AuditInput) =>
   auditPut(a.merchantId, a.actor, a.action, a.target, a.meta, a.mode ? { mode: a.mode } : {});
+
+/**
+ * Every change to provider credentials is also a security event, in the same
+ * transaction: whoever replaces a secret key decides where money settles, and
+ * the owner sees it on the dashboard (`GET /v1/security-events`).
+ */
+const notice = (
+  a: AuditInput,
+  kind: 'provider_credentials_changed' | 'provider_credentials_removed',
+  config: ProviderConfig,
+) => ({
+  Put: securityEventPut(a.merchantId, kind, a.meta, {
+    ...actorDetail(a.actor),
+    provider: config.provider,
+    mode: config.mode,
+    secretKeyLast4: config.secretKeyLast4,
+  }),
+});
 
 const conditionFailed = (error: unknown): boolean =>
   error instanceof TransactionCanceledException &&
@@ -149,7 +168,14 @@ export const providerStore: ProviderStore = {
         ];
     try {
       await dynamoClient().send(
-        new TransactWriteCommand({ TransactItems: [configPut, ...tokenPut, audit(a)] }),
+        new TransactWriteCommand({
+          TransactItems: [
+            configPut,
+            ...tokenPut,
+            audit(a),
+            notice(a, 'provider_credentials_changed', config),
+          ],
+        }),
       );
       return true;
     } catch (error) {
@@ -173,6 +199,7 @@ export const providerStore: ProviderStore = {
             },
             { Delete: { TableName: tableName(), Key: keys.webhookToken(config.webhookToken) } },
             audit(a),
+            notice(a, 'provider_credentials_removed', config),
           ],
         }),
       );

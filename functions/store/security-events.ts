@@ -6,12 +6,9 @@ import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
-export type SecurityEventKind =
-  | 'login_failed'
-  | 'account_locked'
-  | 'refresh_token_reused'
-  | 'api_key_rejected'
-  | 'webhook_signature_rejected';
+import type { SecurityEventKind } from '#core/identity';
+
+export type { SecurityEventKind };
 
 export interface SecurityEvent {
   id: string;

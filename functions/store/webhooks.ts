@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
+import type { SecurityNote } from '#core/identity';
 import { idFirst, inFieldOrder } from '#core/field-order';
 import { type Payment, type PaymentStatus, publicPayment } from '#core/payments';
 import {
@@ -20,6 +21,7 @@ import {
 } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { keys } from './keys.ts';
+import { securityEventPut } from './security-events.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -100,46 +102,76 @@ export async function getEndpoint(
 }
 
 /** Writes an endpoint; `expectedUpdatedAt` makes it a conditional replace (null = must not exist). */
+/**
+ * Writes an endpoint (created when `expectedUpdatedAt` is null, else only if it
+ * is unchanged). With `note`, the owner's security event is written in the same
+ * transaction: a merchant's own changes to where events go are always recorded.
+ */
 export async function putEndpoint(
   endpoint: WebhookEndpoint,
   expectedUpdatedAt: string | null,
+  note?: SecurityNote,
 ): Promise<boolean> {
+  const put = {
+    TableName: tableName(),
+    Item: {
+      ...keys.endpoint(endpoint.merchantId, endpoint.mode, endpoint.id),
+      type: 'webhook_endpoint',
+      ...endpoint,
+    },
+    ...(expectedUpdatedAt === null
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: 'updatedAt = :u',
+          ExpressionAttributeValues: { ':u': expectedUpdatedAt },
+        }),
+  };
   try {
-    await dynamoClient().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: {
-          ...keys.endpoint(endpoint.merchantId, endpoint.mode, endpoint.id),
-          type: 'webhook_endpoint',
-          ...endpoint,
-        },
-        ...(expectedUpdatedAt === null
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : {
-              ConditionExpression: 'updatedAt = :u',
-              ExpressionAttributeValues: { ':u': expectedUpdatedAt },
-            }),
-      }),
-    );
+    if (note) {
+      await dynamoClient().send(
+        new TransactWriteCommand({ TransactItems: [{ Put: put }, securityNotePut(note)] }),
+      );
+    } else {
+      await dynamoClient().send(new PutCommand(put));
+    }
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }
 
-export async function deleteEndpoint(merchantId: string, mode: Mode, id: string): Promise<boolean> {
+const securityNotePut = (n: SecurityNote) => ({
+  Put: securityEventPut(n.merchantId, n.kind, n.meta, n.detail),
+});
+
+const conditionFailed = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+export async function deleteEndpoint(
+  merchantId: string,
+  mode: Mode,
+  id: string,
+  note?: SecurityNote,
+): Promise<boolean> {
+  const del = {
+    TableName: tableName(),
+    Key: keys.endpoint(merchantId, mode, id),
+    ConditionExpression: 'attribute_exists(pk)',
+  };
   try {
-    await dynamoClient().send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: keys.endpoint(merchantId, mode, id),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
+    if (note) {
+      await dynamoClient().send(
+        new TransactWriteCommand({ TransactItems: [{ Delete: del }, securityNotePut(note)] }),
+      );
+    } else {
+      await dynamoClient().send(new DeleteCommand(del));
+    }
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }

@@ -44,10 +44,12 @@ const local: EnvironmentValues = {
   deliveriesDlqUrl: 'http://127.0.0.1:9324/000000000000/paybridge-deliveries-dlq',
   secretsKeyId: '',
   jwtKeysSecretArn: '',
+  jwtPublicKeysSecretArn: '',
   dynamoEndpoint: 'http://127.0.0.1:8000',
   sqsEndpoint: 'http://127.0.0.1:9324',
   localMasterKey: 'bG9jYWwtbWFzdGVyLWtleS1vZi0zMi1ieXRlcyEhISE=',
   jwtKeys: '{"keys":[]}',
+  jwtPublicKeys: '{"keys":[]}',
 };
 
 const templateKeys = (logicalId: string): string[] =>

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queues } from '#infra/definitions';
-import { routes, type Worker } from '#routes';
+import { functionName, routes, type Worker } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 
 const worker: Worker = {
@@ -169,5 +169,83 @@ describe('cdk-nag', () => {
     const extra = new Stack(built.app, 'Offender');
     new Bucket(extra, 'NoLoggingNoSsl');
     expect(() => built.app.synth()).toThrow(/AwsSolutions|[Vv]alidation/);
+  });
+});
+
+describe('secrets reach only the functions that need them', () => {
+  /** Every IAM statement of the API stack, by the function (construct) whose role it is on. */
+  const grantsByFunction = (): Map<string, { Action: string | string[]; Resource: unknown }[]> => {
+    const byFunction = new Map<string, { Action: string | string[]; Resource: unknown }[]>();
+    const policies = api.findResources('AWS::IAM::Policy') as Record<string, Resource>;
+    for (const policy of Object.values(policies)) {
+      const roles = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref);
+      const statements = (policy.Properties.PolicyDocument as { Statement: [] }).Statement;
+      for (const role of roles) {
+        const name = role.replace(/Role[0-9A-F]{8}$/, '');
+        byFunction.set(name, [...(byFunction.get(name) ?? []), ...statements]);
+      }
+    }
+    return byFunction;
+  };
+  const actionsOn = (statements: { Action: string | string[]; Resource: unknown }[], resource: RegExp) =>
+    statements
+      .filter((s) => resource.test(JSON.stringify(s.Resource)))
+      .flatMap((s) => ([] as string[]).concat(s.Action));
+  const pascal = (handler: string) =>
+    functionName(handler)
+      .split('-')
+      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+      .join('');
+
+  it('lets only register, login and refresh read the private JWT signing set; the rest read the public set', () => {
+    const grants = grantsByFunction();
+    const signers = [...grants].filter(([, s]) => actionsOn(s, /JwtKeys/).length > 0).map(([name]) => name);
+    expect(signers.sort()).toEqual(['Login', 'RefreshSession', 'Register']);
+    for (const route of routes) {
+      const statements = grants.get(pascal(route.handler)) ?? [];
+      const verifies = route.credential !== 'none' && route.credential !== 'providerSignature';
+      expect(actionsOn(statements, /JwtPublicKeys/).length > 0, route.handler).toBe(verifies);
+      if (!['Login', 'RefreshSession', 'Register'].includes(pascal(route.handler))) {
+        expect(actionsOn(statements, /JwtKeys/), route.handler).toEqual([]);
+      }
+    }
+    // The environment tells each function which set it has.
+    const functions = Object.entries(api.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+    for (const [id, fn] of functions) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      if ('JWT_KEYS_SECRET_ARN' in env) expect(id).toMatch(/^(Login|RefreshSession|Register)Function/);
+    }
+  });
+
+  it('gives functions that only seal secrets GenerateDataKey and never Decrypt', () => {
+    const grants = grantsByFunction();
+    const kms = (name: string) => actionsOn(grants.get(name) ?? [], /SecretsKey/);
+    for (const route of routes) {
+      const actions = kms(pascal(route.handler));
+      if (route.secrets === 'seal') {
+        expect(actions, route.handler).toContain('kms:GenerateDataKey');
+        expect(actions, route.handler).not.toContain('kms:Decrypt');
+      } else if (route.secrets === 'open') {
+        expect(actions, route.handler).toEqual(['kms:Decrypt']);
+      } else {
+        expect(actions, route.handler).toEqual([]);
+      }
+    }
+    for (const name of ['ConfigureProvider', 'CreateWebhookEndpoint', 'RotateWebhookSecret']) {
+      expect(kms(name)).toEqual(['kms:GenerateDataKey']);
+    }
+  });
+
+  it('keeps the extension’s secret cache short, so a rotation reaches warm functions', () => {
+    const functions = Object.values(api.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+    const withJwt = functions.filter((fn) => {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      return 'JWT_KEYS_SECRET_ARN' in env || 'JWT_PUBLIC_KEYS_SECRET_ARN' in env;
+    });
+    expect(withJwt.length).toBeGreaterThan(30);
+    for (const fn of withJwt) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Number(env.SECRETS_MANAGER_TTL)).toBeLessThanOrEqual(60);
+    }
   });
 });

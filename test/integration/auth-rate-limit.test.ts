@@ -48,3 +48,41 @@ describe('per-IP limit on sign-in routes', () => {
     expect(other.status).not.toBe(429);
   });
 });
+
+describe('per-IP limit and IPv6', () => {
+  /** The sign-in handler called as API Gateway would, from a chosen source address. */
+  async function loginAs(sourceIp: string): Promise<number> {
+    const { handler } = await import('../../functions/api/login.ts');
+    const result = await handler(
+      {
+        version: '2.0',
+        routeKey: 'POST /v1/auth/login',
+        rawPath: '/v1/auth/login',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x@example.com', password: 'whatever123456' }),
+        isBase64Encoded: false,
+        requestContext: {
+          requestId: `ipv6-${Math.random()}`,
+          http: { method: 'POST', path: '/v1/auth/login', sourceIp, userAgent: 'test', protocol: 'HTTP/1.1' },
+        },
+      } as never,
+      { functionName: 'login', awsRequestId: 'r', getRemainingTimeInMillis: () => 10_000 } as never,
+    );
+    return (result as { statusCode: number }).statusCode;
+  }
+
+  it('counts every address of one IPv6 /64 together, and another /64 apart', async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const statuses: number[] = [];
+    // A new interface identifier for every request, as a client with a /64 can do.
+    for (let i = 1; i <= 5; i++) statuses.push(await loginAs(`${prefix}:${i.toString(16)}::${i}`));
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
+    // The same /64 written out in full still counts against it.
+    const [a, b, c, d] = prefix.split(':');
+    const long = [a, b, c, d].map((g) => (g as string).padStart(4, '0')).join(':');
+    expect(await loginAs(`${long}:0000:0000:0000:00ff`)).toBe(429);
+    expect(await loginAs(`${prefix.replace(/:[^:]+$/, ':ffff')}::1`)).not.toBe(429);
+  });
+});

@@ -82,7 +82,7 @@ describe('the PayBridge client against the local API', () => {
     const updated = await dashboard.me.update({ defaultCurrency: 'NGN' });
     expect(updated.merchant.defaultCurrency).toBe('NGN');
 
-    const key = await dashboard.apiKeys.create({ name: 'checkout server', mode: 'test' });
+    const key = await dashboard.apiKeys.create({ name: 'checkout server', mode: 'test', scope: 'full' });
     expect(key.key).toMatch(/^sk_test_/);
     expect((await dashboard.apiKeys.list({ limit: 10 })).data.map((k) => k.id)).toContain(key.id);
 

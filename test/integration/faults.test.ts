@@ -74,7 +74,7 @@ async function shop(
   providers: ('paystack' | 'flutterwave')[],
 ): Promise<{ merchant: TestMerchant; key: string }> {
   const merchant = await registerMerchant(api.request);
-  const { key } = await createKey(api.request, merchant, 'test');
+  const { key } = await createKey(api.request, merchant, 'test', 'full');
   for (const provider of providers) {
     const credentials = testCredentials(provider);
     const res = await api.request(`/v1/providers/${provider}`, {

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '#core/ids';
 import type { Payment } from '#core/payments';
 import { matchRoute, type Route, routeKey, routes } from '#routes';
@@ -30,7 +30,7 @@ import {
   send,
 } from '#test/fuzz-client';
 import { useApi } from '#test/http';
-import { createKey, json, registerMerchant, type TestMerchant } from '#test/merchants';
+import { createKey, json, mintAccessToken, registerMerchant, type TestMerchant } from '#test/merchants';
 
 /**
  * The fuzz sweep (reliability issue). For every route of the table, fast-check
@@ -114,16 +114,16 @@ async function restorePaystack(f: Fixture): Promise<void> {
 
 async function fixture(name: string): Promise<Fixture> {
   const merchant = await registerMerchant(api.request, name);
-  const testKey = (await createKey(api.request, merchant, 'test')).key;
-  const revoked = await createKey(api.request, merchant, 'test');
+  const testKey = (await createKey(api.request, merchant, 'test', 'full')).key;
+  const revoked = await createKey(api.request, merchant, 'test', 'full');
   const res = await api.request(`/v1/api-keys/${revoked.id}/revoke`, {
     method: 'POST',
     headers: { authorization: `Bearer ${merchant.accessToken}` },
   });
   expect(res.status).toBe(200);
   const sacrificialKeyIds = [
-    (await createKey(api.request, merchant, 'test')).id,
-    (await createKey(api.request, merchant, 'live')).id,
+    (await createKey(api.request, merchant, 'test', 'full')).id,
+    (await createKey(api.request, merchant, 'live', 'full')).id,
   ];
   // Paystack in test mode, so a valid payment reaches the provider call (and its 502 here).
   const webhookTokens = [await configurePaystack(merchant)];
@@ -197,14 +197,29 @@ async function fixture(name: string): Promise<Fixture> {
 /** `m`: the fuzzed merchant; `w`: the merchant of the no-write sweep; `adminJwt`: a PayBridge operator. */
 let m: Fixture;
 let w: Fixture;
+let admin: TestMerchant;
 let adminJwt: string;
+/**
+ * Access tokens live five minutes and the soak runs longer: each test starts
+ * with tokens minted less than three minutes ago (the fuzz may have locked the
+ * fixtures' sign-in or signed them out everywhere, so they are minted, not
+ * signed in for).
+ */
+let mintedAt = 0;
+beforeEach(async () => {
+  if (Date.now() - mintedAt < 3 * 60_000) return;
+  for (const f of [m, w]) f.merchant.accessToken = await mintAccessToken(f.merchant);
+  adminJwt = await mintAccessToken({ ...admin, accessToken: adminJwt }, 'admin');
+  mintedAt = Date.now();
+});
 beforeAll(async () => {
   [m, w] = await Promise.all([fixture('Fuzz Shop'), fixture('Fuzz Write Shop')]);
-  const admin = await registerMerchant(api.request, 'Fuzz Ops');
+  admin = await registerMerchant(api.request, 'Fuzz Ops');
   expect(await setRole(admin.email, 'admin')).toBe(true);
   const login = await api.request('/v1/auth/login', json({ email: admin.email, password: admin.password }));
   expect(login.status).toBe(200);
   adminJwt = ((await login.json()) as { accessToken: string }).accessToken;
+  mintedAt = Date.now();
   // Two failed sign-ins, so the security events of `m` have a second page too.
   for (const n of [1, 2]) {
     const res = await api.request(
@@ -350,6 +365,11 @@ const plans: Record<string, Plan> = {
     }),
   },
   'POST /v1/auth/logout': {},
+  'POST /v1/auth/logout-everywhere': {},
+  'POST /v1/auth/password': {
+    // Never the fixture's real password: a successful change would end the fixture's sessions.
+    body: () => ({ required: { currentPassword: password, newPassword: password } }),
+  },
   'GET /v1/me': {},
   'PATCH /v1/me': {
     body: () => ({
@@ -935,6 +955,9 @@ const allowedOnRejection: Record<string, (item: Record<string, unknown>) => bool
   // A failed sign-in is recorded as a security event (README, Auth model), and the
   // fifth in 15 minutes as a lockout; the login's failure counter is on LOGIN#, outside these partitions.
   'POST /v1/auth/login': (item) =>
+    item.type === 'security_event' && ['login_failed', 'account_locked'].includes(item.kind as string),
+  // A wrong current password counts like a failed sign-in (and the fifth locks the login).
+  'POST /v1/auth/password': (item) =>
     item.type === 'security_event' && ['login_failed', 'account_locked'].includes(item.kind as string),
   // Presenting an already-used refresh token revokes its family and records the reuse.
   'POST /v1/auth/refresh': (item) => item.type === 'security_event' && item.kind === 'refresh_token_reused',

@@ -37,7 +37,7 @@ interface Shop {
 
 async function shop(): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
-  const { key } = await createKey(api.request, merchant, 'test');
+  const { key } = await createKey(api.request, merchant, 'test', 'full');
   const credentials = testCredentials('paystack');
   sandboxKeys.set(merchant.merchantId, credentials.secretKey);
   const res = await api.request('/v1/providers/paystack', {
@@ -216,7 +216,7 @@ describe('merchant webhooks out', () => {
 
   it('refuses SSRF targets at creation: private, metadata, and plain http or loopback in live mode', async () => {
     const s = await shop();
-    const live = await createKey(api.request, s.merchant, 'live');
+    const live = await createKey(api.request, s.merchant, 'live', 'full');
     for (const url of [
       'http://10.0.0.1/h',
       'http://169.254.169.254/latest/meta-data',

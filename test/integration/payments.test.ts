@@ -23,7 +23,7 @@ interface Shop {
 
 async function shopWith(providers: ProviderName[]): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
-  const { key } = await createKey(api.request, merchant, 'test');
+  const { key } = await createKey(api.request, merchant, 'test', 'full');
   const shop: Shop = { merchant, key, credentials: {} };
   for (const provider of providers) {
     const credentials = testCredentials(provider);
@@ -264,7 +264,7 @@ describe('listing and tenancy', () => {
     const bList = await (await api.request('/v1/payments', bearer(b.key))).text();
     expect(bList).not.toContain(p1.id);
 
-    const live = await createKey(api.request, a.merchant, 'live');
+    const live = await createKey(api.request, a.merchant, 'live', 'full');
     expect((await api.request(`/v1/payments/${p1.id}`, bearer(live.key))).status).toBe(404);
   });
 

@@ -33,7 +33,7 @@ interface Shop {
 
 async function shop(provider: 'paystack' | 'stripe'): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
-  const { key } = await createKey(api.request, merchant, 'test');
+  const { key } = await createKey(api.request, merchant, 'test', 'full');
   const credentials = testCredentials(provider);
   const res = await api.request(`/v1/providers/${provider}`, {
     method: 'PUT',

@@ -74,8 +74,8 @@ let liveKey: string;
 
 beforeAll(async () => {
   m = await registerMerchant(api.request, 'Provider Shop');
-  testKey = (await createKey(api.request, m, 'test')).key;
-  liveKey = (await createKey(api.request, m, 'live')).key;
+  testKey = (await createKey(api.request, m, 'test', 'full')).key;
+  liveKey = (await createKey(api.request, m, 'live', 'full')).key;
 });
 
 describe('PUT /v1/providers/{provider}', () => {
@@ -283,8 +283,8 @@ describe('PUT /v1/providers/{provider}', () => {
 describe('GET /v1/providers', () => {
   it('lists the caller’s mode only, without secrets', async () => {
     const merchant = await registerMerchant(api.request);
-    const { key: test } = await createKey(api.request, merchant, 'test');
-    const { key: live } = await createKey(api.request, merchant, 'live');
+    const { key: test } = await createKey(api.request, merchant, 'test', 'full');
+    const { key: live } = await createKey(api.request, merchant, 'live', 'full');
     const secrets: string[] = [];
     for (const provider of ['paystack', 'flutterwave', 'stripe', 'chapa'] as const) {
       const creds = credentials(provider, 'test');
@@ -371,7 +371,7 @@ describe('DELETE /v1/providers/{provider}', () => {
 
   it('refuses an API key naming the other mode (403), and uses the key’s mode otherwise', async () => {
     const merchant = await registerMerchant(api.request);
-    const { key } = await createKey(api.request, merchant, 'live');
+    const { key } = await createKey(api.request, merchant, 'live', 'full');
     expect((await put(key, 'paystack', credentials('paystack', 'live'))).status).toBe(200);
     const refused = await remove(key, 'paystack', '?mode=test');
     expect(refused.status).toBe(403);
@@ -394,7 +394,7 @@ describe('tenancy and modes', () => {
   });
 
   it('merchant B sees none of A’s configurations and cannot delete them', async () => {
-    const { key: bLive } = await createKey(api.request, b, 'live');
+    const { key: bLive } = await createKey(api.request, b, 'live', 'full');
     for (const credential of [b.accessToken, bLive]) {
       const res = await list(credential, credential === bLive ? '' : '?mode=live');
       const text = await res.text();
@@ -417,7 +417,7 @@ describe('tenancy and modes', () => {
   });
 
   it('a test key cannot read or delete live configurations', async () => {
-    const { key: aTest } = await createKey(api.request, a, 'test');
+    const { key: aTest } = await createKey(api.request, a, 'test', 'full');
     const listed = (await (await list(aTest)).json()) as { data: View[] };
     expect(listed.data.find((v) => v.mode === 'live')).toBeUndefined();
     expect((await list(aTest, '?mode=live')).status).toBe(403);

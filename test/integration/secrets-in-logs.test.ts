@@ -27,7 +27,7 @@ afterAll(() => {
 describe('logs', () => {
   it('never contain a password, access or refresh token, or API key, on success or failure paths', async () => {
     const m = await registerMerchant(api.request);
-    const key = await createKey(api.request, m, 'live');
+    const key = await createKey(api.request, m, 'live', 'full');
     await api.request('/v1/me', bearer(key.key));
     await api.request('/v1/auth/login', json({ email: m.email, password: `${m.password}-wrong` }));
     const login = await api.request('/v1/auth/login', json({ email: m.email, password: m.password }));

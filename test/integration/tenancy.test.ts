@@ -30,8 +30,14 @@ beforeAll(async () => {
   w = {
     a,
     b,
-    aKeys: { test: await createKey(api.request, a, 'test'), live: await createKey(api.request, a, 'live') },
-    bKeys: { test: await createKey(api.request, b, 'test'), live: await createKey(api.request, b, 'live') },
+    aKeys: {
+      test: await createKey(api.request, a, 'test', 'full'),
+      live: await createKey(api.request, a, 'live', 'full'),
+    },
+    bKeys: {
+      test: await createKey(api.request, b, 'test', 'full'),
+      live: await createKey(api.request, b, 'live', 'full'),
+    },
   };
 });
 
@@ -194,6 +200,41 @@ const cases: Record<string, Case> = {
       });
       expect(res.status).toBe(200);
       w.a.refreshToken = ((await res.json()) as { refreshToken: string }).refreshToken;
+    },
+  },
+  'POST /v1/auth/logout-everywhere': {
+    kind: 'self',
+    path: '/v1/auth/logout-everywhere',
+    method: 'POST',
+    // B signing out everywhere leaves A's sessions alive.
+    check: async (w) => {
+      const res = await api.request('/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken: w.a.refreshToken }),
+      });
+      expect(res.status).toBe(200);
+      w.a.refreshToken = ((await res.json()) as { refreshToken: string }).refreshToken;
+    },
+  },
+  'POST /v1/auth/password': {
+    kind: 'custom',
+    // B changes B's own password; A's password, login and sessions are untouched.
+    run: async (w, credential) => {
+      const newPassword = `b changed ${Math.random()}`;
+      const res = await api.request('/v1/auth/password', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: w.b.password, newPassword }),
+      });
+      expect(res.status).toBe(204);
+      w.b.password = newPassword;
+      const a = await api.request('/v1/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: w.a.email, password: w.a.password }),
+      });
+      expect(a.status).toBe(200);
     },
   },
   'GET /v1/me': { kind: 'list', path: '/v1/me', mustNotContain: (w) => [w.a.merchantId, w.a.userId] },

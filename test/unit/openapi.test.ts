@@ -10,7 +10,7 @@ import {
   type JsonObject,
   operations,
   routeSpecs,
-  securityFor,
+  securityOf,
 } from '../../functions/openapi.ts';
 import type { HttpSpec } from '#platform/http';
 import { type Route, routeKey, routes } from '#routes';
@@ -54,8 +54,15 @@ describe('OpenAPI document and route table', () => {
     '%s requires exactly the credential its row declares',
     (_key, route) => {
       const op = operationOf(route) as Operation;
-      expect(op.security).toEqual(securityFor[route.credential]);
+      expect(op.security).toEqual(securityOf(route));
       expect(op['x-paybridge-credential']).toBe(route.credential);
+      // The API-key scope the route needs is in the requirement (roles) and spelled out.
+      const apiKeyRequirement = (op.security as Record<string, string[]>[]).find((r) => 'apiKey' in r);
+      if (apiKeyRequirement) {
+        const scope = route.apiKeyScope ?? 'server';
+        expect(apiKeyRequirement.apiKey).toEqual(scope === 'full' ? ['full'] : []);
+        expect((op as unknown as Record<string, unknown>)['x-paybridge-api-key-scope']).toBe(scope);
+      }
       const schemes = Object.keys((doc.components as { securitySchemes: JsonObject }).securitySchemes);
       for (const requirement of op.security as Record<string, string[]>[]) {
         for (const scheme of Object.keys(requirement)) expect(schemes).toContain(scheme);
