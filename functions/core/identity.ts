@@ -612,7 +612,7 @@ export async function updateMe(
 /** What the API shows of a key: never the secret or its hash. Keys from before scopes are `full`. */
 export const publicApiKey = ({ hash: _hash, merchantId: _m, scope, ...rest }: ApiKey) => ({
   ...rest,
-  scope: scope ?? ('full'),
+  scope: scope ?? 'full',
 });
 
 /**
