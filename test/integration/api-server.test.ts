@@ -61,6 +61,24 @@ describe('local API server over the route table', () => {
   });
 });
 
+describe('pages are forgiving about their address', () => {
+  it('sends / to the API reference and /docs/ to /docs, keeping the query', async () => {
+    const root = await api.request('/', { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/docs');
+    const slash = await api.request('/docs/?x=1', { redirect: 'manual' });
+    expect(slash.status).toBe(308);
+    expect(slash.headers.get('location')).toBe('/docs?x=1');
+    expect((await api.request('/docs/', { redirect: 'follow' })).status).toBe(200);
+  });
+
+  it('still answers 404 in our error shape for an API path with a trailing slash', async () => {
+    const res = await api.request('/v1/payments/');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+  });
+});
+
 describe('local API server start-up', () => {
   it('replaces a busy preferred port with a free one instead of crashing', async () => {
     const squatter = createServer();

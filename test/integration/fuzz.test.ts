@@ -709,6 +709,26 @@ interface ErrorShape {
   requestId: string;
 }
 
+/**
+ * The one kind of answer to an unrouted path that is not an error: `GET /` to the docs, and a public
+ * page with a trailing slash to its address without it (functions/api/not-found.ts).
+ */
+function pageRedirect(req: RawRequest, res: RawResponse): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const url = new URL(req.path, 'http://127.0.0.1');
+  const location = String(res.headers.location ?? '');
+  if (url.pathname === '/') return res.status === 302 && location === '/docs';
+  const trimmed = url.pathname.replace(/\/+$/, '');
+  const page = matchRoute('GET', trimmed);
+  return (
+    res.status === 308 &&
+    trimmed !== url.pathname &&
+    page.kind === 'route' &&
+    page.route.credential === 'none' &&
+    location === `${trimmed}${url.search}`
+  );
+}
+
 /** Every problem with an answer, or none. */
 function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res: RawResponse): string[] {
   const problems: string[] = [];
@@ -729,7 +749,9 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
   if (!requestId) problems.push('no x-request-id header');
 
   const provider502 = res.status === 502 && plan.callsProvider === true;
-  if (!documented.has(res.status) && !provider502) problems.push(`undocumented status ${res.status}`);
+  if (!documented.has(res.status) && !provider502 && !pageRedirect(req, res)) {
+    problems.push(`undocumented status ${res.status}`);
+  }
 
   const text = res.body.toString('utf8');
   let parsed: unknown;
@@ -783,7 +805,7 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
   const match = matchRoute(req.method, pathname);
   if (match.kind !== 'route') {
     const want = match.kind === 'method' ? [405, 'method_not_allowed'] : [404, 'route_not_found'];
-    if (res.status !== want[0] || error?.code !== want[1]) {
+    if ((res.status !== want[0] || error?.code !== want[1]) && !pageRedirect(req, res)) {
       problems.push(`unrouted path should get ${want[0]} ${want[1]}, got ${res.status} ${error?.code}`);
     }
   } else if (match.route === route && takesCredentials(route)) {
