@@ -19,7 +19,8 @@ export interface EnvironmentNeeds {
   readonly table: TableAccess;
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
   readonly secrets?: SecretsAccess | undefined;
-  readonly jwt?: JwtAccess | undefined;
+  /** `both`: one process runs every handler (the local stack, `sam:env`'s local file). */
+  readonly jwt?: JwtAccess | 'both' | undefined;
 }
 
 /** Where the values come from: CloudFormation tokens in the cloud, emulator URLs and local keys locally. */
@@ -54,8 +55,7 @@ export const allNeeds: EnvironmentNeeds = {
   table: 'readwrite',
   queues: { providerEvents: 'send', deliveries: 'send' },
   secrets: 'open',
-  // Signing functions may also verify (the verification set falls back to the signing set's public half).
-  jwt: 'sign',
+  jwt: 'both',
 };
 
 /** The variables for one function. Keys depend only on `needs`, so every target declares the same set. */
@@ -80,10 +80,10 @@ export function functionEnvironment(
       ? { SECRETS_KEY_ID: values.secretsKeyId, LOCAL_MASTER_KEY: values.localMasterKey }
       : {}),
     // The private signing set only where tokens are minted; the public set everywhere else.
-    ...(needs.jwt === 'sign'
+    ...(needs.jwt === 'sign' || needs.jwt === 'both'
       ? { JWT_KEYS_SECRET_ARN: values.jwtKeysSecretArn, JWT_KEYS: values.jwtKeys }
       : {}),
-    ...(needs.jwt === 'verify'
+    ...(needs.jwt === 'verify' || needs.jwt === 'both'
       ? { JWT_PUBLIC_KEYS_SECRET_ARN: values.jwtPublicKeysSecretArn, JWT_PUBLIC_KEYS: values.jwtPublicKeys }
       : {}),
   };

@@ -51,7 +51,12 @@ export async function seedSampleMerchant(): Promise<SampleCredentials> {
     sessionId: 'seed',
     mode: 'test',
   } as const;
-  const key = await createApiKey(identity, actor, { name: 'sample events', mode: 'test' }, meta);
+  const key = await createApiKey(
+    identity,
+    actor,
+    { name: 'sample events', mode: 'test', scope: 'full' },
+    meta,
+  );
   return {
     merchantId: account.merchant.id,
     apiKey: key.key,

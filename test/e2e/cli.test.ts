@@ -86,7 +86,9 @@ beforeAll(async () => {
     businessName: 'CLI Shop',
   });
   key = (
-    await anonymous.with({ accessToken: account.accessToken }).apiKeys.create({ name: 'cli', mode: 'test' })
+    await anonymous
+      .with({ accessToken: account.accessToken })
+      .apiKeys.create({ name: 'cli', mode: 'test', scope: 'full' })
   ).key;
 }, 120_000);
 

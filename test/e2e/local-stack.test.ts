@@ -129,7 +129,7 @@ describe('npm start', () => {
       });
     const granted = admin('grant-admin', email);
     expect(granted.stderr).toBe('');
-    expect(granted.stdout.trim()).toBe(`${email}: admin`);
+    expect(granted.stdout.trim()).toBe(`${email}: admin (sessions ended)`);
     expect(granted.status).toBe(0);
     const nobody = admin('grant-admin', 'nobody@example.com');
     expect(nobody.stdout.trim()).toBe('nobody@example.com: no such user');

@@ -76,9 +76,12 @@ describe('sam:env for the local stack', () => {
       PAYBRIDGE_STAGE: 'local',
       SECRETS_KEY_ID: '',
       LOCAL_MASTER_KEY: local.localMasterKey,
-      JWT_KEYS_SECRET_ARN: '',
-      JWT_KEYS: local.jwtKeys,
+      JWT_PUBLIC_KEYS_SECRET_ARN: '',
+      JWT_PUBLIC_KEYS: local.jwtPublicKeys,
     });
+    // Only the functions that sign get the private signing set, in SAM as in the cloud.
+    expect(createPayment).not.toHaveProperty('JWT_KEYS');
+    expect(env[logicalIdOf(template, 'login')]).toMatchObject({ JWT_KEYS: local.jwtKeys });
     const health = env[logicalIdOf(template, 'get-health')];
     expect(health?.AWS_ENDPOINT_URL_SQS).toBe('http://host.docker.internal:9324');
     // Another host (SAM_HOST) is honoured.
@@ -156,14 +159,15 @@ describe('sam:env for a deployed stack', () => {
       DELIVERIES_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-deliveries-dev',
       DELIVERIES_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/paybridge-deliveries-dlq-dev',
       SECRETS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/0b7c2f4e-9d1a-4c3b-8e6f-2a5d7c9e1f30',
-      JWT_KEYS_SECRET_ARN: expect.stringMatching(/^arn:aws:secretsmanager:/),
+      JWT_PUBLIC_KEYS_SECRET_ARN: expect.stringMatching(/^arn:aws:secretsmanager:.*JwtPublicKeys/),
       PAYBRIDGE_STAGE: 'cloud',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       // The local slots stay empty: the deployed stack's SDK endpoints and keys apply.
       AWS_ENDPOINT_URL_DYNAMODB: '',
       LOCAL_MASTER_KEY: '',
-      JWT_KEYS: '',
+      JWT_PUBLIC_KEYS: '',
     });
+    expect(env[logicalIdOf(template, 'login')]?.JWT_KEYS_SECRET_ARN).toMatch(/JwtKeys8ED4F9F0/);
   });
 
   it('refuses a stack whose outputs miss an export the template imports', () => {

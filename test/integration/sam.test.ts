@@ -1,5 +1,6 @@
+import { sampleFiles } from '#test/samples';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -84,9 +85,7 @@ describe('the sam:env values, run in-process as npm run invoke does', () => {
 
   // configure-provider is left out: its provider key check would need a provider, and the
   // template carries no *_BASE_URL to point a function at the sandboxes.
-  const samples = readdirSync(eventsDir).filter(
-    (f) => f.endsWith('.json') && f !== 'configure-provider.json',
-  );
+  const samples = sampleFiles(eventsDir).filter((f) => f !== 'configure-provider.json');
 
   it.each(samples)('%s answers with only its env-file entry as configuration', async (file) => {
     const name = file.replace(/\.json$/, '').split('.')[0] as string;

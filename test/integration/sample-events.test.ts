@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { sampleFiles } from '#test/samples';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { type Sandboxes, startSandboxes } from '#local/sandboxes/server';
 import { fillPlaceholders, placeholdersIn, type SampleCredentials, seedSampleMerchant } from '#local/seed';
 
 const eventsDir = join(import.meta.dirname, '..', '..', 'events');
-const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json'));
+const files = sampleFiles(eventsDir);
 const functions = allFunctions();
 
 describe('events/ samples', () => {
