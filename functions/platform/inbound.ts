@@ -65,11 +65,9 @@ export async function processProviderEvent(
   }
   if (parsed.kind === 'ignored') return 'ignored';
 
-  const prior = await getProviderEvent(provider, parsed.eventId);
-  if (prior) {
-    await requeuePending(prior);
-    return 'duplicate';
-  }
+  // Ownership first, duplicates second: a merchant signs its own webhooks (it
+  // chose the secret), so its events may only ever touch its own payments and
+  // its own dedupe records, never claim an event id before another merchant's.
   const attempt = await findAttempt(provider, parsed.reference);
   if (!attempt || attempt.merchantId !== target.merchantId || attempt.mode !== target.mode) {
     logger.warn('provider webhook for a payment we do not know here', {
@@ -77,6 +75,14 @@ export async function processProviderEvent(
       merchantId: target.merchantId,
     });
     return 'ignored';
+  }
+  // Our reference is part of the identity: provider ids can be guessed (Flutterwave's
+  // is its global transaction number, Chapa's its reference), ours belongs to one payment.
+  const identity = `${parsed.reference}#${parsed.eventId}`;
+  const prior = await getProviderEvent(attempt.merchantId, attempt.mode, provider, identity);
+  if (prior) {
+    await requeuePending(prior);
+    return 'duplicate';
   }
 
   for (let round = 0; round < 3; round++) {
@@ -92,7 +98,7 @@ export async function processProviderEvent(
         // The provider has not settled yet: leave the event unprocessed so a redelivery decides.
         return 'retry';
       }
-      const outcome = await recordIgnoredProviderEvent(provider, parsed.eventId, {
+      const outcome = await recordIgnoredProviderEvent(provider, identity, {
         type: parsed.type,
         merchantId: payment.merchantId,
         mode: payment.mode,
@@ -104,7 +110,7 @@ export async function processProviderEvent(
     }
     const outcome = await transitionPayment(payment, status, failureReason, {
       provider,
-      eventId: parsed.eventId,
+      eventId: identity,
       type: parsed.type,
     });
     if (outcome === 'recorded') return 'applied';

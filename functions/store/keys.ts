@@ -25,7 +25,7 @@
  * | payment by merchant reference             | gsi1pk MER#<mer>#<mode>#REF#<reference>  gsi1sk <pay> |
  * | payment by provider attempt reference     | pk ATTEMPT#<provider>#<ref> sk ATTEMPT               |
  * | idempotency record (24 h)                 | pk IDEM#<mer>#<mode>#<key> sk IDEM  (ttl)            |
- * | processed provider event (dedupe)         | pk PEVT#<provider>#<event id> sk PEVT                |
+ * | processed provider event (dedupe, 30 d)   | pk PEVT#<mer>#<mode>#<provider>#<identity> sk PEVT (ttl) |
  * | outbound event by id / newest first       | pk MER#<mer>#<mode>     sk EVT#<evt>                  |
  * | webhook endpoint / endpoints of a mode    | pk MER#<mer>#<mode>     sk WE#<we>                    |
  * | delivery of an event to an endpoint       | pk MER#<mer>#<mode>     sk DLV#<evt>#<we>             |
@@ -78,8 +78,15 @@ export const keys = {
     pk: `ATTEMPT#${provider}#${reference}`,
     sk: 'ATTEMPT',
   }),
-  providerEvent: (provider: string, eventId: string): Key => ({
-    pk: `PEVT#${provider}#${eventId}`,
+  /**
+   * A processed provider event, scoped to the merchant and mode whose webhook URL
+   * it came in on: a provider's event id is not a secret (Flutterwave's is its
+   * global, increasing transaction number), so one merchant must never be able to
+   * claim an id before another merchant's genuine event arrives. `identity` is the
+   * adapter's event id prefixed by our reference (platform/inbound.ts).
+   */
+  providerEvent: (merchantId: string, mode: string, provider: string, identity: string): Key => ({
+    pk: `PEVT#${merchantId}#${mode}#${provider}#${identity}`,
     sk: 'PEVT',
   }),
   event: (merchantId: string, mode: string, eventId: string): Key => ({

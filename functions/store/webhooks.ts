@@ -129,6 +129,16 @@ export async function deleteEndpoint(merchantId: string, mode: Mode, id: string)
 export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
 
 /**
+ * How long a processed provider event is remembered: past every provider's retry
+ * window (Paystack 72 h, Stripe 3 days, Flutterwave's dashboard setting) and a
+ * manual resend from a provider dashboard weeks later. After it, a redelivery is
+ * reconciled again and changes nothing, since states only move forward.
+ */
+export const providerEventTtlSeconds = 30 * 24 * 60 * 60;
+const providerEventTtl = (now: string): number =>
+  Math.floor(Date.parse(now) / 1000) + providerEventTtlSeconds;
+
+/**
  * The verify worker's one write: the payment's new status, the provider event
  * marked as processed, the outbound event and one delivery per subscribed
  * endpoint — all or nothing. `duplicate`: the provider event was processed
@@ -169,7 +179,12 @@ export async function recordPaymentTransition(input: {
       Put: {
         TableName: tableName(),
         Item: {
-          ...keys.providerEvent(providerEvent.provider, providerEvent.eventId),
+          ...keys.providerEvent(
+            payment.merchantId,
+            payment.mode,
+            providerEvent.provider,
+            providerEvent.eventId,
+          ),
           type: 'provider_event',
           providerEventType: providerEvent.type,
           merchantId: payment.merchantId,
@@ -178,6 +193,7 @@ export async function recordPaymentTransition(input: {
           outcome: 'applied',
           eventId: input.event?.id ?? null,
           processedAt: input.now,
+          ttl: providerEventTtl(input.now),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -208,7 +224,7 @@ export async function recordIgnoredProviderEvent(
       new PutCommand({
         TableName: tableName(),
         Item: {
-          ...keys.providerEvent(provider, eventId),
+          ...keys.providerEvent(info.merchantId, info.mode, provider, eventId),
           type: 'provider_event',
           providerEventType: info.type,
           merchantId: info.merchantId,
@@ -217,6 +233,7 @@ export async function recordIgnoredProviderEvent(
           outcome: 'ignored',
           reason: info.reason,
           processedAt: info.now,
+          ttl: providerEventTtl(info.now),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -228,14 +245,17 @@ export async function recordIgnoredProviderEvent(
   }
 }
 
+/** A provider event this merchant and mode processed before, if any. */
 export async function getProviderEvent(
+  merchantId: string,
+  mode: Mode,
   provider: string,
   eventId: string,
 ): Promise<{ eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined> {
   const out = await dynamoClient().send(
     new GetCommand({
       TableName: tableName(),
-      Key: keys.providerEvent(provider, eventId),
+      Key: keys.providerEvent(merchantId, mode, provider, eventId),
       ConsistentRead: true,
     }),
   );
