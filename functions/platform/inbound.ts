@@ -3,7 +3,7 @@ import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
-import { findWebhookToken } from '#store/providers';
+import { findWebhookToken, markBodySignatures, sendsBodySignatures } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
 import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
 import { logger } from './logger.ts';
@@ -41,7 +41,12 @@ export async function processProviderEvent(
   }
   const adapter = adapterFor(provider);
   const raw = Buffer.from(message.body, 'base64');
-  const check = adapter.verifyWebhookSignature(raw, message.headers, await config.credentials(), new Date());
+  let check = adapter.verifyWebhookSignature(raw, message.headers, await config.credentials(), new Date());
+  if (check.ok && check.scheme === 'static' && (await sendsBodySignatures(message.token))) {
+    // This URL has delivered body signatures before: a delivery with only the static
+    // secret (Flutterwave's verif-hash) now is a downgrade, i.e. someone replaying a seen secret.
+    check = { ok: false, reason: 'legacy_signature_refused' };
+  }
   if (!check.ok) {
     await recordSecurityEvent(
       target.merchantId,
@@ -56,6 +61,7 @@ export async function processProviderEvent(
     });
     return 'rejected';
   }
+  if (check.scheme === 'body') await rememberBodySignatures(message.token);
   let parsed: ReturnType<typeof adapter.parseWebhook>;
   try {
     parsed = adapter.parseWebhook(raw);
@@ -118,6 +124,16 @@ export async function processProviderEvent(
     // stale: the payment moved (another webhook, a verify call); decide again.
   }
   return 'retry';
+}
+
+/** Tokens this container has already marked, so a signed delivery costs a write once, not every time. */
+const markedTokens = new Set<string>();
+
+async function rememberBodySignatures(token: string): Promise<void> {
+  if (markedTokens.has(token)) return;
+  await markBodySignatures(token, new Date().toISOString());
+  if (markedTokens.size > 10_000) markedTokens.clear();
+  markedTokens.add(token);
 }
 
 const toMessage = (d: Delivery) => deliveryMessage(d, Date.now());

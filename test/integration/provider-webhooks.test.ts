@@ -202,6 +202,43 @@ describe('provider webhooks in', () => {
     expect(events.data.map((e) => e.type)).toEqual(['payment.succeeded']);
   });
 
+  it('refuses a Flutterwave verif-hash-only delivery once the endpoint has sent flutterwave-signature', async () => {
+    const s = await shop('flutterwave');
+    const account = { secretKey: s.secretKey, webhookSecret: s.webhookSecret };
+    const settleQuietly = async () => {
+      const p = await newPayment(s);
+      await sandboxes.control('PUT', '/flutterwave/accounts', account); // no webhook URL: nothing sent
+      await sandboxes.clickOn(p.checkoutUrl, 'success');
+      await sandboxes.control('PUT', '/flutterwave/accounts', { ...account, webhookUrl: s.webhookUrl });
+      const id = await flutterwaveTransactionId(s, p.providerReference);
+      const body = JSON.stringify({
+        event: 'charge.completed',
+        data: { id, tx_ref: p.providerReference, status: 'successful', amount: 5000, currency: 'NGN' },
+      });
+      return { ...p, body };
+    };
+    // An account that has only ever sent the legacy header keeps working.
+    const first = await settleQuietly();
+    await postHook(s, first.body, { 'verif-hash': s.webhookSecret as string });
+    await until(async () => (await statusOf(s, first.id)) === 'succeeded');
+    // Flutterwave's own delivery carries flutterwave-signature (and verif-hash).
+    const second = await newPayment(s);
+    await sandboxes.clickOn(second.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, second.id)) === 'succeeded');
+    // From now on the static secret alone is a downgrade: refused and recorded.
+    const third = await settleQuietly();
+    await postHook(s, third.body, { 'verif-hash': s.webhookSecret as string });
+    await until(async () => {
+      const page = await listSecurityEvents(s.merchant.merchantId, 10);
+      return page.data.some((e) => e.detail.reason === 'legacy_signature_refused');
+    });
+    await providerEventsDrained();
+    expect(await statusOf(s, third.id)).toBe('pending');
+    // The same body with its HMAC is accepted: it was the header, not the payment.
+    await postHook(s, third.body, { 'flutterwave-signature': flutterwaveSignature(s, third.body) });
+    await until(async () => (await statusOf(s, third.id)) === 'succeeded');
+  });
+
   it('remembers a processed provider event for 30 days, then lets DynamoDB expire it', async () => {
     const s = await shop('flutterwave');
     const payment = await newPayment(s);
