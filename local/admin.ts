@@ -3,6 +3,9 @@
  *
  *   grant-admin <email>    make a user a PayBridge administrator (takes effect at their next sign-in)
  *   revoke-admin <email>   make them an ordinary owner again
+ *   set-max-amount <merchantId> <test|live> <CUR> <minor units|default>
+ *                          a merchant's own maximum for one payment in one currency (the default
+ *                          is core/money.ts `defaultMaxAmounts`; `default` removes the override)
  *   new-jwt-keys [old.json] print a JWK set with a new Ed25519 signing key first, keeping the
  *                           keys of old.json (if given) for verification: store it in the
  *                           stack's JWT secret to rotate (see README, Deploy)
@@ -13,10 +16,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
+import { isCurrency } from '#core/money';
+import { setAmountLimit } from '#store/payments';
 import { setRole } from '#store/identity';
 import { generateJwtKeys } from './stack.ts';
 
-const [command, arg] = process.argv.slice(2);
+const [command, arg, ...rest] = process.argv.slice(2);
 
 async function main(): Promise<number> {
   switch (command) {
@@ -26,6 +31,15 @@ async function main(): Promise<number> {
       const ok = await setRole(normalizeEmail(arg), command === 'grant-admin' ? 'admin' : 'owner');
       console.log(ok ? `${arg}: ${command === 'grant-admin' ? 'admin' : 'owner'}` : `${arg}: no such user`);
       return ok ? 0 : 1;
+    }
+    case 'set-max-amount': {
+      const [mode, currency, amount] = rest;
+      const max = amount === 'default' ? null : Number(amount);
+      if (!arg || (mode !== 'test' && mode !== 'live') || !currency || !isCurrency(currency)) return usage();
+      if (max !== null && (!Number.isSafeInteger(max) || max <= 0)) return usage();
+      await setAmountLimit(arg, mode, currency, max);
+      console.log(`${arg} ${mode} ${currency}: ${max === null ? 'default maximum' : `at most ${max}`}`);
+      return 0;
     }
     case 'new-jwt-keys': {
       const fresh = JSON.parse(generateJwtKeys()) as { keys: unknown[] };
@@ -41,7 +55,8 @@ async function main(): Promise<number> {
 
 function usage(): number {
   console.error(
-    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | new-jwt-keys [old.json]',
+    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | new-jwt-keys [old.json]\n' +
+      '       | set-max-amount <merchantId> <test|live> <CUR> <minor units|default>',
   );
   return 2;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Actor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } from './errors.ts';
 import { newId } from './ids.ts';
-import { assertAmount, isCurrency } from './money.ts';
+import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
 import type { ProviderName, ProviderStatus, VerifyResult } from '../providers/types.ts';
 
 /**
@@ -189,6 +189,8 @@ export interface PaymentsStore {
     audit: { actor: Actor; meta: RequestMeta },
   ): Promise<void>;
   getPayment(merchantId: string, mode: Mode, paymentId: string): Promise<Payment | undefined>;
+  /** The merchant's own per-currency maximum amounts in this mode (minor units); empty = the defaults. */
+  amountLimits(merchantId: string, mode: Mode): Promise<Partial<Record<string, number>>>;
 }
 
 export interface PaymentGateway {
@@ -250,6 +252,12 @@ export async function createPayment(
     );
   }
   assertAmount(input.amount, input.currency);
+  // Before any claim or provider call: an oversized amount never reaches a checkout.
+  assertWithinMaximum(
+    input.amount,
+    input.currency,
+    await deps.store.amountLimits(caller.merchantId, caller.mode),
+  );
   const hash = requestHash(input);
   let paymentId = newId('pay');
   if (idempotencyKey !== undefined) {

@@ -24,6 +24,7 @@
  * | payments of a merchant+mode, newest first | pk MER#<mer>#<mode>     sk PAY#<pay>  (ULIDs sort)    |
  * | payment by merchant reference             | gsi1pk MER#<mer>#<mode>#REF#<reference>  gsi1sk <pay> |
  * | payment by provider attempt reference     | pk ATTEMPT#<provider>#<ref> sk ATTEMPT               |
+ * | per-currency amount limits of a mode      | pk MER#<mer>#<mode>     sk LIMITS                     |
  * | idempotency record (24 h)                 | pk IDEM#<mer>#<mode>#<key> sk IDEM  (ttl)            |
  * | processed provider event (dedupe, 30 d)   | pk PEVT#<mer>#<mode>#<provider>#<identity> sk PEVT (ttl) |
  * | outbound event by id / newest first       | pk MER#<mer>#<mode>     sk EVT#<evt>                  |
@@ -70,6 +71,10 @@ export const keys = {
     sk: `PAY#${paymentId}`,
   }),
   paymentPrefix: 'PAY#',
+  amountLimits: (merchantId: string, mode: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: 'LIMITS',
+  }),
   paymentReferenceIndex: (merchantId: string, mode: string, reference: string, paymentId: string) => ({
     gsi1pk: `MER#${merchantId}#${mode}#REF#${reference}`,
     gsi1sk: paymentId,
