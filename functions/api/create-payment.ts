@@ -38,7 +38,8 @@ export const handler = http({ body: createPaymentBody }, async ({ actor, body, e
       'Idempotency-Key',
     );
   }
-  if (key === undefined && caller.kind === 'apiKey') {
+  // Every caller, dashboard included: a double-clicked button must not start two checkouts.
+  if (key === undefined) {
     throw new ValidationFailed(
       'idempotency_key_required',
       'Send an Idempotency-Key header with every POST /v1/payments.',
@@ -46,5 +47,5 @@ export const handler = http({ body: createPaymentBody }, async ({ actor, body, e
     );
   }
   const out = await createPayment(payments, callerOf(caller), body, key, meta);
-  return { status: out.status, body: out.body, ...(key ? { headers: { 'idempotency-key': key } } : {}) };
+  return { status: out.status, body: out.body, headers: { 'idempotency-key': key } };
 });

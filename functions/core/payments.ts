@@ -241,7 +241,7 @@ export async function createPayment(
   deps: PaymentDeps,
   caller: Caller,
   input: CreatePaymentInput,
-  idempotencyKey: string | undefined,
+  idempotencyKey: string,
   meta: RequestMeta,
 ): Promise<{ status: number; body: unknown }> {
   if (!isCurrency(input.currency)) {
@@ -260,11 +260,9 @@ export async function createPayment(
   );
   const hash = requestHash(input);
   let paymentId = newId('pay');
-  if (idempotencyKey !== undefined) {
-    const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
-    if (claim.kind === 'replay') return { status: claim.status, body: claim.body };
-    paymentId = claim.paymentId;
-  }
+  const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
+  if (claim.kind === 'replay') return { status: claim.status, body: claim.body };
+  paymentId = claim.paymentId;
   try {
     const route = routeFor(input, await deps.gateway.enabledProviders(caller.merchantId, caller.mode));
     const attempts: Attempt[] = [];
@@ -307,7 +305,7 @@ export async function createPayment(
         const body = publicPayment(payment);
         await deps.store.insertPayment(
           payment,
-          idempotencyKey === undefined ? undefined : { key: idempotencyKey, status: 201, body },
+          { key: idempotencyKey, status: 201, body },
           { actor: caller.actor, meta },
         );
         return { status: 201, body };
@@ -325,8 +323,7 @@ export async function createPayment(
     }
     throw providerError(attempts);
   } catch (error) {
-    if (idempotencyKey !== undefined)
-      await deps.store.releaseIdempotency(caller.merchantId, caller.mode, idempotencyKey);
+    await deps.store.releaseIdempotency(caller.merchantId, caller.mode, idempotencyKey);
     throw error;
   }
 }

@@ -168,15 +168,19 @@ describe('idempotency', () => {
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
   });
 
-  it('requires an Idempotency-Key from API-key callers', async () => {
+  it('requires an Idempotency-Key from every caller, API key and dashboard alike', async () => {
     const shop = await shopWith(['paystack']);
-    const res = await api.request('/v1/payments', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.key}` },
-      body: JSON.stringify({ amount: 100, currency: 'NGN', customer: { email: 'a@example.com' } }),
-    });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_required');
+    for (const credential of [shop.key, shop.merchant.accessToken]) {
+      const res = await api.request('/v1/payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        body: JSON.stringify({ amount: 100, currency: 'NGN', customer: { email: 'a@example.com' } }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'idempotency_key_required', param: 'Idempotency-Key' },
+      });
+    }
   });
 });
 
