@@ -16,7 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
-import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
+import { workerTimeoutSeconds } from './definitions.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -132,8 +132,7 @@ export class ApiStack extends Stack {
     }).addAlarmAction(action);
 
     for (const worker of props.workers) {
-      const definition = queueDefinitions[worker.queue];
-      const fn = make({ ...worker, timeoutSeconds: workerTimeoutSeconds(definition) });
+      const fn = make({ ...worker, timeoutSeconds: workerTimeoutSeconds(worker.queue) });
       fn.fn.addEventSource(
         new SqsEventSource(props.data.queues[worker.queue], {
           batchSize: worker.batchSize,
