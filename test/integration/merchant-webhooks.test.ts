@@ -119,6 +119,49 @@ describe('merchant webhooks out', () => {
     expect(attempts.data).toMatchObject([{ status: 200 }]);
   });
 
+  it('refuses webhook URLs on privileged or well-known service ports, with our error shape', async () => {
+    const s = await shop();
+    for (const url of [
+      'http://hooks.example.com:22/',
+      'http://hooks.example.com:6379/',
+      receiver.url('/x').replace(/:\d+\//, ':5432/'),
+    ]) {
+      const res = await post(s, '/v1/webhook-endpoints', { url, events: ['*'] });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({
+        error: { type: 'invalid_request', code: 'url_forbidden_port', param: 'url' },
+      });
+    }
+  });
+
+  it('logs at most 1 KB of an endpoint’s answer, and only when it is text', async () => {
+    const s = await shop();
+    await endpoint(s, '/answers');
+    receiver.script('/answers', [
+      {
+        status: 500,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.from([0, 1, 2, 255]),
+      },
+      { status: 500, headers: { 'content-type': 'image/png' }, body: 'looks like text' },
+      { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'é'.repeat(3000) },
+    ]);
+    const paymentId = await paidPayment(s);
+    await until(() => receiver.received('/answers').length === 3);
+    const events = await (await api.request(`/v1/events?paymentId=${paymentId}`, bearer(s.key))).json();
+    const [event] = (events as { data: { id: string }[] }).data;
+    let attempts: { data: { status: number; responseBody: string | null }[] } = { data: [] };
+    await until(async () => {
+      const res = await api.request(`/v1/events/${event?.id}/attempts`, bearer(s.key));
+      attempts = (await res.json()) as typeof attempts;
+      return attempts.data.length === 3;
+    });
+    const byStatus = [...attempts.data].sort((a, b) => a.status - b.status);
+    expect(byStatus.map((a) => a.responseBody === null)).toEqual([false, true, true]);
+    const text = byStatus[0]?.responseBody ?? '';
+    expect(text).toBe('é'.repeat(512)); // 1024 bytes of two-byte characters
+  });
+
   it('tells the merchant once when POST /verify settles a payment first and the provider’s webhook comes later', async () => {
     const s = await shop();
     const ep = await endpoint(s, '/verify-first');
