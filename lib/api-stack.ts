@@ -51,7 +51,15 @@ export class ApiStack extends Stack {
     const make = (
       row: Pick<
         Route,
-        'handler' | 'table' | 'queues' | 'secrets' | 'jwt' | 'memoryMb' | 'timeoutSeconds' | 'assets'
+        | 'handler'
+        | 'table'
+        | 'queues'
+        | 'secrets'
+        | 'jwt'
+        | 'memoryMb'
+        | 'timeoutSeconds'
+        | 'assets'
+        | 'reservedConcurrency'
       >,
     ) => {
       const name = functionName(row.handler);
@@ -66,6 +74,7 @@ export class ApiStack extends Stack {
         jwt: row.jwt,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,
+        reservedConcurrency: row.reservedConcurrency,
         assets: row.assets,
       });
       this.functions[name] = fn;

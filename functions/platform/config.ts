@@ -35,6 +35,12 @@ const schema = z.object({
   LOCAL_MASTER_KEY: z.optional(z.string()),
   /** Sign-up/sign-in requests allowed per source IP per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 20),
+  /** Requests per minute one API key (or one dashboard user) may make to `standard` routes. */
+  CALLER_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
+  /** Requests per minute one source IP may make to `standard` routes, before authentication. */
+  IP_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 1200),
+  /** Provider webhooks per minute from one source IP (providers send from a few addresses: generous). */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 3000),
   /** Dashboard JWT keys as a JWK set (local stack, tests). */
   JWT_KEYS: z.optional(z.string()),
   /** …or the Secrets Manager secret holding that JWK set (cloud). */

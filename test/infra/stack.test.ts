@@ -91,6 +91,13 @@ describe('API stack', () => {
     expect(workerTimeouts.deliveries).toBeGreaterThan(15); // one 15 s endpoint attempt fits
   });
 
+  it('reserves concurrency for the provider-webhook ingest, so a flood on the API cannot starve it', () => {
+    const functions = Object.entries(api.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+    const reserved = functions.filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserved.map(([id]) => id)).toEqual([expect.stringMatching(/^ReceiveProviderWebhook/)]);
+    expect(reserved[0]?.[1].Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(10);
+  });
+
   it('grants table access with enumerated actions only, never a wildcard action or Scan', () => {
     for (const statement of statementsOf(api)) {
       const actions = ([] as string[]).concat(statement.Action);
