@@ -2,12 +2,14 @@ import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '#test/http';
 import { createKey, registerMerchant } from '#test/merchants';
+import { listSecurityEvents, recordSecurityEvent } from '#store/security-events';
 
 // Read by the handlers' configuration at first use in this file's module graph
 // (after test/support/emulators.env.ts raised them for every other file).
 process.env.CALLER_RATE_LIMIT_PER_MINUTE = '3';
 process.env.IP_RATE_LIMIT_PER_MINUTE = '6';
 process.env.WEBHOOK_RATE_LIMIT_PER_MINUTE = '3';
+process.env.SECURITY_EVENTS_PER_MINUTE = '5';
 const api = useApi();
 
 interface Answer {
@@ -97,5 +99,21 @@ describe('throttling per API key and per source IP', () => {
     const hook = () =>
       from(ip, 'POST', `/hooks/paystack/${'A'.repeat(43)}`, { 'content-type': 'application/json' });
     expectLimitedAfter(await times(5, hook), 3, 404);
+  });
+});
+
+describe('security-event writes per merchant', () => {
+  it('stores at most the per-minute budget of one merchant’s security events, and another merchant’s still', async () => {
+    const meta = { ip: '203.0.113.7', userAgent: 'forger', requestId: 'r' };
+    const [flooded, other] = [`mer_flood_${Math.random()}`, `mer_other_${Math.random()}`];
+    for (let i = 0; i < 15; i++) {
+      await recordSecurityEvent(flooded, 'webhook_signature_rejected', meta, { reason: 'bad_signature' });
+    }
+    await recordSecurityEvent(other, 'webhook_signature_rejected', meta, { reason: 'bad_signature' });
+    const stored = (await listSecurityEvents(flooded, 100)).data.length;
+    // A minute window may roll over mid-test, which lets at most one more budget (5) through.
+    expect(stored).toBeGreaterThanOrEqual(5);
+    expect(stored).toBeLessThanOrEqual(10);
+    expect((await listSecurityEvents(other, 100)).data).toHaveLength(1);
   });
 });
