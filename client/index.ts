@@ -299,7 +299,10 @@ export function createClient(options: ClientOptions) {
         call<Event>('POST /v1/webhook-endpoints/{id}/test', { params: id(endpointId) }),
       /** Sends again every delivery to the endpoint that failed since `since`. */
       recover: (endpointId: string, body: RecoverInput) =>
-        call<{ resent: number }>('POST /v1/webhook-endpoints/{id}/recover', { params: id(endpointId), body }),
+        call<{ resent: number; more: boolean }>('POST /v1/webhook-endpoints/{id}/recover', {
+          params: id(endpointId),
+          body,
+        }),
     },
 
     events: {

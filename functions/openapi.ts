@@ -265,7 +265,8 @@ export const operations: Readonly<Record<string, Operation>> = {
   'POST /v1/webhook-endpoints/{id}/recover': {
     tag: 'Webhook endpoints',
     summary: 'Resend failed deliveries',
-    description: 'Sends again every delivery to this endpoint that failed since `since`.',
+    description:
+      'Sends again every delivery to this endpoint that failed since `since`: the first 100 at once (`resent`), the rest from a background job (`more`).',
     responses: { 202: ok('How many deliveries were queued again.', r.recovered) },
     requestExample: bodyOf(recoverWebhookEndpointEvent),
   },

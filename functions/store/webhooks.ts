@@ -381,36 +381,35 @@ export function deliveriesOfEvent(merchantId: string, mode: Mode, eventId: strin
   );
 }
 
-/** Failed deliveries of an endpoint created since a time (for recover). */
-export async function failedDeliveriesOfEndpoint(
+/**
+ * One page of an endpoint's failed deliveries created since a time (for recover):
+ * one Query, so a caller's time is bounded; `next` continues it, undefined at the end.
+ */
+export async function failedDeliveriesPage(
   merchantId: string,
   mode: Mode,
   endpointId: string,
   since: Date,
-): Promise<Delivery[]> {
-  const found: Delivery[] = [];
-  let start: Record<string, unknown> | undefined;
-  for (let page = 0; page < 50; page++) {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
-        FilterExpression: '#status = :failed',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
-          ':since': since.toISOString(),
-          ':failed': 'failed',
-        },
-        ExclusiveStartKey: start,
-      }),
-    );
-    found.push(...(out.Items ?? []).map((i) => strip<Delivery>(i)));
-    start = out.LastEvaluatedKey;
-    if (!start) break;
-  }
-  return found;
+  limit: number,
+  start?: Record<string, unknown>,
+): Promise<{ deliveries: Delivery[]; next: Record<string, unknown> | undefined }> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+      FilterExpression: '#status = :failed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
+        ':since': since.toISOString(),
+        ':failed': 'failed',
+      },
+      Limit: limit,
+      ExclusiveStartKey: start,
+    }),
+  );
+  return { deliveries: (out.Items ?? []).map((i) => strip<Delivery>(i)), next: out.LastEvaluatedKey };
 }
 
 /** Moves a delivery on, only if it is still in the status the caller saw. */

@@ -3,6 +3,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '#core/ids';
+import { recoverTuning } from '#platform/webhook-endpoints';
 import { putEndpoint } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
@@ -391,5 +392,37 @@ describe('merchant webhooks out', () => {
       return ((await res.json()) as { resent: number }).resent === 1;
     });
     await until(() => receiver.received('/recover').length === 5);
+  });
+
+  it('recovers more failed deliveries than one step reads, by chaining recover jobs on the queue', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/recover-many');
+    receiver.script('/recover-many', Array(12).fill({ status: 500 }));
+    const since = new Date(Date.now() - 1000).toISOString();
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
+      sent.push(((await res.json()) as { id: string }).id);
+    }
+    await until(async () => {
+      for (const id of sent) {
+        const res = await api.request(`/v1/events/${id}/attempts`, bearer(s.key));
+        const body = (await res.json()) as { deliveries: { status: string }[] };
+        if (body.deliveries[0]?.status !== 'failed') return false;
+      }
+      return true;
+    });
+    recoverTuning.pageSize = 1;
+    try {
+      const res = await post(s, `/v1/webhook-endpoints/${ep.id}/recover`, { since });
+      expect(res.status).toBe(202);
+      const first = (await res.json()) as { resent: number; more: boolean };
+      expect(first.more).toBe(true);
+      expect(first.resent).toBeLessThanOrEqual(1);
+      // The worker takes the rest, one page per step: every failed delivery is sent once more.
+      await until(() => receiver.received('/recover-many').length === 15);
+    } finally {
+      recoverTuning.pageSize = 100;
+    }
   });
 });
