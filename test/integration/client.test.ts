@@ -151,6 +151,7 @@ describe('the PayBridge client against the local API', () => {
     expect((await shop.webhookEndpoints.test(endpoint.id)).type).toBe('webhook_endpoint.test');
     expect(await shop.webhookEndpoints.recover(endpoint.id, { since: '2026-01-01T00:00:00Z' })).toEqual({
       resent: 0,
+      more: false,
     });
     await shop.webhookEndpoints.remove(endpoint.id);
     await expect(shop.webhookEndpoints.get(endpoint.id)).rejects.toMatchObject({ status: 404 });

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '#test/http';
-import { createKey, registerMerchant } from '#test/merchants';
+import { registerMerchant } from '#test/merchants';
 import { listSecurityEvents, recordSecurityEvent } from '#store/security-events';
 
 // Read by the handlers' configuration at first use in this file's module graph
@@ -24,6 +24,7 @@ function from(
   method: string,
   path: string,
   headers: Record<string, string> = {},
+  body?: string,
 ): Promise<Answer> {
   const url = new URL(`${api.url()}${path}`);
   return new Promise((resolve, reject) => {
@@ -42,7 +43,7 @@ function from(
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -70,10 +71,22 @@ function expectLimitedAfter(answers: Answer[], allowed: number, status: number):
 let keys: { a: string; b: string };
 beforeAll(async () => {
   const merchant = await registerMerchant(api.request);
-  keys = {
-    a: (await createKey(api.request, merchant, 'test')).key,
-    b: (await createKey(api.request, merchant, 'test')).key,
+  // From an address of its own: the counters live in the shared table, and every other
+  // test file's requests come from 127.0.0.1 (under their own, high limits).
+  const ip = freshLoopback();
+  const createKey = async () => {
+    const body = JSON.stringify({ name: 'k', mode: 'test' });
+    const answer = await from(
+      ip,
+      'POST',
+      '/v1/api-keys',
+      { authorization: `Bearer ${merchant.accessToken}`, 'content-type': 'application/json' },
+      body,
+    );
+    if (answer.status !== 201) throw new Error(`create key failed: ${answer.status} ${answer.body}`);
+    return (JSON.parse(answer.body) as { key: string }).key;
   };
+  keys = { a: await createKey(), b: await createKey() };
 });
 
 describe('throttling per API key and per source IP', () => {
