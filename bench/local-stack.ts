@@ -78,6 +78,9 @@ function prepareEnvironment(): void {
   // per-IP sign-up/sign-in limit (20 a minute) is not what is measured. The rate-limit
   // write still happens on every auth request, so the counts are unchanged.
   process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.CALLER_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.IP_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.WEBHOOK_RATE_LIMIT_PER_MINUTE ??= '100000';
 }
 
 async function start(context: BenchContext): Promise<BenchStack> {

@@ -215,9 +215,6 @@ function transport(options: ClientOptions) {
 
 const id = (value: string) => ({ id: value });
 
-/** A fresh idempotency key: random, so a retry of the same call is only safe if you pass it again. */
-const newIdempotencyKey = (): string => `pb-${globalThis.crypto.randomUUID()}`;
-
 // ---- the client --------------------------------------------------------------------------
 
 export function createClient(options: ClientOptions) {
@@ -271,14 +268,14 @@ export function createClient(options: ClientOptions) {
 
     payments: {
       /**
-       * Starts a checkout. Pass your own `idempotencyKey` (e.g. your order id) so a retry from
-       * anywhere can never create a second payment; without one a random key is made, which
-       * protects nothing beyond this call.
+       * Starts a checkout. `idempotencyKey` is required (e.g. your order id): a retry from
+       * anywhere with the same key can never create a second payment. A random key made
+       * here would protect nothing, so the client does not invent one.
        */
-      create: (body: CreatePaymentInput, opts: { idempotencyKey?: string } = {}) =>
+      create: (body: CreatePaymentInput, opts: { idempotencyKey: string }) =>
         call<Payment>('POST /v1/payments', {
           body,
-          headers: { 'idempotency-key': opts.idempotencyKey ?? newIdempotencyKey() },
+          headers: { 'idempotency-key': opts.idempotencyKey },
         }),
       get: (paymentId: string) => call<Payment>('GET /v1/payments/{id}', { params: id(paymentId) }),
       list: (query?: ListPaymentsQuery) => call<Page<Payment>>('GET /v1/payments', { query }),
@@ -307,7 +304,10 @@ export function createClient(options: ClientOptions) {
         call<Event>('POST /v1/webhook-endpoints/{id}/test', { params: id(endpointId) }),
       /** Sends again every delivery to the endpoint that failed since `since`. */
       recover: (endpointId: string, body: RecoverInput) =>
-        call<{ resent: number }>('POST /v1/webhook-endpoints/{id}/recover', { params: id(endpointId), body }),
+        call<{ resent: number; more: boolean }>('POST /v1/webhook-endpoints/{id}/recover', {
+          params: id(endpointId),
+          body,
+        }),
     },
 
     events: {

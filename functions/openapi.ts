@@ -284,7 +284,8 @@ export const operations: Readonly<Record<string, Operation>> = {
   'POST /v1/webhook-endpoints/{id}/recover': {
     tag: 'Webhook endpoints',
     summary: 'Resend failed deliveries',
-    description: 'Sends again every delivery to this endpoint that failed since `since`.',
+    description:
+      'Sends again every delivery to this endpoint that failed since `since`: the first 100 at once (`resent`), the rest from a background job (`more`).',
     responses: { 202: ok('How many deliveries were queued again.', r.recovered) },
     requestExample: bodyOf(recoverWebhookEndpointEvent),
   },
@@ -317,14 +318,14 @@ export const operations: Readonly<Record<string, Operation>> = {
     tag: 'Payments',
     summary: 'Create a payment',
     description:
-      'Starts a checkout with the first enabled provider that takes the currency (or the named `provider`); timeouts, network errors, 429 and 5xx fall back to the next, and every try is in `attempts`. Redirect your customer to `checkoutUrl`. `amount` is an integer in the minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). With an API key, `Idempotency-Key` is required: a replay within 24 h returns the first answer, the same key with another body is a 409.',
+      'Starts a checkout with the first enabled provider that takes the currency (or the named `provider`); timeouts, network errors, 429 and 5xx fall back to the next, and every try is in `attempts`. Redirect your customer to `checkoutUrl`. `amount` is an integer in the minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). `Idempotency-Key` is required from every caller (API key or dashboard): a replay within 24 h returns the first answer, the same key with another body is a 409.',
     responses: {
       201: {
         description: 'The payment, pending until the customer pays.',
         schema: r.payment,
         headers: {
           'Idempotency-Key': {
-            description: 'The key the request was made with, when one was sent.',
+            description: 'The key the request was made with.',
             schema: { type: 'string' },
           },
           'Idempotent-Replayed': {
@@ -438,9 +439,9 @@ const headerParameters = {
   IdempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',
-    required: false,
+    required: true,
     description:
-      'Required with an API key. 1–255 printable ASCII characters, unique per payment you mean to create; a replay within 24 hours returns the first answer.',
+      'Required from every caller. 1–255 printable ASCII characters, unique per payment you mean to create; a replay within 24 hours returns the first answer.',
     schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
   },
   PayBridgeMode: {
@@ -479,7 +480,7 @@ const description = `- **Authentication**: \`Authorization: Bearer <key>\` with 
 - **Money**: \`amount\` is an integer in the currency's minor unit, \`currency\` an ISO 4217 code.
 - **Errors**: \`{"error": {"type", "code", "message", "param"?, "requestId"}}\` with the HTTP status. Unknown fields are refused.
 - **Lists**: \`?limit=\` (1–100, default 20) and \`?cursor=\`; answer \`{"data", "hasMore", "nextCursor"}\`, newest first.
-- **Idempotency**: \`POST /v1/payments\` takes \`Idempotency-Key\` (required with an API key).
+- **Idempotency**: \`POST /v1/payments\` requires \`Idempotency-Key\` from every caller.
 - **Webhooks**: events are POSTed to your endpoints signed per [Standard Webhooks](https://www.standardwebhooks.com/); see the webhooks section.`;
 
 export interface DocumentOptions {

@@ -66,6 +66,12 @@ export interface Route {
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
   /**
+   * Concurrent executions set aside for this function alone: a flood on the rest of
+   * the API (which shares the account's pool) can never leave it without capacity,
+   * and it can never take more than this from the others.
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Files from node_modules the function reads at run time (`swagger-ui-dist/swagger-ui.css`):
    * the CDK copies each into the bundle at the same relative path.
    */
@@ -191,6 +197,9 @@ export const routes: readonly Route[] = [
     rateLimit: 'webhook',
     table: 'read',
     queues: { providerEvents: 'send' },
+    // Providers give up on a webhook after a few failures: their ingest never competes with the API.
+    // The ingest answers in milliseconds, so 50 carries thousands of webhooks a second.
+    reservedConcurrency: 50,
   },
   {
     method: 'POST',

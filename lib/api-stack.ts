@@ -16,7 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { constructId, fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
-import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
+import { workerTimeoutSeconds } from './definitions.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -51,7 +51,15 @@ export class ApiStack extends Stack {
     const make = (
       row: Pick<
         Route,
-        'handler' | 'table' | 'queues' | 'secrets' | 'jwt' | 'memoryMb' | 'timeoutSeconds' | 'assets'
+        | 'handler'
+        | 'table'
+        | 'queues'
+        | 'secrets'
+        | 'jwt'
+        | 'memoryMb'
+        | 'timeoutSeconds'
+        | 'assets'
+        | 'reservedConcurrency'
       >,
     ) => {
       const name = functionName(row.handler);
@@ -66,6 +74,7 @@ export class ApiStack extends Stack {
         jwt: row.jwt,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,
+        reservedConcurrency: row.reservedConcurrency,
         assets: row.assets,
       });
       this.functions[name] = fn;
@@ -132,8 +141,7 @@ export class ApiStack extends Stack {
     }).addAlarmAction(action);
 
     for (const worker of props.workers) {
-      const definition = queueDefinitions[worker.queue];
-      const fn = make({ ...worker, timeoutSeconds: workerTimeoutSeconds(definition) });
+      const fn = make({ ...worker, timeoutSeconds: workerTimeoutSeconds(worker.queue) });
       fn.fn.addEventSource(
         new SqsEventSource(props.data.queues[worker.queue], {
           batchSize: worker.batchSize,

@@ -30,10 +30,26 @@ export interface QueueDefinition {
   readonly dlqImpact: string;
 }
 
+/**
+ * Each queue consumer's Lambda timeout, from its worst case:
+ * - providerEvents: up to 3 reconcile rounds (platform/inbound.ts) × 3 tries of a provider GET
+ *   (providers/http.ts) × the 6 s provider timeout = 54 s, plus ≤ 2 × 2 s backoff per round and
+ *   the table writes: 90 s. Records of a batch run concurrently, so the batch takes no longer.
+ * - deliveries: one merchant endpoint attempt (15 s, WEBHOOK_TIMEOUT_MS) plus the writes: 30 s.
+ */
+export const workerTimeouts: Record<QueueKey, number> = { providerEvents: 90, deliveries: 30 };
+
+/**
+ * AWS's guidance for a queue feeding a Lambda: a visibility timeout of at least six
+ * times the function's timeout, so a batch still being retried by the poller is not
+ * handed out twice. A record the worker reports as not decidable yet comes back after it.
+ */
+const visibilityFor = (queue: QueueKey): number => 6 * workerTimeouts[queue];
+
 export const queues: Record<QueueKey, QueueDefinition> = {
   providerEvents: {
     name: 'paybridge-provider-events',
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: visibilityFor('providerEvents'),
     maxReceiveCount: 5,
     retentionDays: 4,
     dlqRetentionDays: 14,
@@ -42,7 +58,7 @@ export const queues: Record<QueueKey, QueueDefinition> = {
   },
   deliveries: {
     name: 'paybridge-deliveries',
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: visibilityFor('deliveries'),
     maxReceiveCount: 5,
     retentionDays: 4,
     dlqRetentionDays: 14,
@@ -53,6 +69,5 @@ export const queues: Record<QueueKey, QueueDefinition> = {
 
 export const dlqName = (def: QueueDefinition): string => `${def.name}-dlq`;
 
-/** Lambda timeout for queue consumers: below the visibility timeout, as AWS requires. */
-export const workerTimeoutSeconds = (def: QueueDefinition): number =>
-  Math.floor(def.visibilityTimeoutSeconds / 2);
+/** Lambda timeout for a queue's consumer (a sixth of the queue's visibility timeout). */
+export const workerTimeoutSeconds = (queue: QueueKey): number => workerTimeouts[queue];

@@ -39,6 +39,8 @@ export interface PayBridgeFunctionProps {
   readonly jwt?: JwtAccess | undefined;
   readonly memoryMb?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
+  /** Concurrency set aside for this function alone (the route row's `reservedConcurrency`). */
+  readonly reservedConcurrency?: number | undefined;
   /** node_modules files copied into the bundle at the same relative path (the route row's `assets`). */
   readonly assets?: readonly string[] | undefined;
   readonly retainLogs: boolean;
@@ -74,6 +76,9 @@ export class PayBridgeFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb ?? 512,
       timeout: Duration.seconds(props.timeoutSeconds ?? 10),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       // JWT keys come through the Parameters and Secrets extension (no SDK client in the bundle).

@@ -12,18 +12,23 @@
  *                            the keys of old.json (if given) for verification
  *   public-jwt-keys <set.json>  print the public half of a signing set: the verification set
  *                            (see README, Deploy, for the rotation order)
+ *   set-max-amount <merchantId> <test|live> <CUR> <minor units|default>
+ *                          a merchant's own maximum for one payment in one currency (the default
+ *                          is core/money.ts `defaultMaxAmounts`; `default` removes the override)
  *
  * It talks to the table named by TABLE_NAME with the usual AWS credentials (cloud), or, with no
  * TABLE_NAME, to the running `npm start` (its `.local/stack.json` says where): it needs nothing else.
  */
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
+import { isCurrency } from '#core/money';
+import { setAmountLimit } from '#store/payments';
 import { setRole, setStatus } from '#store/identity';
 import { localAwsEnv } from './resources.ts';
 import { generateJwtKeys, publicJwkSet } from './stack.ts';
 import { readStackState } from './state.ts';
 
-const [command, arg] = process.argv.slice(2);
+const [command, arg, ...rest] = process.argv.slice(2);
 
 /** The table to work on: TABLE_NAME (cloud), else the running local stack's; undefined if neither. */
 function useTable(): boolean {
@@ -57,6 +62,16 @@ async function main(): Promise<number> {
       console.log(ok ? `${arg}: ${status} (sessions ended)` : `${arg}: no such user`);
       return ok ? 0 : 1;
     }
+    case 'set-max-amount': {
+      const [mode, currency, amount] = rest;
+      const max = amount === 'default' ? null : Number(amount);
+      if (!arg || (mode !== 'test' && mode !== 'live') || !currency || !isCurrency(currency)) return usage();
+      if (max !== null && (!Number.isSafeInteger(max) || max <= 0)) return usage();
+      if (!useTable()) return noTable();
+      await setAmountLimit(arg, mode, currency, max);
+      console.log(`${arg} ${mode} ${currency}: ${max === null ? 'default maximum' : `at most ${max}`}`);
+      return 0;
+    }
     case 'new-jwt-keys': {
       const fresh = JSON.parse(generateJwtKeys()) as { keys: unknown[] };
       const old = arg ? ((JSON.parse(readFileSync(arg, 'utf8')) as { keys?: unknown[] }).keys ?? []) : [];
@@ -81,7 +96,9 @@ function noTable(): number {
 
 function usage(): number {
   console.error(
-    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | suspend-user <email> | reinstate-user <email> | new-jwt-keys [old.json] | public-jwt-keys <set.json>',
+    'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | suspend-user <email> | reinstate-user <email>\n' +
+      '       | new-jwt-keys [old.json] | public-jwt-keys <set.json>\n' +
+      '       | set-max-amount <merchantId> <test|live> <CUR> <minor units|default>',
   );
   return 2;
 }

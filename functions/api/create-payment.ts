@@ -51,7 +51,8 @@ export const handler = http({ body: createPaymentBody }, async ({ actor, body, e
       'Idempotency-Key',
     );
   }
-  if (key === undefined && caller.kind === 'apiKey') {
+  // Every caller, dashboard included: a double-clicked button must not start two checkouts.
+  if (key === undefined) {
     throw new ValidationFailed(
       'idempotency_key_required',
       'Send an Idempotency-Key header with every POST /v1/payments.',
@@ -59,8 +60,7 @@ export const handler = http({ body: createPaymentBody }, async ({ actor, body, e
     );
   }
   const out = await createPayment(payments, callerOf(caller), body, key, meta);
-  const headers: Record<string, string> = {};
-  if (key !== undefined) headers['idempotency-key'] = key;
+  const headers: Record<string, string> = { 'idempotency-key': key };
   // Stripe's header: this answer is the stored first one, not a new payment.
   if (out.replayed) headers['idempotent-replayed'] = 'true';
   return { status: out.status, body: out.body, headers };

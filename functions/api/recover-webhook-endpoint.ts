@@ -9,5 +9,5 @@ export const recoverBody = z.strictObject({ since: z.string().check(z.iso.dateti
 /** POST /v1/webhook-endpoints/{id}/recover — resend every failed delivery since a time. */
 export const handler = http({ params: endpointId, body: recoverBody }, async ({ actor, params, body }) => ({
   status: 202,
-  body: { resent: await recoverEndpoint(callerOf(requireMerchant(actor)), params.id, new Date(body.since)) },
+  body: await recoverEndpoint(callerOf(requireMerchant(actor)), params.id, new Date(body.since)),
 }));

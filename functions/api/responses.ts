@@ -426,9 +426,9 @@ export const resent = named(
   'The deliveries queued again.',
 );
 export const recovered = named(
-  z.object({ resent: z.int() }),
+  z.object({ resent: z.int(), more: z.boolean() }),
   'Recovered',
-  'How many failed deliveries were queued again.',
+  'How many failed deliveries were queued again now; with `more`, the rest follow from a background job.',
 );
 export const received = named(
   z.object({ received: z.literal(true) }),

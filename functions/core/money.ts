@@ -74,6 +74,49 @@ export function assertAmount(amount: unknown, currency: string): asserts amount 
 }
 
 /**
+ * The largest amount one payment may ask for, per currency, in minor units: about
+ * USD 100,000 at 2026 rates. It bounds what a leaked key or a bug can put in front
+ * of a customer, and keeps every amount far inside what each provider's wire format
+ * carries exactly. A merchant's own limits (`PaymentsStore.amountLimits`) replace these.
+ */
+export const defaultMaxAmounts: Readonly<Record<CurrencyCode, number>> = {
+  NGN: 15_000_000_000, // ₦150,000,000.00
+  GHS: 150_000_000,
+  KES: 1_300_000_000,
+  ZAR: 180_000_000,
+  ETB: 1_200_000_000,
+  EGP: 500_000_000,
+  TZS: 26_000_000_000,
+  UGX: 370_000_000,
+  RWF: 130_000_000,
+  XOF: 60_000_000,
+  XAF: 60_000_000,
+  USD: 10_000_000,
+  EUR: 10_000_000,
+  GBP: 8_000_000,
+  JPY: 15_000_000,
+};
+
+/**
+ * Refuses an amount above the currency's maximum: the merchant's own limit when it
+ * set one, otherwise {@link defaultMaxAmounts}. Throws ValidationFailed `amount_too_large`.
+ */
+export function assertWithinMaximum(
+  amount: number,
+  currency: CurrencyCode,
+  limits: Readonly<Partial<Record<string, number>>> = {},
+): void {
+  const max = limits[currency] ?? defaultMaxAmounts[currency];
+  if (amount > max) {
+    throw new ValidationFailed(
+      'amount_too_large',
+      `The amount may be at most ${max} (${formatUnits(max, exponents[currency])} ${currency}) for this account.`,
+      'amount',
+    );
+  }
+}
+
+/**
  * Formats an integer count of minor units as a plain decimal string in major
  * units: (10750, 'NGN') → '107.50', (500, 'UGX') → '500'. Throws ValidationFailed
  * for an unknown currency or an amount that is not a safe integer.

@@ -3,7 +3,7 @@ import type { Actor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } from './errors.ts';
 import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
-import { assertAmount, isCurrency } from './money.ts';
+import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
 import type { ProviderName, ProviderStatus, VerifyResult } from '../providers/types.ts';
 
 /**
@@ -211,6 +211,8 @@ export interface PaymentsStore {
     audit: { actor: Actor; meta: RequestMeta },
   ): Promise<void>;
   getPayment(merchantId: string, mode: Mode, paymentId: string): Promise<Payment | undefined>;
+  /** The merchant's own per-currency maximum amounts in this mode (minor units); empty = the defaults. */
+  amountLimits(merchantId: string, mode: Mode): Promise<Partial<Record<string, number>>>;
 }
 
 export interface PaymentGateway {
@@ -261,7 +263,7 @@ export async function createPayment(
   deps: PaymentDeps,
   caller: Caller,
   input: CreatePaymentInput,
-  idempotencyKey: string | undefined,
+  idempotencyKey: string,
   meta: RequestMeta,
 ): Promise<{ status: number; body: unknown; replayed?: true }> {
   if (!isCurrency(input.currency)) {
@@ -272,13 +274,17 @@ export async function createPayment(
     );
   }
   assertAmount(input.amount, input.currency);
+  // Before any claim or provider call: an oversized amount never reaches a checkout.
+  assertWithinMaximum(
+    input.amount,
+    input.currency,
+    await deps.store.amountLimits(caller.merchantId, caller.mode),
+  );
   const hash = requestHash(input);
   let paymentId = newId('pay');
-  if (idempotencyKey !== undefined) {
-    const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
-    if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
-    paymentId = claim.paymentId;
-  }
+  const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
+  if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
+  paymentId = claim.paymentId;
   try {
     const route = routeFor(input, await deps.gateway.enabledProviders(caller.merchantId, caller.mode));
     const attempts: Attempt[] = [];
@@ -321,7 +327,7 @@ export async function createPayment(
         const body = publicPayment(payment);
         await deps.store.insertPayment(
           payment,
-          idempotencyKey === undefined ? undefined : { key: idempotencyKey, status: 201, body },
+          { key: idempotencyKey, status: 201, body },
           { actor: caller.actor, meta },
         );
         return { status: 201, body };
@@ -339,8 +345,7 @@ export async function createPayment(
     }
     throw providerError(attempts);
   } catch (error) {
-    if (idempotencyKey !== undefined)
-      await deps.store.releaseIdempotency(caller.merchantId, caller.mode, idempotencyKey);
+    await deps.store.releaseIdempotency(caller.merchantId, caller.mode, idempotencyKey);
     throw error;
   }
 }

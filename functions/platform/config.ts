@@ -36,6 +36,14 @@ const schema = z.object({
   LOCAL_MASTER_KEY: z.optional(z.string()),
   /** Sign-up/sign-in requests allowed per source IP per minute. */
   AUTH_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 20),
+  /** Security events stored per merchant per minute (the rest are only logged). */
+  SECURITY_EVENTS_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 60),
+  /** Requests per minute one API key (or one dashboard user) may make to `standard` routes. */
+  CALLER_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
+  /** Requests per minute one source IP may make to `standard` routes, before authentication. */
+  IP_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 1200),
+  /** Provider webhooks per minute from one source IP (providers send from a few addresses: generous). */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 3000),
   /** Dashboard JWT signing keys as a JWK set with private keys (local stack, tests). */
   JWT_KEYS: z.optional(z.string()),
   /** …or the Secrets Manager secret holding it (cloud: register, login and refresh only). */

@@ -82,7 +82,7 @@ export async function deliver(message: DeliveryMessage, now = Date.now()): Promi
     at,
     status,
     latencyMs: result.latencyMs,
-    responseBody: 'bodyPrefix' in result ? result.bodyPrefix : null,
+    responseBody: 'bodyPrefix' in result ? answerText(result) : null,
     error: 'error' in result ? `${result.error}: ${result.message}` : null,
   });
 
@@ -151,4 +151,23 @@ function parseRetryAfter(value: string | undefined, now: number): number | undef
   if (!value) return undefined;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - now) / 1000;
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(Math.ceil(seconds), 86_400) : undefined;
+}
+
+/** Content types whose body is text a human may read in the attempt log. */
+const textual =
+  /^\s*(?:text\/[\w.+-]+|application\/(?:json|xml|x-www-form-urlencoded|[\w.-]+\+(?:json|xml)))\s*(?:;|$)/i;
+
+/**
+ * What of a merchant endpoint's answer we keep: its first 1 KB (safePost reads no more),
+ * and only when it is text: declared textual (or undeclared) and free of control bytes and
+ * invalid UTF-8. Anything else (an image, a binary blob, a file) is not ours to store.
+ */
+function answerText(response: { headers: Record<string, string>; bodyPrefix: string }): string | null {
+  const type = response.headers['content-type'];
+  if (type !== undefined && !textual.test(type)) return null;
+  // A multi-byte character cut at the 1 KB boundary decodes as one trailing U+FFFD: drop it.
+  const text = response.bodyPrefix.replace(/\uFFFD$/, '');
+  // eslint-disable-next-line no-control-regex -- looking for exactly these bytes
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD]/.test(text)) return null;
+  return text;
 }

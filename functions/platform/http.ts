@@ -7,7 +7,7 @@ import { type Route, routeFor } from '../routes.ts';
 import { type Actor, authenticate } from './auth.ts';
 import { errorReply } from './errors.ts';
 import { logger } from './logger.ts';
-import { enforceRateLimit } from './rate-limit.ts';
+import { enforceCallerRateLimit, enforceRateLimit } from './rate-limit.ts';
 import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } from './request.ts';
 
 class RouteNotInTable extends Error {
@@ -96,6 +96,7 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
       if (!route && event.routeKey !== '$default') throw new RouteNotInTable(event.routeKey);
       if (route) await enforceRateLimit(route.rateLimit, event.requestContext?.http?.sourceIp ?? '');
       const actor = await authenticate(route?.credential ?? 'none', event, route?.apiKeyScope);
+      if (route) await enforceCallerRateLimit(route.rateLimit, actor);
       if (actor.kind !== 'anonymous') logger.appendKeys({ merchantId: actor.merchantId });
       const request: HttpRequest<B, Q, P> = {
         params: parseParams(event, spec.params),

@@ -3,7 +3,7 @@ import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
 import { findAttempt, paymentsStore } from '#store/payments';
-import { findWebhookToken } from '#store/providers';
+import { findWebhookToken, markBodySignatures, sendsBodySignatures } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
 import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
 import { logger } from './logger.ts';
@@ -41,7 +41,12 @@ export async function processProviderEvent(
   }
   const adapter = adapterFor(provider);
   const raw = Buffer.from(message.body, 'base64');
-  const check = adapter.verifyWebhookSignature(raw, message.headers, await config.credentials(), new Date());
+  let check = adapter.verifyWebhookSignature(raw, message.headers, await config.credentials(), new Date());
+  if (check.ok && check.scheme === 'static' && (await sendsBodySignatures(message.token))) {
+    // This URL has delivered body signatures before: a delivery with only the static
+    // secret (Flutterwave's verif-hash) now is a downgrade, i.e. someone replaying a seen secret.
+    check = { ok: false, reason: 'legacy_signature_refused' };
+  }
   if (!check.ok) {
     await recordSecurityEvent(
       target.merchantId,
@@ -56,6 +61,7 @@ export async function processProviderEvent(
     });
     return 'rejected';
   }
+  if (check.scheme === 'body') await rememberBodySignatures(message.token);
   let parsed: ReturnType<typeof adapter.parseWebhook>;
   try {
     parsed = adapter.parseWebhook(raw);
@@ -65,11 +71,9 @@ export async function processProviderEvent(
   }
   if (parsed.kind === 'ignored') return 'ignored';
 
-  const prior = await getProviderEvent(provider, parsed.eventId);
-  if (prior) {
-    await requeuePending(prior);
-    return 'duplicate';
-  }
+  // Ownership first, duplicates second: a merchant signs its own webhooks (it
+  // chose the secret), so its events may only ever touch its own payments and
+  // its own dedupe records, never claim an event id before another merchant's.
   const attempt = await findAttempt(provider, parsed.reference);
   if (!attempt || attempt.merchantId !== target.merchantId || attempt.mode !== target.mode) {
     logger.warn('provider webhook for a payment we do not know here', {
@@ -77,6 +81,14 @@ export async function processProviderEvent(
       merchantId: target.merchantId,
     });
     return 'ignored';
+  }
+  // Our reference is part of the identity: provider ids can be guessed (Flutterwave's
+  // is its global transaction number, Chapa's its reference), ours belongs to one payment.
+  const identity = `${parsed.reference}#${parsed.eventId}`;
+  const prior = await getProviderEvent(attempt.merchantId, attempt.mode, provider, identity);
+  if (prior) {
+    await requeuePending(prior);
+    return 'duplicate';
   }
 
   for (let round = 0; round < 3; round++) {
@@ -92,7 +104,7 @@ export async function processProviderEvent(
         // The provider has not settled yet: leave the event unprocessed so a redelivery decides.
         return 'retry';
       }
-      const outcome = await recordIgnoredProviderEvent(provider, parsed.eventId, {
+      const outcome = await recordIgnoredProviderEvent(provider, identity, {
         type: parsed.type,
         merchantId: payment.merchantId,
         mode: payment.mode,
@@ -104,7 +116,7 @@ export async function processProviderEvent(
     }
     const outcome = await transitionPayment(payment, status, failureReason, {
       provider,
-      eventId: parsed.eventId,
+      eventId: identity,
       type: parsed.type,
     });
     if (outcome === 'recorded') return 'applied';
@@ -112,6 +124,16 @@ export async function processProviderEvent(
     // stale: the payment moved (another webhook, a verify call); decide again.
   }
   return 'retry';
+}
+
+/** Tokens this container has already marked, so a signed delivery costs a write once, not every time. */
+const markedTokens = new Set<string>();
+
+async function rememberBodySignatures(token: string): Promise<void> {
+  if (markedTokens.has(token)) return;
+  await markBodySignatures(token, new Date().toISOString());
+  if (markedTokens.size > 10_000) markedTokens.clear();
+  markedTokens.add(token);
 }
 
 const toMessage = (d: Delivery) => deliveryMessage(d, Date.now());

@@ -72,6 +72,24 @@ export async function enqueueDeliveries(messages: DeliveryMessage[], now = Date.
   }
 }
 
+/** One step of `POST /v1/webhook-endpoints/{id}/recover`, carried on the deliveries queue. */
+export interface RecoverJob {
+  kind: 'recover';
+  merchantId: string;
+  mode: 'test' | 'live';
+  endpointId: string;
+  /** ISO time: failed deliveries created since then are sent again. */
+  since: string;
+  /** Where the previous step's Query stopped (DynamoDB's LastEvaluatedKey). */
+  cursor?: Record<string, unknown> | undefined;
+}
+
+export async function enqueueRecoverJob(job: RecoverJob): Promise<void> {
+  await sqsClient().send(
+    new SendMessageCommand({ QueueUrl: queueUrl('deliveries'), MessageBody: JSON.stringify(job) }),
+  );
+}
+
 /** Parks a delivery whose schedule is spent in the deliveries DLQ (it stays resendable from the API). */
 export async function sendDeliveryToDeadLetter(message: DeliveryMessage): Promise<void> {
   const url = config().DELIVERIES_DLQ_URL;

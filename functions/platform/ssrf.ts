@@ -324,9 +324,30 @@ function isInternalName(name: string): boolean {
 }
 
 /**
+ * Well-known service ports above 1023 that a webhook must never be aimed at: databases,
+ * caches, queues, cluster control planes, remote desktops, and the Lambda runtime API (9001).
+ * A public host answering on one of these is not a webhook receiver; reaching it would
+ * make us a port scanner and a cross-protocol client for whoever registers the URL.
+ */
+const serviceBlocklist: ReadonlySet<number> = new Set([
+  1433, 1434, 1521, 2049, 2375, 2376, 2379, 2380, 3306, 3389, 4369, 5432, 5672, 5900, 5984, 6379, 6443, 7001,
+  8086, 8500, 8600, 9001, 9042, 9092, 9200, 9300, 10250, 10255, 11211, 15672, 27017, 27018, 50070,
+]);
+
+/**
+ * 443 and 80 (or the scheme's default), or 1024–65535 except {@link serviceBlocklist}:
+ * never a privileged port (SSH 22, SMTP 25, …), where no webhook receiver lives.
+ * Local loopback receivers listen on ephemeral ports (32768+), which stay allowed.
+ */
+export function isAllowedWebhookPort(port: number): boolean {
+  if (port === 443 || port === 80) return true;
+  return Number.isInteger(port) && port >= 1024 && port <= 65535 && !serviceBlocklist.has(port);
+}
+
+/**
  * Validates a merchant's webhook URL without touching the network. Throws `ValidationFailed`
  * (422, param `url`): `url_invalid`, `url_not_https` (live mode; test mode also takes http),
- * `url_has_credentials`, `url_forbidden_address` (an internal IP literal or name).
+ * `url_has_credentials`, `url_forbidden_port`, `url_forbidden_address` (an internal IP literal or name).
  */
 export function checkWebhookUrl(url: string, opts: UrlPolicy): CheckedUrl {
   if (url.length > MAX_URL_LENGTH) throw invalidUrl(`The URL is longer than ${MAX_URL_LENGTH} characters.`);
@@ -347,6 +368,13 @@ export function checkWebhookUrl(url: string, opts: UrlPolicy): CheckedUrl {
   }
   if (parsed.username !== '' || parsed.password !== '') {
     throw refused('url_has_credentials', 'The URL must not contain a username or password.');
+  }
+  // URL drops a scheme's default port, so '' is 443 (https) or 80 (http).
+  if (parsed.port !== '' && !isAllowedWebhookPort(Number(parsed.port))) {
+    throw refused(
+      'url_forbidden_port',
+      'Webhook URLs may use port 443, 80, or 1024–65535 except well-known service ports.',
+    );
   }
   const host = parseHost(parsed.hostname);
   if (host.kind === 'name') {

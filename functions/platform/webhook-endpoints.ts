@@ -14,7 +14,7 @@ import {
 import {
   deleteEndpoint,
   deliveriesOfEvent,
-  failedDeliveriesOfEndpoint,
+  failedDeliveriesPage,
   getEndpoint,
   getEvent,
   insertEvent,
@@ -24,7 +24,7 @@ import {
 } from '#store/webhooks';
 import { allowLoopbackWebhooks } from './config.ts';
 import { type Envelope, openSecret, sealSecret } from './envelope.ts';
-import { enqueueDeliveries } from './queues.ts';
+import { enqueueDeliveries, enqueueRecoverJob, type RecoverJob } from './queues.ts';
 import { checkWebhookUrl, resolveAndCheck } from './ssrf.ts';
 
 /** A rotated-out secret keeps signing (alongside the new one) for this long. */
@@ -266,19 +266,49 @@ export async function resendEvent(caller: Caller, eventId: string, endpointId?: 
   return reset;
 }
 
-/** Re-sends every failed delivery of an endpoint since a time. */
-export async function recoverEndpoint(caller: Caller, id: string, since: Date): Promise<number> {
+/** How many deliveries one recover step reads (tests lower it to see the chaining). */
+export const recoverTuning = { pageSize: 100 };
+
+/**
+ * Re-sends every failed delivery of an endpoint since a time: the first page here,
+ * the rest as a chain of recover jobs on the deliveries queue (one page each), so
+ * the API call is one Query and a few writes however many failed.
+ */
+export async function recoverEndpoint(
+  caller: Caller,
+  id: string,
+  since: Date,
+): Promise<{ resent: number; more: boolean }> {
   const endpoint = await requireEndpoint(caller, id);
-  const failed = await failedDeliveriesOfEndpoint(caller.merchantId, caller.mode, endpoint.id, since);
+  return recoverStep({
+    kind: 'recover',
+    merchantId: caller.merchantId,
+    mode: caller.mode,
+    endpointId: endpoint.id,
+    since: since.toISOString(),
+  });
+}
+
+/** One page of a recover: reset those deliveries to pending, queue them, queue the next step. */
+export async function recoverStep(job: RecoverJob): Promise<{ resent: number; more: boolean }> {
+  const page = await failedDeliveriesPage(
+    job.merchantId,
+    job.mode,
+    job.endpointId,
+    new Date(job.since),
+    recoverTuning.pageSize,
+    job.cursor,
+  );
   const now = new Date().toISOString();
-  const reset = failed.map((d) => ({
+  const reset = page.deliveries.map((d) => ({
     ...d,
     status: 'pending' as const,
     attemptCount: 0,
     nextAttemptAt: now,
     updatedAt: now,
   }));
-  for (const d of reset) await putDelivery(d);
+  await Promise.all(reset.map((d) => putDelivery(d)));
   await enqueueDeliveries(reset.map((d) => deliveryMessage(d, Date.now())));
-  return reset.length;
+  if (page.next) await enqueueRecoverJob({ ...job, cursor: page.next });
+  return { resent: reset.length, more: page.next !== undefined };
 }

@@ -132,8 +132,13 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
     path: `/v1/transaction/verify/${encodeURIComponent(input.reference)}`,
   });
   const { data } = readAs('chapa', verifyAnswer, body);
-  if (data.tx_ref && data.tx_ref !== input.reference) {
-    throw new ProviderFailed('provider_bad_response', 'Chapa verified a different tx_ref.', false);
+  // The echo is required: an answer that omits it proves nothing about which payment it describes.
+  if (data.tx_ref !== input.reference) {
+    throw new ProviderFailed(
+      'provider_bad_response',
+      'Chapa verified another tx_ref, or did not say which.',
+      false,
+    );
   }
   const currency = data.currency ? data.currency.toUpperCase() : undefined;
   let amount: number | undefined;

@@ -197,9 +197,10 @@ const base64Sha256 = /^[A-Za-z0-9+/]{43}=$/;
  * - `verif-hash` (legacy): the secret hash itself, the same on every delivery.
  *   It proves only that the sender knows the secret, binds nothing about the
  *   body, and anyone who once saw a delivery can replay it on any body. It is
- *   accepted (compared timing-safely) because older accounts send nothing else;
- *   the verify worker must never trust such a body and reconciles every claim
- *   with the verify API before moving money state.
+ *   accepted (compared timing-safely) because older accounts send nothing else,
+ *   and reported as `scheme: 'static'`: the verify worker refuses it from an
+ *   endpoint once seen sending `flutterwave-signature`, and in every case settles
+ *   only from the verify API, never from the body's claim.
  */
 function verifyWebhookSignature(
   rawBody: Buffer,
@@ -217,14 +218,14 @@ function verifyWebhookSignature(
     if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
       return { ok: false, reason: 'bad_signature' };
     }
-    return { ok: true };
+    return { ok: true, scheme: 'body' };
   }
   const legacy = headerValue(headers, 'verif-hash');
   if (legacy === undefined) return { ok: false, reason: 'missing_signature' };
   // Hash both sides so the comparison takes the same time whatever the lengths.
   const want = createHash('sha256').update(secret, 'utf8').digest();
   const got = createHash('sha256').update(legacy, 'utf8').digest();
-  return timingSafeEqual(want, got) ? { ok: true } : { ok: false, reason: 'bad_signature' };
+  return timingSafeEqual(want, got) ? { ok: true, scheme: 'static' } : { ok: false, reason: 'bad_signature' };
 }
 
 const chargeCompleted = z.object({

@@ -184,10 +184,11 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
     query: { 'expand[]': 'payment_intent' },
   });
   const session = readAs('stripe', sessionAnswer, body);
-  if (session.client_reference_id && session.client_reference_id !== input.reference) {
+  // The echo is required: an answer that omits it proves nothing about which payment it describes.
+  if (session.client_reference_id !== input.reference) {
     throw new ProviderFailed(
       'provider_bad_response',
-      'Stripe returned a session for another reference.',
+      'Stripe returned a session without our reference, or for another one.',
       false,
     );
   }

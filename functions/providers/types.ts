@@ -69,10 +69,20 @@ export interface VerifyResult {
 }
 
 export type SignatureCheck =
-  | { readonly ok: true }
+  | {
+      readonly ok: true;
+      /**
+       * Set by adapters whose provider has two signing generations (Flutterwave):
+       * `body` = an HMAC over the raw body; `static` = the secret itself echoed in a
+       * header, which binds nothing. The verify worker refuses `static` from an
+       * endpoint that has been seen sending `body` signatures (a downgrade).
+       */
+      readonly scheme?: 'body' | 'static';
+    }
   | {
       readonly ok: false;
-      readonly reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'no_secret';
+      readonly reason:
+        'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'no_secret' | 'legacy_signature_refused';
     };
 
 /** A provider webhook reduced to what the verify worker needs. It is a claim, never trusted alone. */

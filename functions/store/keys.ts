@@ -16,7 +16,7 @@
  * | audit log of a merchant, newest first     | pk MER#<mer>            sk AUDIT#<ulid>               |
  * | audit log of everyone (admin)             | gsi1pk AUDIT#<yyyy-mm>  gsi1sk <ulid>                 |
  * | security events of a merchant             | pk MER#<mer>            sk SEC#<ulid>                 |
- * | security events with no merchant (admin)  | pk SEC#UNATTRIBUTED     sk SEC#<ulid>                 |
+ * | security events with no merchant (admin)  | pk SEC#UNATTRIBUTED#<yyyy-mm-dd>#<0-15> sk SEC#<ulid> |
  * | fixed-window rate counter                 | pk RATE#<class>#<who>   sk <window start>  (ttl)      |
  * | provider credentials of a merchant+mode   | pk MER#<mer>#<mode>     sk PROVIDER#<provider>        |
  * | webhook token → merchant, mode, provider  | pk HOOK#<token>         sk HOOK                       |
@@ -24,8 +24,9 @@
  * | payments of a merchant+mode, newest first | pk MER#<mer>#<mode>     sk PAY#<pay>  (ULIDs sort)    |
  * | payment by merchant reference             | gsi1pk MER#<mer>#<mode>#REF#<reference>  gsi1sk <pay> |
  * | payment by provider attempt reference     | pk ATTEMPT#<provider>#<ref> sk ATTEMPT               |
+ * | per-currency amount limits of a mode      | pk MER#<mer>#<mode>     sk LIMITS                     |
  * | idempotency record (24 h)                 | pk IDEM#<mer>#<mode>#<key> sk IDEM  (ttl)            |
- * | processed provider event (dedupe)         | pk PEVT#<provider>#<event id> sk PEVT                |
+ * | processed provider event (dedupe, 30 d)   | pk PEVT#<mer>#<mode>#<provider>#<identity> sk PEVT (ttl) |
  * | outbound event by id / newest first       | pk MER#<mer>#<mode>     sk EVT#<evt>                  |
  * | webhook endpoint / endpoints of a mode    | pk MER#<mer>#<mode>     sk WE#<we>                    |
  * | delivery of an event to an endpoint       | pk MER#<mer>#<mode>     sk DLV#<evt>#<we>             |
@@ -37,6 +38,23 @@
  */
 
 export type Key = { pk: string; sk: string };
+
+/**
+ * Security events with no merchant (sign-ins for unknown emails) are written by
+ * anyone who can reach the login route: one partition per UTC day and shard, the
+ * shard from the id's random last character, so a flood spreads over 16 partitions
+ * and no partition grows forever.
+ */
+const unattributedShards = 16;
+const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+function unattributedPartition(id: string): string {
+  const ulid = id.slice(id.indexOf('_') + 1);
+  let ms = 0;
+  for (const char of ulid.slice(0, 10)) ms = ms * 32 + Math.max(0, crockford.indexOf(char));
+  const day = new Date(ms).toISOString().slice(0, 10);
+  const shard = Math.max(0, crockford.indexOf(ulid.at(-1) ?? '0')) % unattributedShards;
+  return `SEC#UNATTRIBUTED#${day}#${shard}`;
+}
 
 export const keys = {
   merchant: (merchantId: string): Key => ({ pk: `MER#${merchantId}`, sk: 'MERCHANT' }),
@@ -52,9 +70,12 @@ export const keys = {
   /** Admin audit index, one partition per month so no partition grows without bound. */
   auditIndex: (at: Date, id: string) => ({ gsi1pk: `AUDIT#${at.toISOString().slice(0, 7)}`, gsi1sk: id }),
   securityEvent: (merchantId: string | undefined, id: string): Key => ({
-    pk: merchantId ? `MER#${merchantId}` : 'SEC#UNATTRIBUTED',
+    pk: merchantId ? `MER#${merchantId}` : unattributedPartition(id),
     sk: `SEC#${id}`,
   }),
+  /** Every partition unattributed security events of one UTC day are spread over (admin reads all 16). */
+  unattributedPartitions: (day: string): string[] =>
+    Array.from({ length: unattributedShards }, (_, n) => `SEC#UNATTRIBUTED#${day}#${n}`),
   securityPrefix: 'SEC#',
   merchantPartition: (merchantId: string): string => `MER#${merchantId}`,
   /** The partition of everything a merchant owns in one mode. */
@@ -70,6 +91,10 @@ export const keys = {
     sk: `PAY#${paymentId}`,
   }),
   paymentPrefix: 'PAY#',
+  amountLimits: (merchantId: string, mode: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: 'LIMITS',
+  }),
   paymentReferenceIndex: (merchantId: string, mode: string, reference: string, paymentId: string) => ({
     gsi1pk: `MER#${merchantId}#${mode}#REF#${reference}`,
     gsi1sk: paymentId,
@@ -78,8 +103,15 @@ export const keys = {
     pk: `ATTEMPT#${provider}#${reference}`,
     sk: 'ATTEMPT',
   }),
-  providerEvent: (provider: string, eventId: string): Key => ({
-    pk: `PEVT#${provider}#${eventId}`,
+  /**
+   * A processed provider event, scoped to the merchant and mode whose webhook URL
+   * it came in on: a provider's event id is not a secret (Flutterwave's is its
+   * global, increasing transaction number), so one merchant must never be able to
+   * claim an id before another merchant's genuine event arrives. `identity` is the
+   * adapter's event id prefixed by our reference (platform/inbound.ts).
+   */
+  providerEvent: (merchantId: string, mode: string, provider: string, identity: string): Key => ({
+    pk: `PEVT#${merchantId}#${mode}#${provider}#${identity}`,
     sk: 'PEVT',
   }),
   event: (merchantId: string, mode: string, eventId: string): Key => ({

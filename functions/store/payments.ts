@@ -186,7 +186,61 @@ export const paymentsStore: PaymentsStore = {
     );
     return out.Item ? stripPayment(out.Item) : undefined;
   },
+
+  async amountLimits(merchantId, mode) {
+    const out = await dynamoClient().send(
+      new GetCommand({ TableName: tableName(), Key: keys.amountLimits(merchantId, mode) }),
+    );
+    return (out.Item?.limits as Partial<Record<string, number>> | undefined) ?? {};
+  },
 };
+
+/**
+ * Sets (or, with `null`, removes) a merchant's maximum amount for one currency in
+ * one mode, in minor units. An operator command (`npm run admin -- set-max-amount`).
+ */
+export async function setAmountLimit(
+  merchantId: string,
+  mode: Mode,
+  currency: string,
+  max: number | null,
+): Promise<void> {
+  if (max === null) {
+    try {
+      await dynamoClient().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.amountLimits(merchantId, mode),
+          UpdateExpression: 'REMOVE limits.#c',
+          ConditionExpression: 'attribute_exists(limits)',
+          ExpressionAttributeNames: { '#c': currency },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    return;
+  }
+  await dynamoClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.amountLimits(merchantId, mode),
+      UpdateExpression: 'SET limits = if_not_exists(limits, :empty), #type = :type',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':empty': {}, ':type': 'amount_limits' },
+    }),
+  );
+  // A second update: DynamoDB cannot create a map and set a key in it in one expression.
+  await dynamoClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.amountLimits(merchantId, mode),
+      UpdateExpression: 'SET limits.#c = :max',
+      ExpressionAttributeNames: { '#c': currency },
+      ExpressionAttributeValues: { ':max': max },
+    }),
+  );
+}
 
 export interface PaymentFilters {
   status?: PaymentStatus | undefined;

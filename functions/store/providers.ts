@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
 import { actorDetail, type AuditInput } from '#core/identity';
 import { isWebhookToken, type ProviderConfig, type ProviderStore, type WebhookTarget } from '#core/providers';
@@ -280,4 +280,38 @@ export async function findWebhookToken(token: string): Promise<WebhookTarget | u
   if (!out.Item) return undefined;
   const { merchantId, mode, provider } = out.Item as WebhookTarget;
   return { merchantId, mode, provider };
+}
+
+/**
+ * Whether the webhook URL behind `token` has ever delivered a body-binding
+ * signature (Flutterwave's `flutterwave-signature`). Kept on the token item, which
+ * lives as long as the URL pasted in the provider's dashboard, across credential updates.
+ */
+export async function sendsBodySignatures(token: string): Promise<boolean> {
+  const out = await dynamoClient().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.webhookToken(token),
+      ProjectionExpression: 'bodySignaturesSince',
+      ConsistentRead: true,
+    }),
+  );
+  return typeof out.Item?.bodySignaturesSince === 'string';
+}
+
+/** Records, once, that the webhook URL behind `token` sends body-binding signatures. */
+export async function markBodySignatures(token: string, now: string): Promise<void> {
+  try {
+    await dynamoClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.webhookToken(token),
+        UpdateExpression: 'SET bodySignaturesSince = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(bodySignaturesSince)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }

@@ -2,8 +2,11 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
 import { dynamoClient } from '#platform/clients';
+import { config } from '#platform/config';
+import { logger } from '#platform/logger';
 import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
+import { hit } from './rate-limits.ts';
 import { tableName } from './table-name.ts';
 
 import type { SecurityEventKind } from '#core/identity';
@@ -45,13 +48,26 @@ export function securityEventPut(
   };
 }
 
-/** Records a security event on its own. */
+/**
+ * Records a security event on its own, at most `SECURITY_EVENTS_PER_MINUTE` per
+ * merchant: whoever can send forged webhooks or bad sign-ins for a merchant must
+ * not be able to grow its partition without bound. Beyond the limit the event is
+ * only logged (kind and merchant, nothing secret). Unattributed events are sharded
+ * instead (keys.ts).
+ */
 export async function recordSecurityEvent(
   merchantId: string | undefined,
   kind: SecurityEventKind,
   meta: RequestMeta,
   detail: Record<string, string> = {},
 ): Promise<void> {
+  if (merchantId !== undefined) {
+    const budget = await hit('security_events', merchantId, config().SECURITY_EVENTS_PER_MINUTE, 60);
+    if (!budget.allowed) {
+      logger.warn('security event not stored: per-merchant limit reached', { kind, merchantId });
+      return;
+    }
+  }
   await dynamoClient().send(new PutCommand(securityEventPut(merchantId, kind, meta, detail)));
 }
 

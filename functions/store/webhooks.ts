@@ -179,6 +179,16 @@ export async function deleteEndpoint(
 export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
 
 /**
+ * How long a processed provider event is remembered: past every provider's retry
+ * window (Paystack 72 h, Stripe 3 days, Flutterwave's dashboard setting) and a
+ * manual resend from a provider dashboard weeks later. After it, a redelivery is
+ * reconciled again and changes nothing, since states only move forward.
+ */
+export const providerEventTtlSeconds = 30 * 24 * 60 * 60;
+const providerEventTtl = (now: string): number =>
+  Math.floor(Date.parse(now) / 1000) + providerEventTtlSeconds;
+
+/**
  * The verify worker's one write: the payment's new status, the provider event
  * marked as processed, the outbound event and one delivery per subscribed
  * endpoint — all or nothing. `duplicate`: the provider event was processed
@@ -219,7 +229,12 @@ export async function recordPaymentTransition(input: {
       Put: {
         TableName: tableName(),
         Item: {
-          ...keys.providerEvent(providerEvent.provider, providerEvent.eventId),
+          ...keys.providerEvent(
+            payment.merchantId,
+            payment.mode,
+            providerEvent.provider,
+            providerEvent.eventId,
+          ),
           type: 'provider_event',
           providerEventType: providerEvent.type,
           merchantId: payment.merchantId,
@@ -228,6 +243,7 @@ export async function recordPaymentTransition(input: {
           outcome: 'applied',
           eventId: input.event?.id ?? null,
           processedAt: input.now,
+          ttl: providerEventTtl(input.now),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -258,7 +274,7 @@ export async function recordIgnoredProviderEvent(
       new PutCommand({
         TableName: tableName(),
         Item: {
-          ...keys.providerEvent(provider, eventId),
+          ...keys.providerEvent(info.merchantId, info.mode, provider, eventId),
           type: 'provider_event',
           providerEventType: info.type,
           merchantId: info.merchantId,
@@ -267,6 +283,7 @@ export async function recordIgnoredProviderEvent(
           outcome: 'ignored',
           reason: info.reason,
           processedAt: info.now,
+          ttl: providerEventTtl(info.now),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -278,14 +295,17 @@ export async function recordIgnoredProviderEvent(
   }
 }
 
+/** A provider event this merchant and mode processed before, if any. */
 export async function getProviderEvent(
+  merchantId: string,
+  mode: Mode,
   provider: string,
   eventId: string,
 ): Promise<{ eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined> {
   const out = await dynamoClient().send(
     new GetCommand({
       TableName: tableName(),
-      Key: keys.providerEvent(provider, eventId),
+      Key: keys.providerEvent(merchantId, mode, provider, eventId),
       ConsistentRead: true,
     }),
   );
@@ -411,36 +431,35 @@ export function deliveriesOfEvent(merchantId: string, mode: Mode, eventId: strin
   );
 }
 
-/** Failed deliveries of an endpoint created since a time (for recover). */
-export async function failedDeliveriesOfEndpoint(
+/**
+ * One page of an endpoint's failed deliveries created since a time (for recover):
+ * one Query, so a caller's time is bounded; `next` continues it, undefined at the end.
+ */
+export async function failedDeliveriesPage(
   merchantId: string,
   mode: Mode,
   endpointId: string,
   since: Date,
-): Promise<Delivery[]> {
-  const found: Delivery[] = [];
-  let start: Record<string, unknown> | undefined;
-  for (let page = 0; page < 50; page++) {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
-        FilterExpression: '#status = :failed',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
-          ':since': since.toISOString(),
-          ':failed': 'failed',
-        },
-        ExclusiveStartKey: start,
-      }),
-    );
-    found.push(...(out.Items ?? []).map((i) => strip<Delivery>(i)));
-    start = out.LastEvaluatedKey;
-    if (!start) break;
-  }
-  return found;
+  limit: number,
+  start?: Record<string, unknown>,
+): Promise<{ deliveries: Delivery[]; next: Record<string, unknown> | undefined }> {
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :since',
+      FilterExpression: '#status = :failed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
+        ':since': since.toISOString(),
+        ':failed': 'failed',
+      },
+      Limit: limit,
+      ExclusiveStartKey: start,
+    }),
+  );
+  return { deliveries: (out.Items ?? []).map((i) => strip<Delivery>(i)), next: out.LastEvaluatedKey };
 }
 
 /** Moves a delivery on, only if it is still in the status the caller saw. */

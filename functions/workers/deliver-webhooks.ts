@@ -5,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from 'zod/mini';
 import { deliver } from '#platform/delivery';
 import { logger } from '#platform/logger';
+import { recoverStep } from '#platform/webhook-endpoints';
 
 const message = z.object({
   merchantId: z.string(),
@@ -14,13 +15,32 @@ const message = z.object({
   notBefore: z.number(),
 });
 
+/** A step of a recover (platform/webhook-endpoints.ts `recoverStep`). */
+const recoverJob = z.object({
+  kind: z.literal('recover'),
+  merchantId: z.string(),
+  mode: z.enum(['test', 'live']),
+  endpointId: z.string(),
+  since: z.string().check(z.iso.datetime()),
+  cursor: z.optional(z.record(z.string(), z.unknown())),
+});
+
 const processor = new BatchProcessor(EventType.SQS);
 
 async function record(r: SQSRecord): Promise<void> {
   let parsed: z.infer<typeof message>;
+  let body: unknown;
   try {
-    parsed = message.parse(JSON.parse(r.body));
-  } catch {
+    body = JSON.parse(r.body);
+    const job = recoverJob.safeParse(body);
+    if (job.success) {
+      const step = await recoverStep(job.data);
+      logger.info('recover step', { ...step, endpointId: job.data.endpointId });
+      return;
+    }
+    parsed = message.parse(body);
+  } catch (error) {
+    if (body !== undefined && recoverJob.safeParse(body).success) throw error; // our failure: retry the step
     logger.error('unreadable deliveries message', { messageId: r.messageId });
     return;
   }

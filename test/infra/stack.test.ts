@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { queues } from '#infra/definitions';
+import { queues, workerTimeouts } from '#infra/definitions';
 import { functionName, routes, type Worker } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 
@@ -79,13 +79,23 @@ describe('API stack', () => {
     });
   });
 
-  it('keeps worker timeouts below their queue’s visibility timeout', () => {
+  it('gives the provider-events worker its worst case (3 rounds × 3 tries × 6 s) and the queue 6× that as visibility', () => {
     const functions = api.findResources('AWS::Lambda::Function') as Record<string, Resource>;
     const id = Object.keys(functions).find((logicalId) => logicalId.startsWith('EchoWorker'));
     expect(id).toBeDefined();
-    expect(functions[id as string]?.Properties.Timeout).toBeLessThan(
-      queues.providerEvents.visibilityTimeoutSeconds,
-    );
+    const timeout = functions[id as string]?.Properties.Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(3 * 3 * 6);
+    expect(queues.providerEvents.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * timeout);
+    // The other queue's worker by the same rule (its timeout is declared beside the queue).
+    expect(queues.deliveries.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * workerTimeouts.deliveries);
+    expect(workerTimeouts.deliveries).toBeGreaterThan(15); // one 15 s endpoint attempt fits
+  });
+
+  it('reserves concurrency for the provider-webhook ingest, so a flood on the API cannot starve it', () => {
+    const functions = Object.entries(api.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+    const reserved = functions.filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserved.map(([id]) => id)).toEqual([expect.stringMatching(/^ReceiveProviderWebhook/)]);
+    expect(reserved[0]?.[1].Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(10);
   });
 
   it('grants table access with enumerated actions only, never a wildcard action or Scan', () => {

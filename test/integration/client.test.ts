@@ -110,8 +110,7 @@ describe('the PayBridge client against the local API', () => {
     expect(payment).toMatchObject({ status: 'pending', provider: 'paystack', amount: 250000 });
     // The same key replays the first answer: never a second checkout.
     expect((await shop.payments.create(order, { idempotencyKey: 'ord-7' })).id).toBe(payment.id);
-    // Without a key of its own, the client makes one.
-    const other = await shop.payments.create({ ...order, reference: 'ord-8' });
+    const other = await shop.payments.create({ ...order, reference: 'ord-8' }, { idempotencyKey: 'ord-8' });
     expect(other.id).not.toBe(payment.id);
     const listed = await shop.payments.list({ limit: 10, reference: 'ord-7' });
     expect(listed.data.map((p) => p.id)).toEqual([payment.id]);
@@ -152,6 +151,7 @@ describe('the PayBridge client against the local API', () => {
     expect((await shop.webhookEndpoints.test(endpoint.id)).type).toBe('webhook_endpoint.test');
     expect(await shop.webhookEndpoints.recover(endpoint.id, { since: '2026-01-01T00:00:00Z' })).toEqual({
       resent: 0,
+      more: false,
     });
     await shop.webhookEndpoints.remove(endpoint.id);
     await expect(shop.webhookEndpoints.get(endpoint.id)).rejects.toMatchObject({ status: 404 });
@@ -179,7 +179,10 @@ describe('the PayBridge client against the local API', () => {
     });
     const dashboard = anonymous.with({ accessToken: registration.accessToken });
     const invalid = await dashboard.payments
-      .create({ amount: 1.5, currency: 'NGN', customer: { email: 'a@example.com' } })
+      .create(
+        { amount: 1.5, currency: 'NGN', customer: { email: 'a@example.com' } },
+        { idempotencyKey: 'ord-9' },
+      )
       .catch((error: unknown) => error);
     expect(invalid).toMatchObject({ status: 400, code: 'invalid_field', param: 'amount' });
     expect((invalid as PayBridgeError).body).toMatchObject({ error: { code: 'invalid_field' } });

@@ -3,6 +3,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '#core/ids';
+import { recoverTuning } from '#platform/webhook-endpoints';
 import { putEndpoint } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
@@ -117,6 +118,49 @@ describe('merchant webhooks out', () => {
       data: { status: number; latencyMs: number }[];
     };
     expect(attempts.data).toMatchObject([{ status: 200 }]);
+  });
+
+  it('refuses webhook URLs on privileged or well-known service ports, with our error shape', async () => {
+    const s = await shop();
+    for (const url of [
+      'http://hooks.example.com:22/',
+      'http://hooks.example.com:6379/',
+      receiver.url('/x').replace(/:\d+\//, ':5432/'),
+    ]) {
+      const res = await post(s, '/v1/webhook-endpoints', { url, events: ['*'] });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({
+        error: { type: 'invalid_request', code: 'url_forbidden_port', param: 'url' },
+      });
+    }
+  });
+
+  it('logs at most 1 KB of an endpoint’s answer, and only when it is text', async () => {
+    const s = await shop();
+    await endpoint(s, '/answers');
+    receiver.script('/answers', [
+      {
+        status: 500,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.from([0, 1, 2, 255]),
+      },
+      { status: 500, headers: { 'content-type': 'image/png' }, body: 'looks like text' },
+      { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'é'.repeat(3000) },
+    ]);
+    const paymentId = await paidPayment(s);
+    await until(() => receiver.received('/answers').length === 3);
+    const events = await (await api.request(`/v1/events?paymentId=${paymentId}`, bearer(s.key))).json();
+    const [event] = (events as { data: { id: string }[] }).data;
+    let attempts: { data: { status: number; responseBody: string | null }[] } = { data: [] };
+    await until(async () => {
+      const res = await api.request(`/v1/events/${event?.id}/attempts`, bearer(s.key));
+      attempts = (await res.json()) as typeof attempts;
+      return attempts.data.length === 3;
+    });
+    const byStatus = [...attempts.data].sort((a, b) => a.status - b.status);
+    expect(byStatus.map((a) => a.responseBody === null)).toEqual([false, true, true]);
+    const text = byStatus[0]?.responseBody ?? '';
+    expect(text).toBe('é'.repeat(512)); // 1024 bytes of two-byte characters
   });
 
   it('tells the merchant once when POST /verify settles a payment first and the provider’s webhook comes later', async () => {
@@ -348,5 +392,37 @@ describe('merchant webhooks out', () => {
       return ((await res.json()) as { resent: number }).resent === 1;
     });
     await until(() => receiver.received('/recover').length === 5);
+  });
+
+  it('recovers more failed deliveries than one step reads, by chaining recover jobs on the queue', async () => {
+    const s = await shop();
+    const ep = await endpoint(s, '/recover-many');
+    receiver.script('/recover-many', Array(12).fill({ status: 500 }));
+    const since = new Date(Date.now() - 1000).toISOString();
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(s, `/v1/webhook-endpoints/${ep.id}/test`);
+      sent.push(((await res.json()) as { id: string }).id);
+    }
+    await until(async () => {
+      for (const id of sent) {
+        const res = await api.request(`/v1/events/${id}/attempts`, bearer(s.key));
+        const body = (await res.json()) as { deliveries: { status: string }[] };
+        if (body.deliveries[0]?.status !== 'failed') return false;
+      }
+      return true;
+    });
+    recoverTuning.pageSize = 1;
+    try {
+      const res = await post(s, `/v1/webhook-endpoints/${ep.id}/recover`, { since });
+      expect(res.status).toBe(202);
+      const first = (await res.json()) as { resent: number; more: boolean };
+      expect(first.more).toBe(true);
+      expect(first.resent).toBeLessThanOrEqual(1);
+      // The worker takes the rest, one page per step: every failed delivery is sent once more.
+      await until(() => receiver.received('/recover-many').length === 15);
+    } finally {
+      recoverTuning.pageSize = 100;
+    }
   });
 });

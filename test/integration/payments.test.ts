@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultMaxAmounts } from '#core/money';
 import type { ProviderName } from '#providers/types';
+import { setAmountLimit } from '#store/payments';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
 import { testCredentials } from '#test/providers';
@@ -176,15 +178,19 @@ describe('idempotency', () => {
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
   });
 
-  it('requires an Idempotency-Key from API-key callers', async () => {
+  it('requires an Idempotency-Key from every caller, API key and dashboard alike', async () => {
     const shop = await shopWith(['paystack']);
-    const res = await api.request('/v1/payments', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.key}` },
-      body: JSON.stringify({ amount: 100, currency: 'NGN', customer: { email: 'a@example.com' } }),
-    });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_required');
+    for (const credential of [shop.key, shop.merchant.accessToken]) {
+      const res = await api.request('/v1/payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        body: JSON.stringify({ amount: 100, currency: 'NGN', customer: { email: 'a@example.com' } }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'idempotency_key_required', param: 'Idempotency-Key' },
+      });
+    }
   });
 });
 
@@ -219,6 +225,31 @@ describe('routing', () => {
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('currency_not_supported');
     expect((await sandboxes.control('GET', '/chapa/calls')).body.count).toBe(before);
+  });
+
+  it('refuses an amount above the currency maximum with 400, before calling any provider', async () => {
+    const shop = await shopWith(['paystack']);
+    const calls = async () => (await sandboxes.control('GET', '/paystack/calls')).body.count as number;
+    const before = await calls();
+    const res = await pay(shop, { amount: defaultMaxAmounts.NGN + 1, currency: 'NGN' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'amount_too_large', param: 'amount' } });
+    expect(await calls()).toBe(before);
+    expect((await pay(shop, { amount: defaultMaxAmounts.NGN, currency: 'NGN' })).status).toBe(201);
+  });
+
+  it('applies a merchant’s own maximum in its mode only, and only to that merchant', async () => {
+    const shop = await shopWith(['paystack']);
+    const other = await shopWith(['paystack']);
+    await setAmountLimit(shop.merchant.merchantId, 'test', 'NGN', 100_000);
+    await setAmountLimit(shop.merchant.merchantId, 'live', 'NGN', 50);
+    const over = await pay(shop, { amount: 100_001, currency: 'NGN' });
+    expect(over.status).toBe(400);
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('amount_too_large');
+    expect((await pay(shop, { amount: 100_000, currency: 'NGN' })).status).toBe(201);
+    expect((await pay(other, { amount: 100_001, currency: 'NGN' })).status).toBe(201);
+    await setAmountLimit(shop.merchant.merchantId, 'test', 'NGN', null);
+    expect((await pay(shop, { amount: 100_001, currency: 'NGN' })).status).toBe(201);
   });
 
   it('refuses bad amounts with 400: fractions, zero, negatives, strings', async () => {

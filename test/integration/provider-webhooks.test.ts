@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoClient } from '#platform/clients';
 import { inboundFaults } from '#platform/inbound';
+import { keys } from '#store/keys';
+import { tableName } from '#store/table-name';
 import { listSecurityEvents } from '#store/security-events';
 import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
@@ -31,7 +35,7 @@ interface Shop {
   webhookUrl: string;
 }
 
-async function shop(provider: 'paystack' | 'stripe'): Promise<Shop> {
+async function shop(provider: 'paystack' | 'stripe' | 'flutterwave'): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
   const { key } = await createKey(api.request, merchant, 'test', 'full');
   const credentials = testCredentials(provider);
@@ -96,6 +100,33 @@ const paystackHook = (s: Shop, reference: string, amount: number) => {
 const postHook = (s: Shop, body: string, headers: Record<string, string>) =>
   fetch(s.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
+/** Flutterwave's `flutterwave-signature`: base64 HMAC-SHA256 of the body, keyed by the merchant's secret hash. */
+const flutterwaveSignature = (s: Shop, body: string) =>
+  createHmac('sha256', s.webhookSecret as string)
+    .update(body)
+    .digest('base64');
+
+/** Flutterwave's numeric transaction id for one of our references, as its verify API reports it. */
+async function flutterwaveTransactionId(s: Shop, reference: string): Promise<number> {
+  const url = `${sandboxes.sandbox().baseUrls.flutterwave}/v3/transactions/verify_by_reference?tx_ref=${reference}`;
+  const answer = await fetch(url, { headers: { authorization: `Bearer ${s.secretKey}` } });
+  return ((await answer.json()) as { data: { id: number } }).data.id;
+}
+
+/** Waits until the verify worker has taken and finished every provider-events message. */
+async function providerEventsDrained(): Promise<void> {
+  await until(async () => {
+    const out = await pipeline.sqs().send(
+      new GetQueueAttributesCommand({
+        QueueUrl: pipeline.queues().providerEvents,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return a.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0';
+  });
+}
+
 describe('provider webhooks in', () => {
   it('settles a payment from the sandbox’s own signed webhook, through ingest, SQS and the verify worker', async () => {
     const s = await shop('paystack');
@@ -138,6 +169,93 @@ describe('provider webhooks in', () => {
     expect(events.data).toHaveLength(1);
     const audit = await api.request('/v1/payments?limit=100', bearer(s.key));
     expect(((await audit.json()) as { data: unknown[] }).data).toHaveLength(1);
+  });
+
+  it('keeps provider-event dedupe per merchant: another merchant cannot pre-claim a Flutterwave transaction id', async () => {
+    const attacker = await shop('flutterwave');
+    const victim = await shop('flutterwave');
+    // The attacker settles one payment of its own and learns Flutterwave's (global, increasing) id.
+    const own = await newPayment(attacker);
+    await sandboxes.clickOn(own.checkoutUrl, 'success');
+    await until(async () => (await statusOf(attacker, own.id)) === 'succeeded');
+    const n = await flutterwaveTransactionId(attacker, own.providerReference);
+    // Then signs, with the secret hash it chose, charge.completed bodies for the next ten ids.
+    for (let id = n + 1; id <= n + 10; id++) {
+      const body = JSON.stringify({
+        event: 'charge.completed',
+        data: { id, tx_ref: own.providerReference, status: 'successful', amount: 5000, currency: 'NGN' },
+      });
+      const answer = await postHook(attacker, body, {
+        'flutterwave-signature': flutterwaveSignature(attacker, body),
+      });
+      expect(answer.status).toBe(200);
+    }
+    await providerEventsDrained();
+    // Another merchant's customer pays: Flutterwave's genuine webhook carries one of those ids.
+    const payment = await newPayment(victim);
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    const victimId = await flutterwaveTransactionId(victim, payment.providerReference);
+    expect(victimId).toBeGreaterThan(n);
+    expect(victimId).toBeLessThanOrEqual(n + 10);
+    await until(async () => (await statusOf(victim, payment.id)) === 'succeeded');
+    const events = await listEvents(victim.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data.map((e) => e.type)).toEqual(['payment.succeeded']);
+  });
+
+  it('refuses a Flutterwave verif-hash-only delivery once the endpoint has sent flutterwave-signature', async () => {
+    const s = await shop('flutterwave');
+    const account = { secretKey: s.secretKey, webhookSecret: s.webhookSecret };
+    const settleQuietly = async () => {
+      const p = await newPayment(s);
+      await sandboxes.control('PUT', '/flutterwave/accounts', account); // no webhook URL: nothing sent
+      await sandboxes.clickOn(p.checkoutUrl, 'success');
+      await sandboxes.control('PUT', '/flutterwave/accounts', { ...account, webhookUrl: s.webhookUrl });
+      const id = await flutterwaveTransactionId(s, p.providerReference);
+      const body = JSON.stringify({
+        event: 'charge.completed',
+        data: { id, tx_ref: p.providerReference, status: 'successful', amount: 5000, currency: 'NGN' },
+      });
+      return { ...p, body };
+    };
+    // An account that has only ever sent the legacy header keeps working.
+    const first = await settleQuietly();
+    await postHook(s, first.body, { 'verif-hash': s.webhookSecret as string });
+    await until(async () => (await statusOf(s, first.id)) === 'succeeded');
+    // Flutterwave's own delivery carries flutterwave-signature (and verif-hash).
+    const second = await newPayment(s);
+    await sandboxes.clickOn(second.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, second.id)) === 'succeeded');
+    // From now on the static secret alone is a downgrade: refused and recorded.
+    const third = await settleQuietly();
+    await postHook(s, third.body, { 'verif-hash': s.webhookSecret as string });
+    await until(async () => {
+      const page = await listSecurityEvents(s.merchant.merchantId, 10);
+      return page.data.some((e) => e.detail.reason === 'legacy_signature_refused');
+    });
+    await providerEventsDrained();
+    expect(await statusOf(s, third.id)).toBe('pending');
+    // The same body with its HMAC is accepted: it was the header, not the payment.
+    await postHook(s, third.body, { 'flutterwave-signature': flutterwaveSignature(s, third.body) });
+    await until(async () => (await statusOf(s, third.id)) === 'succeeded');
+  });
+
+  it('remembers a processed provider event for 30 days, then lets DynamoDB expire it', async () => {
+    const s = await shop('flutterwave');
+    const payment = await newPayment(s);
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    const id = await flutterwaveTransactionId(s, payment.providerReference);
+    const identity = `${payment.providerReference}#${id}:successful`;
+    const out = await dynamoClient().send(
+      new GetCommand({
+        TableName: tableName(),
+        Key: keys.providerEvent(s.merchant.merchantId, 'test', 'flutterwave', identity),
+      }),
+    );
+    expect(out.Item?.outcome).toBe('applied');
+    const days = (Number(out.Item?.ttl) - Date.now() / 1000) / 86400;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
   });
 
   it('rejects a tampered body, a wrong secret and a missing signature: recorded, never applied', async () => {

@@ -9,8 +9,9 @@ export interface Received {
   at: number;
 }
 
-/** How the receiver answers a request to a path: status and headers, or `hang`. */
-export type Answer = { status: number; headers?: Record<string, string> } | { hang: true };
+/** How the receiver answers a request to a path: status, headers and body (default `ok`), or `hang`. */
+export type Answer =
+  { status: number; headers?: Record<string, string>; body?: string | Buffer } | { hang: true };
 
 /**
  * A merchant's webhook receiver on 127.0.0.1: records every request with its
@@ -34,7 +35,7 @@ export function useReceiver() {
         });
         const answer = scripts.get(path)?.shift() ?? { status: 200 };
         if ('hang' in answer) return;
-        res.writeHead(answer.status, answer.headers ?? {}).end('ok');
+        res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? 'ok');
       });
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));

@@ -332,6 +332,37 @@ describe('checkWebhookUrl', () => {
   });
 
   it.each([
+    'https://hooks.example.com:443/',
+    'http://hooks.example.com:80/',
+    'https://hooks.example.com:1024/',
+    'https://hooks.example.com:8080/',
+    'https://hooks.example.com:65535/',
+  ])('allows the port of %s', (url) => {
+    expect(() => checkWebhookUrl(url, testMode)).not.toThrow();
+  });
+
+  it.each([
+    'https://hooks.example.com:22/',
+    'http://hooks.example.com:25/',
+    'https://hooks.example.com:1023/',
+    'http://hooks.example.com:6379/',
+    'http://hooks.example.com:5432/',
+    'http://hooks.example.com:27017/',
+    'http://hooks.example.com:9200/',
+    'http://hooks.example.com:11211/',
+    'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next',
+  ])('refuses the port of %s', (url) => {
+    const policy = url.includes('127.0.0.1') ? localStage : testMode;
+    expect(refusal(() => checkWebhookUrl(url, policy)).code).toBe('url_forbidden_port');
+  });
+
+  it('keeps loopback receivers on random high ports working (local tests, npm start)', () => {
+    for (const port of [32768, 45123, 60999]) {
+      expect(() => checkWebhookUrl(`http://127.0.0.1:${port}/hooks`, localStage)).not.toThrow();
+    }
+  });
+
+  it.each([
     '10.0.0.1',
     '192.168.1.10',
     '169.254.169.254',

@@ -240,6 +240,24 @@ describe('Chapa API', () => {
     expect(server.received[0]?.headers.authorization).toBe(`Bearer ${secretKey}`);
   });
 
+  it('refuses a verify answer that omits or changes the tx_ref echo', async () => {
+    const success = JSON.parse(payload('verify-success.json').toString('utf8')) as {
+      data: Record<string, unknown>;
+    };
+    const { tx_ref: _omitted, ...withoutEcho } = success.data;
+    for (const data of [
+      withoutEcho,
+      { ...success.data, tx_ref: null },
+      { ...success.data, tx_ref: 'ref_other' },
+    ]) {
+      server.respond(() => ({ status: 200, json: { ...success, data } }));
+      const error = await chapa
+        .verify(server.context(credentials), { reference, providerReference: reference })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'provider_bad_response', retryable: false });
+    }
+  });
+
   it('retries a verify that got 503 twice, then fails retryably', async () => {
     server.respond(() => ({ status: 503, json: { message: 'unavailable', status: 'failed' } }));
     const error = await chapa

@@ -40,7 +40,7 @@ describe('Flutterwave webhook signature', () => {
       credentials,
       now,
     );
-    expect(check).toEqual({ ok: true });
+    expect(check).toEqual({ ok: true, scheme: 'body' });
   });
 
   it('rejects a Flutterwave webhook whose body was altered by one byte', () => {
@@ -69,9 +69,7 @@ describe('Flutterwave webhook signature', () => {
   it('accepts the legacy verif-hash only when it equals the secret hash', () => {
     expect(
       flutterwave.verifyWebhookSignature(body, { 'verif-hash': webhookSecret }, credentials, now),
-    ).toEqual({
-      ok: true,
-    });
+    ).toEqual({ ok: true, scheme: 'static' });
     expect(
       flutterwave.verifyWebhookSignature(body, { 'verif-hash': `${webhookSecret}x` }, credentials, now),
     ).toEqual({ ok: false, reason: 'bad_signature' });

@@ -335,7 +335,14 @@ describe('Stripe API', () => {
   it('reads open sessions as pending and expired ones as expired', async () => {
     server.respond(() => ({
       status: 200,
-      json: { id: sessionId, status: 'open', payment_status: 'unpaid', amount_total: 5000, currency: 'jpy' },
+      json: {
+        id: sessionId,
+        status: 'open',
+        payment_status: 'unpaid',
+        amount_total: 5000,
+        currency: 'jpy',
+        client_reference_id: reference,
+      },
     }));
     const open = await stripe.verify(server.context(credentials), {
       reference,
@@ -350,6 +357,7 @@ describe('Stripe API', () => {
         payment_status: 'unpaid',
         amount_total: 5000,
         currency: 'jpy',
+        client_reference_id: reference,
       },
     }));
     const expired = await stripe.verify(server.context(credentials), {
@@ -357,6 +365,21 @@ describe('Stripe API', () => {
       providerReference: sessionId,
     });
     expect(expired.status).toBe('expired');
+  });
+
+  it('refuses a verify answer that omits or changes the reference echo', async () => {
+    const paid = JSON.parse(payload('session-complete-paid.json').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const { client_reference_id: _omitted, ...withoutEcho } = paid;
+    for (const answer of [withoutEcho, { ...paid, client_reference_id: 'ref_someone_else' }]) {
+      server.respond(() => ({ status: 200, json: answer }));
+      const error = await stripe
+        .verify(server.context(credentials), { reference, providerReference: sessionId })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'provider_bad_response', retryable: false });
+    }
   });
 
   it('retries a verify that got 503 twice, then fails retryably', async () => {
