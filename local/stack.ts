@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type QueueName, workers } from '#routes';
+import { type QueueName, scheduledWorkers, workers } from '#routes';
 import { type ProviderName, providerNames } from '#providers/types';
 import { type LocalApi, startApi } from './api-server.ts';
 import { freePort } from './ports.ts';
@@ -9,6 +9,7 @@ import { type Sandboxes, startSandboxes } from './sandboxes/server.ts';
 import { type LocalDynamo, startDynamo } from './dynamodb.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-workers.ts';
+import { reconcileIntervalMs, startScheduledWorker } from './scheduled-workers.ts';
 import { createQueues, createTable, localAwsEnv, localTableName, type QueueUrls } from './resources.ts';
 import { type LocalSqs, startSqs } from './sqs.ts';
 
@@ -68,6 +69,8 @@ export function localEnv(dynamo: string, sqs: string, queues: QueueUrls): Record
     DELIVERIES_QUEUE_URL: queues.deliveries,
     DELIVERIES_DLQ_URL: queues.dlq.deliveries,
     PAYBRIDGE_STAGE: 'local',
+    // The sweeper's per-payment schedule (seconds); the local default is the cloud's.
+    ...(process.env.RECONCILE_SCHEDULE ? { RECONCILE_SCHEDULE: process.env.RECONCILE_SCHEDULE } : {}),
     PAYBRIDGE_VERSION: version,
     POWERTOOLS_SERVICE_NAME: 'paybridge',
     POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'false',
@@ -133,6 +136,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(async () => {
         await Promise.all(running.map((w) => w.stop()));
         client.destroy();
+      });
+      // The reconciliation sweeper, on RECONCILE_INTERVAL_SECONDS instead of EventBridge's minute.
+      const timers = scheduledWorkers.map((w) =>
+        startScheduledWorker(w, reconcileIntervalMs(), (error) =>
+          options.log?.(`scheduled ${w.handler}: ${String(error)}`),
+        ),
+      );
+      stops.push(async () => {
+        await Promise.all(timers.map((t) => t.stop()));
       });
     }
     return { api, sandboxes, providerUrls, dynamo, sqs, queues, env, stop: stopAll };

@@ -3,7 +3,8 @@
  * Ctrl-C stops everything, the JVM included.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { workers } from '#routes';
+import { scheduledWorkers, workers } from '#routes';
+import { reconcileIntervalMs } from './scheduled-workers.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -30,6 +31,7 @@ try {
     `  Providers    ${stack.sandboxes ? `sandboxes at ${stack.sandboxes.url}` : 'real APIs'}`,
     ...Object.entries(stack.providerUrls).map(([name, url]) => `    ${name.padEnd(16)} ${url}`),
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
+    `  Scheduled    ${scheduledWorkers.map((w) => w.handler).join(', ')} every ${reconcileIntervalMs() / 1000} s (RECONCILE_INTERVAL_SECONDS)`,
   ];
   console.log(lines.join('\n'));
   // Where things run, for `npm run demo` and other local tools (ports may differ from the defaults).
