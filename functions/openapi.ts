@@ -677,7 +677,8 @@ function webhookOperation(type: EventType): JsonObject {
 
 const webhookDescriptions: Record<EventType, string> = {
   'payment.succeeded': 'A payment was paid, confirmed with the provider (amount and currency checked).',
-  'payment.failed': 'A payment failed (`failureReason` says why, in the provider’s words where it gave them).',
+  'payment.failed':
+    'A payment failed (`failureReason` says why, in the provider’s words where it gave them).',
   'payment.cancelled': 'The customer or the provider cancelled a payment.',
   'payment.expired':
     'A checkout reached `expiresAt` unpaid (the provider confirmed it once more; a Stripe session is ended too).',

@@ -9,14 +9,26 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { fallback, functionName, type Route, type ScheduledWorker, type Worker } from '../functions/routes.ts';
+import {
+  fallback,
+  functionName,
+  type Route,
+  type ScheduledWorker,
+  type Worker,
+} from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';

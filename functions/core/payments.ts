@@ -574,13 +574,18 @@ export async function settlePayment(
       decision = { status: 'expired', failureReason: null, amountMismatch: null };
     }
     const lateMove = late && decision.status === 'succeeded';
-    if (!lateMove && (decision.status === payment.status || !canTransition(payment.status, decision.status))) {
+    if (
+      !lateMove &&
+      (decision.status === payment.status || !canTransition(payment.status, decision.status))
+    ) {
       return {
         outcome: 'unchanged',
         payment,
         verdict,
         reason:
-          decision.status === payment.status ? 'no_change' : `would_move_${payment.status}_to_${decision.status}`,
+          decision.status === payment.status
+            ? 'no_change'
+            : `would_move_${payment.status}_to_${decision.status}`,
       };
     }
     const change: PaymentChange = {

@@ -56,7 +56,12 @@ export interface SweepDeps {
   /** Payments whose next check is at or before `now`, at most `limit` (the sparse index; never a scan). */
   due(now: Date, limit: number): Promise<DueRef[]>;
   /** Records a check that moved nothing, and when the next is due (null: leave the index). */
-  recordCheck(payment: Payment, checkedAt: string, nextCheckAt: string | null, counted: boolean): Promise<void>;
+  recordCheck(
+    payment: Payment,
+    checkedAt: string,
+    nextCheckAt: string | null,
+    counted: boolean,
+  ): Promise<void>;
   /** A payment the sweeper moved: for the provider-silence metric and alert. */
   onSettled?(payment: Payment, status: string): Promise<void>;
   readonly now?: () => Date;

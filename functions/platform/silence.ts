@@ -26,7 +26,11 @@ export function emitCount(name: string, dimensions: Record<string, string>, valu
       _aws: {
         Timestamp: Date.now(),
         CloudWatchMetrics: [
-          { Namespace: metricNamespace, Dimensions: [Object.keys(dimensions)], Metrics: [{ Name: name, Unit: 'Count' }] },
+          {
+            Namespace: metricNamespace,
+            Dimensions: [Object.keys(dimensions)],
+            Metrics: [{ Name: name, Unit: 'Count' }],
+          },
         ],
       },
       ...dimensions,

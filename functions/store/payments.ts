@@ -46,16 +46,7 @@ const paymentItem = (p: Payment) => ({
 export const reconcileNamespace = (): string => process.env.RECONCILE_NAMESPACE ?? '';
 
 export const stripPayment = (item: Record<string, unknown>): Payment => {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _a,
-    gsi1sk: _b,
-    gsi2pk: _c,
-    gsi2sk: _d,
-    type: _t,
-    ...rest
-  } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
   return rest as unknown as Payment;
 };
 

@@ -170,7 +170,10 @@ function completeTransaction(
   if (body.amount !== undefined && (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0)) {
     return writeJson(res, 400, { error: 'amount must be a positive integer (minor units)' });
   }
-  if (body.currency !== undefined && (typeof body.currency !== 'string' || !/^[A-Z]{3}$/.test(body.currency))) {
+  if (
+    body.currency !== undefined &&
+    (typeof body.currency !== 'string' || !/^[A-Z]{3}$/.test(body.currency))
+  ) {
     return writeJson(res, 400, { error: 'currency must be an upper-case ISO 4217 code' });
   }
   const paid: Paid = {
@@ -208,7 +211,8 @@ function lapseTransaction(
   if (!face.lapse) return writeJson(res, 404, { error: `${face.title} checkouts have no lifetime to lapse` });
   const secretKey = body.secretKey === undefined ? undefined : text(body.secretKey);
   const ids = face.checkoutIds(reference, secretKey);
-  if (ids.length !== 1) return writeJson(res, 404, { error: `No single ${face.title} transaction ${reference}` });
+  if (ids.length !== 1)
+    return writeJson(res, 404, { error: `No single ${face.title} transaction ${reference}` });
   const result = face.lapse(ids[0] as string);
   if (!result) return writeJson(res, 404, { error: `No ${face.title} transaction ${reference}` });
   if (!result.ok) return writeJson(res, 409, { status: result.status, error: result.message });
