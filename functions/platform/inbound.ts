@@ -2,7 +2,7 @@ import { settlePayment } from '#core/payments';
 import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
-import { findAttempt, paymentsStore } from '#store/payments';
+import { findAttempt } from '#store/payments';
 import { findWebhookToken } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
 import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
