@@ -367,6 +367,7 @@ export const securityEvent = named(
       'refresh_token_reused',
       'api_key_rejected',
       'webhook_signature_rejected',
+      'provider_webhooks_silent',
     ]),
     merchantId: z.nullable(z.string()),
     ip: z.string(),

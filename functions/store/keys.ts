@@ -32,6 +32,7 @@
  * | deliveries of an endpoint (recover)       | gsi1pk MER#<mer>#<mode>#WE#<we>  gsi1sk <created>#<evt> |
  * | delivery attempts of an event             | pk MER#<mer>#<mode>     sk ATT#<evt>#<att>            |
  * | open payments due for a check (sparse)    | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<pay>    |
+ * | provider-silence alert, once a day        | pk MER#<mer>#<mode>     sk SILENCE#<provider>  (ttl)  |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -134,6 +135,10 @@ export const keys = {
     gsi2sk: `${nextCheckAt}#${paymentId}`,
   }),
   reconcilePartition: (ns: string, shard: number): string => `RECON#${ns}${shard}`,
+  providerSilence: (merchantId: string, mode: string, provider: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `SILENCE#${provider}`,
+  }),
 } as const;
 
 /** Partitions of the sweeper's index: a sweep is this many Queries plus one read per due payment. */

@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Payment } from '#core/payments';
 import type { DueRef } from '#core/reconciliation';
@@ -80,5 +80,38 @@ export async function recordCheck(
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     // The payment moved meanwhile: the transition set its index keys.
+  }
+}
+
+/**
+ * Claims the once-a-day provider-silence alert for a merchant's provider and
+ * mode: true for the one caller that should record it.
+ */
+export async function claimSilenceAlert(
+  merchantId: string,
+  mode: Payment['mode'],
+  provider: string,
+  now: Date,
+): Promise<boolean> {
+  const nowSec = Math.floor(now.getTime() / 1000);
+  try {
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.providerSilence(merchantId, mode, provider),
+          type: 'provider_silence',
+          alertedAt: now.toISOString(),
+          ttl: nowSec + 24 * 3600,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':now': nowSec },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }

@@ -11,7 +11,9 @@ export type SecurityEventKind =
   | 'account_locked'
   | 'refresh_token_reused'
   | 'api_key_rejected'
-  | 'webhook_signature_rejected';
+  | 'webhook_signature_rejected'
+  /** A provider's payments settle only through the reconciliation sweeper: its webhook URL is probably wrong. */
+  | 'provider_webhooks_silent';
 
 export interface SecurityEvent {
   id: string;

@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProviderName } from '#providers/types';
 import { listAudit } from '#store/audit';
+import { listSecurityEvents } from '#store/security-events';
 import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
@@ -229,6 +230,49 @@ describe('reconciliation sweeper', () => {
       (types) => types.length === 1,
     );
     expect(deliveredTypes(s)).toEqual(['payment.failed']);
+  });
+});
+
+describe('provider silence', () => {
+  it('records one provider_webhooks_silent security event when a merchant’s provider settles only through the sweeper', async () => {
+    const s = await shop('stripe');
+    // The webhook URL at the provider is wrong: nothing ever arrives.
+    await sandboxes.control('POST', '/stripe/knobs', { holdWebhooks: true });
+    for (let i = 0; i < 4; i++) {
+      const payment = await newPayment(s);
+      await pay(payment);
+      await until(
+        () => get(s, payment.id),
+        (p) => p.status === 'succeeded',
+      );
+    }
+    const silent = (await listSecurityEvents(s.merchant.merchantId, 20)).data.filter(
+      (e) => e.kind === 'provider_webhooks_silent',
+    );
+    expect(silent).toHaveLength(1);
+    expect(silent[0]?.detail).toMatchObject({ provider: 'stripe', mode: 'test', settledBySweeper: '3' });
+  });
+
+  it('stays quiet while the provider’s webhooks do arrive', async () => {
+    const s = await shop('paystack');
+    const byWebhook = await newPayment(s);
+    await pay(byWebhook);
+    const settled = await until(
+      () => get(s, byWebhook.id),
+      (p) => p.status === 'succeeded',
+    );
+    expect(settled.settledBy).toBe('webhook');
+    await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
+    for (let i = 0; i < 3; i++) {
+      const payment = await newPayment(s);
+      await pay(payment);
+      await until(
+        () => get(s, payment.id),
+        (p) => p.status === 'succeeded',
+      );
+    }
+    const page = await listSecurityEvents(s.merchant.merchantId, 20);
+    expect(page.data.filter((e) => e.kind === 'provider_webhooks_silent')).toEqual([]);
   });
 });
 
