@@ -656,7 +656,7 @@ function webhookOperation(type: EventType): JsonObject {
                     type,
                     createdAt: '2026-11-23T09:05:00.000Z',
                     mode: 'test',
-                    data: { object: { ...r.paymentExample, status: type.slice('payment.'.length) } },
+                    data: { object: paymentExampleFor(type) },
                   },
                 }
               : {}),
@@ -673,6 +673,25 @@ function webhookOperation(type: EventType): JsonObject {
       },
     },
   };
+}
+
+/** The payment a `payment.*` event carries in the document's examples. */
+function paymentExampleFor(type: EventType) {
+  if (type === 'payment.amount_mismatch') {
+    return {
+      ...r.paymentExample,
+      status: 'requires_review',
+      failureReason: 'amount_mismatch',
+      nextCheckAt: null,
+      lastCheckedAt: '2026-11-23T09:05:00.000Z',
+      settledBy: 'webhook',
+      amountMismatch: {
+        expected: { amount: r.paymentExample.amount, currency: r.paymentExample.currency },
+        reported: { amount: 1000000, currency: r.paymentExample.currency },
+      },
+    };
+  }
+  return { ...r.paymentExample, status: type.slice('payment.'.length) };
 }
 
 const webhookDescriptions: Record<EventType, string> = {
