@@ -407,6 +407,27 @@ describe('amount and currency mismatch', () => {
     });
   }
 
+  it('lets a webhook endpoint subscribe to payment.amount_mismatch alone', async () => {
+    const s = await shop('paystack');
+    const path = `/merchant/${s.merchant.merchantId}/mismatch-only`;
+    const res = await api.request('/v1/webhook-endpoints', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` },
+      body: JSON.stringify({ url: receiver.url(path), events: ['payment.amount_mismatch'] }),
+    });
+    expect(res.status).toBe(201);
+    await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
+    const matching = await newPayment(s);
+    await payAs(s, matching, { amount: 1000 });
+    await until(
+      async () => receiver.received(path),
+      (got) => got.length === 1,
+    );
+    expect((JSON.parse(receiver.received(path)[0]?.body ?? '{}') as { type: string }).type).toBe(
+      'payment.amount_mismatch',
+    );
+  });
+
   it('counts an overpayment as paid only when the merchant opted in, and still reports it', async () => {
     const s = await shop('paystack');
     await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
