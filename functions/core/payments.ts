@@ -573,7 +573,8 @@ export async function settlePayment(
       await deps.gateway.expire(merchantId, mode, payment);
       decision = { status: 'expired', failureReason: null, amountMismatch: null };
     }
-    const lateMove = late && decision.status === 'succeeded';
+    // Money that arrived after we gave up: settled late, or (wrong amount) put to review; never dropped.
+    const lateMove = late && (decision.status === 'succeeded' || decision.status === 'requires_review');
     if (
       !lateMove &&
       (decision.status === payment.status || !canTransition(payment.status, decision.status))
