@@ -353,7 +353,7 @@ export const operations: Readonly<Record<string, Operation>> = {
     tag: 'Payments',
     summary: 'Verify a payment with its provider',
     description:
-      'Asks the provider and moves the payment forward if it has; an amount or currency different from what was initiated fails it (`failureReason: amount_mismatch`).',
+      'Asks the provider and moves the payment forward if it has (the same settle path as webhooks and the reconciliation sweeper); an amount or currency different from what was initiated puts it in `requires_review` (`failureReason: amount_mismatch`).',
     responses: { 200: ok('The payment, as it stands now.', r.payment) },
     errors: [502],
   },
@@ -694,7 +694,7 @@ function webhookOperation(type: EventType): JsonObject {
                     type,
                     createdAt: '2026-11-23T09:05:00.000Z',
                     mode: 'test',
-                    data: { object: { ...r.paymentExample, status: type.slice('payment.'.length) } },
+                    data: { object: paymentExampleFor(type) },
                   },
                 }
               : {}),
@@ -713,11 +713,34 @@ function webhookOperation(type: EventType): JsonObject {
   };
 }
 
+/** The payment a `payment.*` event carries in the document's examples. */
+function paymentExampleFor(type: EventType) {
+  if (type === 'payment.amount_mismatch') {
+    return {
+      ...r.paymentExample,
+      status: 'requires_review',
+      failureReason: 'amount_mismatch',
+      nextCheckAt: null,
+      lastCheckedAt: '2026-11-23T09:05:00.000Z',
+      settledBy: 'webhook',
+      amountMismatch: {
+        expected: { amount: r.paymentExample.amount, currency: r.paymentExample.currency },
+        reported: { amount: 1000000, currency: r.paymentExample.currency },
+      },
+    };
+  }
+  return { ...r.paymentExample, status: type.slice('payment.'.length) };
+}
+
 const webhookDescriptions: Record<EventType, string> = {
   'payment.succeeded': 'A payment was paid, confirmed with the provider (amount and currency checked).',
-  'payment.failed': 'A payment failed, or its provider reported an amount or currency other than initiated.',
+  'payment.failed':
+    'A payment failed (`failureReason` says why, in the provider’s words where it gave them).',
   'payment.cancelled': 'The customer or the provider cancelled a payment.',
-  'payment.expired': 'A checkout expired unpaid.',
+  'payment.expired':
+    'A checkout reached `expiresAt` unpaid (the provider confirmed it once more; a Stripe session is ended too).',
+  'payment.amount_mismatch':
+    'The provider reported another amount or currency than initiated (lower, higher, or another currency): the payment is in `requires_review`, `amountMismatch` carries the expected and the reported money.',
   'refund.succeeded': 'Reserved: refunds are not issued yet.',
   'refund.failed': 'Reserved: refunds are not issued yet.',
   'webhook_endpoint.test': 'Sent by `POST /v1/webhook-endpoints/{id}/test` to that endpoint only.',

@@ -322,6 +322,35 @@ export const workers: readonly Worker[] = [
   },
 ];
 
+/** A function run on a timer rather than by a queue or a route. */
+export interface ScheduledWorker {
+  readonly handler: string;
+  /** Minutes between runs in the cloud (EventBridge); the local stack uses `RECONCILE_INTERVAL_SECONDS`. */
+  readonly everyMinutes: number;
+  readonly table: TableAccess;
+  readonly queues?: Partial<Record<QueueName, QueueAccess>>;
+  readonly secrets?: SecretsAccess;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds: number;
+  /** What it failing means for the business (alarm text). */
+  readonly impact: string;
+}
+
+/** Scheduled functions: one EventBridge rule each in the cloud, one timer each in the local stack. */
+export const scheduledWorkers: readonly ScheduledWorker[] = [
+  {
+    handler: 'workers/reconcile-payments.ts',
+    everyMinutes: 1,
+    table: 'readwrite',
+    queues: { deliveries: 'send' },
+    // It asks the providers: it opens the merchants' stored credentials.
+    secrets: 'open',
+    timeoutSeconds: 55,
+    impact:
+      'The reconciliation sweeper is failing: payments whose webhook was lost stay pending, abandoned checkouts do not expire and merchants are not told.',
+  },
+];
+
 /** `GET /v1/payments/{id}` → the route key API Gateway puts in `event.routeKey`. */
 export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 

@@ -9,12 +9,27 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { constructId, fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import {
+  constructId,
+  fallback,
+  functionName,
+  type Route,
+  type ScheduledWorker,
+  type Worker,
+} from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { workerTimeoutSeconds } from './definitions.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
@@ -25,6 +40,8 @@ export interface ApiStackProps extends StackProps {
   readonly data: DataResources;
   readonly routes: readonly Route[];
   readonly workers: readonly Worker[];
+  /** Functions on a timer (the reconciliation sweeper). */
+  readonly scheduledWorkers?: readonly ScheduledWorker[];
   readonly retainLogs: boolean;
   /** Requests per second across the API, and the burst above it. */
   readonly throttle?: { rateLimit: number; burstLimit: number };
@@ -156,6 +173,75 @@ export class ApiStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(action);
+    }
+
+    for (const scheduled of props.scheduledWorkers ?? []) {
+      const name = constructId(scheduled.handler);
+      const fn = make(scheduled);
+      // One invocation per period, no retries on top of the next run: a missed sweep is the next one.
+      new Rule(this, `${name}Schedule`, {
+        description: `Runs ${functionName(scheduled.handler)} every ${scheduled.everyMinutes} minute(s).`,
+        schedule: Schedule.rate(Duration.minutes(scheduled.everyMinutes)),
+        targets: [new LambdaFunction(fn.fn, { retryAttempts: 0 })],
+      });
+      new Alarm(this, `${name}ErrorsAlarm`, {
+        alarmDescription: `${scheduled.impact} (errors in 3 runs out of 5)`,
+        metric: fn.fn.metricErrors({ period: Duration.minutes(scheduled.everyMinutes) }),
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+      new Alarm(this, `${name}DurationAlarm`, {
+        alarmDescription: `${scheduled.impact} (runs are close to their timeout: open payments outgrow one sweep)`,
+        metric: fn.fn.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: scheduled.timeoutSeconds * 1000 * 0.8,
+        evaluationPeriods: 3,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+      new Alarm(this, `${name}NeverInvokedAlarm`, {
+        alarmDescription: `${scheduled.impact} (it has not run for 15 minutes)`,
+        metric: fn.fn.metricInvocations({ period: Duration.minutes(15), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+      }).addAlarmAction(action);
+    }
+
+    // Provider silence: payments the sweeper had to settle while no webhook arrived for that provider and mode.
+    for (const provider of ['paystack', 'flutterwave', 'stripe', 'chapa']) {
+      for (const mode of ['live']) {
+        const dims = { Provider: provider, Mode: mode };
+        const swept = new Metric({
+          namespace: 'PayBridge',
+          metricName: 'SettledByReconciliation',
+          dimensionsMap: dims,
+          statistic: 'Sum',
+          period: Duration.hours(1),
+        });
+        const received = new Metric({
+          namespace: 'PayBridge',
+          metricName: 'WebhooksReceived',
+          dimensionsMap: dims,
+          statistic: 'Sum',
+          period: Duration.hours(1),
+        });
+        new Alarm(this, `${constructId(provider)}SilenceAlarm`, {
+          alarmDescription: `${provider} (${mode}) payments are settling only through the reconciliation sweeper: its webhooks are not arriving (a wrong webhook URL or secret, or a provider outage). Merchants learn of payments minutes late.`,
+          metric: new MathExpression({
+            expression: 'IF(swept >= 3 AND FILL(received, 0) == 0, 1, 0)',
+            usingMetrics: { swept, received },
+            period: Duration.hours(1),
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(action);
+      }
     }
 
     Validations.of(this.api).acknowledge({

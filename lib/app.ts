@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type Route, routes, type Worker, workers } from '../functions/routes.ts';
+import {
+  type Route,
+  routes,
+  type ScheduledWorker,
+  scheduledWorkers,
+  type Worker,
+  workers,
+} from '../functions/routes.ts';
 import { ApiStack } from './api-stack.ts';
 import { DataStack } from './data-stack.ts';
 
@@ -9,6 +16,7 @@ export interface BuildOptions {
   readonly app?: App;
   readonly routes?: readonly Route[];
   readonly workers?: readonly Worker[];
+  readonly scheduledWorkers?: readonly ScheduledWorker[];
 }
 
 /**
@@ -44,6 +52,7 @@ export function buildApp(options: BuildOptions = {}): { app: App; data: DataStac
     data,
     routes: options.routes ?? routes,
     workers: options.workers ?? workers,
+    scheduledWorkers: options.scheduledWorkers ?? scheduledWorkers,
     retainLogs: retain,
     ...(env ? { env } : {}),
   });

@@ -8,11 +8,16 @@ export const table = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
-  /** Generic secondary indexes: each item decides what it projects into them (store/keys.ts). */
+  /**
+   * Generic secondary indexes: each item decides what it puts into them (store/keys.ts).
+   * `include` limits what an index copies (keys plus these attributes; all when absent):
+   * gsi2 is the sweeper's sparse index of due checks, which needs only who owns the
+   * payment, so each index write is a few hundred bytes (one write unit), not the payment.
+   */
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  ],
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', include: ['merchantId', 'mode', 'id'] },
+  ] as readonly { indexName: string; partitionKey: string; sortKey: string; include?: readonly string[] }[],
 } as const;
 
 export type QueueKey = 'providerEvents' | 'deliveries';

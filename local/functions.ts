@@ -1,4 +1,4 @@
-import { fallback, functionName, routes, workers } from '#routes';
+import { fallback, functionName, routes, scheduledWorkers, workers } from '#routes';
 
 /** Every deployable function by its short name (`get-health`), with its handler module. */
 export function allFunctions(): Map<string, string> {
@@ -7,6 +7,7 @@ export function allFunctions(): Map<string, string> {
     ...routes.map((r) => r.handler),
     fallback.handler,
     ...workers.map((w) => w.handler),
+    ...scheduledWorkers.map((w) => w.handler),
   ]) {
     all.set(functionName(handler), handler);
   }

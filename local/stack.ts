@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { allNeeds, type EnvironmentValues, functionEnvironment } from '#infra/function-environment';
-import { workers } from '#routes';
+import { scheduledWorkers, workers } from '#routes';
 import { type ProviderName, providerNames } from '#providers/types';
 import { type LocalApi, startApi } from './api-server.ts';
 import { freePort } from './ports.ts';
@@ -10,6 +10,7 @@ import { type Sandboxes, startSandboxes } from './sandboxes/server.ts';
 import { type LocalDynamo, startDynamo } from './dynamodb.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-workers.ts';
+import { reconcileIntervalMs, startScheduledWorker } from './scheduled-workers.ts';
 import { createQueues, createTable, localAwsEnv, localTableName, type QueueUrls } from './resources.ts';
 import { type LocalSqs, startSqs } from './sqs.ts';
 
@@ -101,6 +102,8 @@ export function localEnvFrom(values: EnvironmentValues): Record<string, string> 
   return {
     ...Object.fromEntries(variables),
     ...localAwsEnv,
+    // The sweeper's per-payment schedule (seconds); the local default is the cloud's.
+    ...(process.env.RECONCILE_SCHEDULE ? { RECONCILE_SCHEDULE: process.env.RECONCILE_SCHEDULE } : {}),
     POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'false',
   };
 }
@@ -169,6 +172,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(async () => {
         await Promise.all(running.map((w) => w.stop()));
         client.destroy();
+      });
+      // The reconciliation sweeper, on RECONCILE_INTERVAL_SECONDS instead of EventBridge's minute.
+      const timers = scheduledWorkers.map((w) =>
+        startScheduledWorker(w, reconcileIntervalMs(), (error) =>
+          options.log?.(`scheduled ${w.handler}: ${String(error)}`),
+        ),
+      );
+      stops.push(async () => {
+        await Promise.all(timers.map((t) => t.stop()));
       });
     }
     return { api, sandboxes, providerUrls, dynamo, sqs, queues, env, values, stop: stopAll };

@@ -2,8 +2,9 @@
  * `npm start`: the whole local stack on 127.0.0.1. Prints what runs where;
  * Ctrl-C stops everything, the JVM included.
  */
-import { workers } from '#routes';
+import { scheduledWorkers, workers } from '#routes';
 import { ContainerAccessError, openForContainers } from './container-access.ts';
+import { reconcileIntervalMs } from './scheduled-workers.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 import { writeStackState } from './state.ts';
@@ -31,6 +32,7 @@ try {
     `  Providers    ${stack.sandboxes ? `sandboxes at ${stack.sandboxes.url}` : 'real APIs'}`,
     ...Object.entries(stack.providerUrls).map(([name, url]) => `    ${name.padEnd(16)} ${url}`),
     `  Queue workers ${workers.length === 0 ? 'none defined yet' : workers.map((w) => w.handler).join(', ')}`,
+    `  Scheduled    ${scheduledWorkers.map((w) => w.handler).join(', ')} every ${reconcileIntervalMs() / 1000} s (RECONCILE_INTERVAL_SECONDS)`,
   ];
   const moved = [
     ['PORT', 3000, stack.api?.port],

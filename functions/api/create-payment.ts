@@ -38,6 +38,10 @@ export const createPaymentBody = z.strictObject({
       )
       .check(z.refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')),
   ),
+  /** Seconds until the payment expires unpaid: default 86400 (24 h), at least 1800 in the cloud (Stripe's minimum). */
+  expiresInSeconds: z.optional(z.int().check(z.positive(), z.lte(86_400))),
+  /** Count a payment above `amount` in the same currency as paid (it is reported in `amountMismatch` either way). */
+  acceptOverpayment: z.optional(z.boolean()),
 });
 
 /** POST /v1/payments — a checkout with the first provider that can take it. */

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ValidationFailed } from '#core/errors';
-import { publicPayment } from '#core/payments';
+import { paymentStatuses, publicPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
 import { limit, pageParams, reference } from '#platform/schemas';
@@ -9,18 +9,7 @@ import { listPayments } from '#store/payments';
 const query = z.strictObject({
   limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-  status: z.optional(
-    z.enum([
-      'pending',
-      'processing',
-      'succeeded',
-      'failed',
-      'cancelled',
-      'expired',
-      'partially_refunded',
-      'refunded',
-    ]),
-  ),
+  status: z.optional(z.enum(paymentStatuses)),
   provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
   reference: z.optional(reference),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { MerchantActor } from '#core/actor';
 import type { Merchant, Tokens, User, publicApiKey } from '#core/identity';
-import type { publicPayment } from '#core/payments';
+import { paymentStatuses, type publicPayment } from '#core/payments';
 import type { providerView } from '#core/providers';
 import type { Delivery, DeliveryAttempt, EventType, OutboundEvent } from '#core/webhooks';
 import { eventTypes } from '#core/webhooks';
@@ -23,16 +23,7 @@ const isoTime = z.iso.datetime();
 const nullableTime = z.nullable(isoTime);
 const id = (prefix: string) => z.string().check(z.regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`)));
 const providerName = z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']);
-export const paymentStatus = z.enum([
-  'pending',
-  'processing',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'expired',
-  'partially_refunded',
-  'refunded',
-]);
+export const paymentStatus = z.enum(paymentStatuses);
 export const eventType = z.enum(eventTypes);
 
 /** Components of the document: each is named once and referenced (`#/components/schemas/<id>`). */
@@ -98,9 +89,18 @@ export const paymentExample = {
     },
   ],
   failureReason: null,
+  expiresAt: '2026-11-24T09:00:00.000Z',
+  acceptOverpayment: false,
+  lastCheckedAt: null,
+  nextCheckAt: '2026-11-23T09:01:00.000Z',
+  settledBy: null,
+  lateSettlement: false,
+  amountMismatch: null,
   createdAt: '2026-11-23T09:00:00.000Z',
   updatedAt: '2026-11-23T09:00:00.000Z',
 };
+
+const money = z.object({ amount: z.int(), currency: z.string() });
 
 export const payment = named(
   z.object({
@@ -132,11 +132,29 @@ export const payment = named(
       }),
     ),
     failureReason: z.nullable(z.string()),
+    /** When our own expiry closes the payment if it is still unpaid. */
+    expiresAt: isoTime,
+    acceptOverpayment: z.boolean(),
+    /** The last time PayBridge asked the provider (the sweeper, or a settlement). */
+    lastCheckedAt: nullableTime,
+    /** When the reconciliation sweeper asks the provider next; null once nothing is left to check. */
+    nextCheckAt: nullableTime,
+    /** What settled it: a provider webhook, `POST /verify`, or the reconciliation sweeper. */
+    settledBy: z.nullable(z.enum(['webhook', 'verify', 'reconciliation'])),
+    /** Paid after PayBridge had expired it: the one exception to forward-only states. */
+    lateSettlement: z.boolean(),
+    /** Set when the provider reported another amount or currency than initiated. */
+    amountMismatch: z.nullable(
+      z.object({
+        expected: money,
+        reported: z.object({ amount: z.nullable(z.int()), currency: z.nullable(z.string()) }),
+      }),
+    ),
     createdAt: isoTime,
     updatedAt: isoTime,
   }),
   'Payment',
-  'A checkout with one provider. `status` only moves forward: pending → processing → succeeded | failed | cancelled | expired; succeeded → partially_refunded → refunded. `attempts` lists every provider tried, in order.',
+  'A checkout with one provider. `status` only moves forward: pending → processing → succeeded | failed | cancelled | expired | requires_review; succeeded → partially_refunded → refunded. One exception: an `expired` payment that proves paid becomes `succeeded` with `lateSettlement: true`. A provider reporting another amount or currency puts it in `requires_review` (`failureReason: amount_mismatch`, both amounts in `amountMismatch`). `attempts` lists every provider tried, in order.',
   paymentExample,
 );
 
@@ -339,6 +357,7 @@ export const auditEntry = named(
     userAgent: z.string(),
     requestId: z.string(),
     createdAt: isoTime,
+    reason: z.optional(z.string()),
   }),
   'AuditEntry',
   'One mutating action, written in the same transaction as the action.',
@@ -364,6 +383,7 @@ export const securityEvent = named(
       'sessions_revoked',
       'password_changed',
       'role_changed',
+      'provider_webhooks_silent',
     ]),
     merchantId: z.nullable(z.string()),
     ip: z.string(),
@@ -449,6 +469,7 @@ const eventObjects = {
   'payment.failed': payment,
   'payment.cancelled': payment,
   'payment.expired': payment,
+  'payment.amount_mismatch': payment,
   // Refunds are not issued yet: the types are reserved; their object is documented with them.
   'refund.succeeded': z.record(z.string(), z.unknown()),
   'refund.failed': z.record(z.string(), z.unknown()),

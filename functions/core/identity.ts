@@ -128,6 +128,8 @@ export type SecurityEventKind =
   | 'refresh_token_reused'
   | 'api_key_rejected'
   | 'webhook_signature_rejected'
+  /** A provider's payments settle only through the reconciliation sweeper: its webhook URL is probably wrong. */
+  | 'provider_webhooks_silent'
   | 'api_key_created'
   | 'api_key_revoked'
   | 'provider_credentials_changed'

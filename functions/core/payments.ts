@@ -4,7 +4,7 @@ import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } f
 import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
 import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
-import type { ProviderName, ProviderStatus, VerifyResult } from '../providers/types.ts';
+import type { ProviderName, VerifyResult } from '../providers/types.ts';
 
 /**
  * Payments: creation with idempotency, routing with failover, and the
@@ -19,12 +19,31 @@ export type PaymentStatus =
   | 'failed'
   | 'cancelled'
   | 'expired'
+  | 'requires_review'
   | 'partially_refunded'
   | 'refunded';
 
+/** The statuses, in one place (the API's enum and filters derive from it). */
+export const paymentStatuses = [
+  'pending',
+  'processing',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'expired',
+  'requires_review',
+  'partially_refunded',
+  'refunded',
+] as const satisfies readonly PaymentStatus[];
+
+/** Open payments: still waiting for the provider; the sweeper checks them. */
+export const isOpen = (status: PaymentStatus): boolean => status === 'pending' || status === 'processing';
+
 const next: Record<PaymentStatus, readonly PaymentStatus[]> = {
-  pending: ['processing', 'succeeded', 'failed', 'cancelled', 'expired'],
-  processing: ['succeeded', 'failed', 'cancelled', 'expired'],
+  pending: ['processing', 'succeeded', 'failed', 'cancelled', 'expired', 'requires_review'],
+  processing: ['succeeded', 'failed', 'cancelled', 'expired', 'requires_review'],
+  // A person decides (out of scope for automation): nothing moves it automatically.
+  requires_review: [],
   succeeded: ['partially_refunded', 'refunded'],
   partially_refunded: ['refunded'],
   failed: [],
@@ -36,6 +55,25 @@ const next: Record<PaymentStatus, readonly PaymentStatus[]> = {
 /** True when `to` is a forward move from `from` (DESIGN.md, Payment states). */
 export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return next[from].includes(to);
+}
+
+/**
+ * The one exception to forward-only moves, so late money is never lost: a
+ * payment that `expired` (our own timeout: PayBridge fails nothing by timeout,
+ * expiry is how it gives up) and then proves paid at the provider becomes
+ * `succeeded` with `lateSettlement`.
+ */
+export function canSettleLate(payment: Pick<Payment, 'status'>): boolean {
+  return payment.status === 'expired';
+}
+
+/** What moved a payment to its final state (provenance). */
+export type SettledBy = 'webhook' | 'verify' | 'reconciliation';
+
+/** Expected versus reported money when the provider disagrees with what we initiated. */
+export interface AmountMismatch {
+  expected: { amount: number; currency: string };
+  reported: { amount: number | null; currency: string | null };
 }
 
 export interface Attempt {
@@ -72,8 +110,23 @@ export interface Payment {
   redirectUrl: string | null;
   metadata: Record<string, string>;
   attempts: Attempt[];
-  /** Why the payment failed when reconciliation refused it (e.g. amount mismatch). */
+  /** Why the payment failed or needs review (the provider's decline reason, `amount_mismatch`, …). */
   failureReason: string | null;
+  /** When our own expiry closes the payment if it is still unpaid. */
+  expiresAt: string;
+  /** Whether a payment above the amount (same currency) counts as paid; reported in `amountMismatch` either way. */
+  acceptOverpayment: boolean;
+  /** The last time we asked the provider about it. */
+  lastCheckedAt: string | null;
+  /** When the sweeper asks next; null once nothing is left to check. */
+  nextCheckAt: string | null;
+  /** How many sweeper checks ran (drives the back-off). */
+  checkCount: number;
+  settledBy: SettledBy | null;
+  /** True when the payment was paid after we had closed it (`expired`). */
+  lateSettlement: boolean;
+  /** Set when the provider reported another amount or currency. */
+  amountMismatch: AmountMismatch | null;
   createdAt: string;
   updatedAt: string;
   /** Optimistic-concurrency counter for status transitions. */
@@ -82,7 +135,7 @@ export interface Payment {
 
 /** What the API returns: everything but internal bookkeeping. */
 export function publicPayment(p: Payment) {
-  const { merchantId: _m, version: _v, attemptReference: _a, ...rest } = p;
+  const { merchantId: _m, version: _v, attemptReference: _a, checkCount: _c, ...rest } = p;
   return inFieldOrder(rest, paymentFieldOrder);
 }
 
@@ -103,6 +156,13 @@ export const paymentFieldOrder = [
   'metadata',
   'attempts',
   'failureReason',
+  'expiresAt',
+  'acceptOverpayment',
+  'lastCheckedAt',
+  'nextCheckAt',
+  'settledBy',
+  'lateSettlement',
+  'amountMismatch',
   'createdAt',
   'updatedAt',
 ] as const;
@@ -116,7 +176,13 @@ export interface CreatePaymentInput {
   description?: string | undefined;
   redirectUrl?: string | undefined;
   metadata?: Record<string, string> | undefined;
+  /** Lifetime of the checkout; default 24 h, bounded by `expiryBounds`. */
+  expiresInSeconds?: number | undefined;
+  acceptOverpayment?: boolean | undefined;
 }
+
+/** Default payment lifetime. */
+export const defaultExpiresInSeconds = 24 * 3600;
 
 /** A merchant's provider as routing sees it. */
 export interface RoutableProvider {
@@ -221,9 +287,37 @@ export interface PaymentGateway {
     merchantId: string,
     mode: Mode,
     provider: ProviderName,
-    input: { reference: string } & Omit<CreatePaymentInput, 'provider' | 'reference'>,
+    input: { reference: string; expiresAt: Date } & Omit<
+      CreatePaymentInput,
+      'provider' | 'reference' | 'expiresInSeconds' | 'acceptOverpayment'
+    >,
   ): Promise<{ providerReference: string; checkoutUrl: string }>;
   verify(merchantId: string, mode: Mode, payment: Payment): Promise<VerifyResult>;
+  /** Ends the provider's checkout session where the provider has an API for it (Stripe); else nothing. */
+  expire(merchantId: string, mode: Mode, payment: Payment): Promise<void>;
+}
+
+/** A status move and what it records besides the status. */
+export interface PaymentChange {
+  status: PaymentStatus;
+  failureReason: string | null;
+  settledBy: SettledBy;
+  lateSettlement: boolean;
+  amountMismatch: AmountMismatch | null;
+  checkedAt: string;
+  /** The sweeper's next check after this move (an expired payment is watched for late money); null = none. */
+  nextCheckAt: string | null;
+  /** Why, for the audit log, when the move is an exception worth explaining (late settlement). */
+  auditReason?: string;
+}
+
+export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
+
+/** The provider webhook that caused a move (recorded with it, de-duplicated). */
+export interface ProviderEventRef {
+  provider: string;
+  eventId: string;
+  type: string;
 }
 
 export interface PaymentDeps {
@@ -236,10 +330,14 @@ export interface PaymentDeps {
    */
   readonly transition: (
     payment: Payment,
-    status: PaymentStatus,
-    failureReason: string | null,
-  ) => Promise<boolean>;
+    change: PaymentChange,
+    providerEvent?: ProviderEventRef,
+  ) => Promise<TransitionOutcome>;
   readonly now?: () => Date;
+  /** Bounds on `expiresInSeconds` (the cloud's lower bound is Stripe's 30 minutes). */
+  readonly expiryBounds?: () => { min: number; max: number };
+  /** The sweeper's next check for a payment (core/reconciliation.ts), given its state. */
+  readonly nextCheck?: (payment: Payment, now: Date) => string | null;
   /** How long a duplicate request waits for the first one to finish before a 409. */
   readonly idempotencyWaitMs?: number;
 }
@@ -280,6 +378,15 @@ export async function createPayment(
     input.currency,
     await deps.store.amountLimits(caller.merchantId, caller.mode),
   );
+  const bounds = deps.expiryBounds?.() ?? { min: 1800, max: defaultExpiresInSeconds };
+  const lifetime = input.expiresInSeconds ?? defaultExpiresInSeconds;
+  if (!Number.isInteger(lifetime) || lifetime < bounds.min || lifetime > bounds.max) {
+    throw new ValidationFailed(
+      'invalid_field',
+      `\`expiresInSeconds\` must be an integer from ${bounds.min} to ${bounds.max}.`,
+      'expiresInSeconds',
+    );
+  }
   const hash = requestHash(input);
   let paymentId = newId('pay');
   const claim = await claimOrWait(deps, caller, idempotencyKey, hash, paymentId);
@@ -290,9 +397,11 @@ export async function createPayment(
     const attempts: Attempt[] = [];
     for (const provider of route) {
       const reference = newId('ref');
+      const expiresAt = new Date(clock(deps).getTime() + lifetime * 1000);
       try {
         const out = await deps.gateway.initialize(caller.merchantId, caller.mode, provider, {
           reference,
+          expiresAt,
           amount: input.amount,
           currency: input.currency,
           customer: input.customer,
@@ -320,10 +429,19 @@ export async function createPayment(
           metadata: input.metadata ?? {},
           attempts,
           failureReason: null,
+          expiresAt: expiresAt.toISOString(),
+          acceptOverpayment: input.acceptOverpayment ?? false,
+          lastCheckedAt: null,
+          nextCheckAt: null,
+          checkCount: 0,
+          settledBy: null,
+          lateSettlement: false,
+          amountMismatch: null,
           createdAt: at,
           updatedAt: at,
           version: 1,
         };
+        payment.nextCheckAt = deps.nextCheck?.(payment, clock(deps)) ?? null;
         const body = publicPayment(payment);
         await deps.store.insertPayment(
           payment,
@@ -391,40 +509,147 @@ async function claimOrWait(
   }
 }
 
-/** Maps a provider's verdict onto our states, refusing amount or currency mismatches. */
-export function reconcile(
-  payment: Pick<Payment, 'amount' | 'currency'>,
-  verdict: VerifyResult,
-): { status: PaymentStatus; failureReason: string | null } {
-  if (verdict.status === 'succeeded') {
-    if (verdict.amount !== payment.amount || verdict.currency !== payment.currency) {
-      return { status: 'failed', failureReason: 'amount_mismatch' };
-    }
-    return { status: 'succeeded', failureReason: null };
-  }
-  return { status: fromProvider(verdict.status), failureReason: null };
+/** What a provider's verdict means for a payment. */
+export interface Decision {
+  status: PaymentStatus;
+  failureReason: string | null;
+  amountMismatch: AmountMismatch | null;
 }
 
-const fromProvider = (s: ProviderStatus): PaymentStatus => s;
+/**
+ * Maps a provider's verdict onto our states. Money that differs from what we
+ * initiated (lower, higher, another currency) never makes the payment
+ * `succeeded`: it goes to `requires_review` (`failureReason: amount_mismatch`),
+ * except an overpayment in the right currency when the merchant opted in.
+ */
+export function reconcile(
+  payment: Pick<Payment, 'amount' | 'currency'> & Partial<Pick<Payment, 'acceptOverpayment'>>,
+  verdict: VerifyResult,
+): Decision {
+  if (verdict.status === 'succeeded') {
+    const sameCurrency = verdict.currency === payment.currency;
+    if (sameCurrency && verdict.amount === payment.amount) {
+      return { status: 'succeeded', failureReason: null, amountMismatch: null };
+    }
+    const amountMismatch: AmountMismatch = {
+      expected: { amount: payment.amount, currency: payment.currency },
+      reported: { amount: verdict.amount ?? null, currency: verdict.currency ?? null },
+    };
+    const overpaid = sameCurrency && verdict.amount !== undefined && verdict.amount > payment.amount;
+    if (overpaid && payment.acceptOverpayment === true) {
+      return { status: 'succeeded', failureReason: null, amountMismatch };
+    }
+    return { status: 'requires_review', failureReason: 'amount_mismatch', amountMismatch };
+  }
+  if (verdict.status === 'failed') {
+    return {
+      status: 'failed',
+      failureReason: verdict.failureReason ?? verdict.providerStatus,
+      amountMismatch: null,
+    };
+  }
+  return { status: verdict.status, failureReason: null, amountMismatch: null };
+}
+
+export interface SettleRequest {
+  /** Who is asking: recorded as `settledBy` when the payment moves. */
+  via: SettledBy;
+  /** The provider webhook that triggered this (de-duplicated in the same transaction). */
+  providerEvent?: ProviderEventRef;
+  /** The sweeper: past `expiresAt`, a payment the provider still calls unpaid is expired (and its session ended). */
+  expireIfDue?: boolean;
+  /** Runs between the provider's verdict and the write (fault injection in tests). */
+  afterVerdict?: () => void;
+}
+
+export type Settlement =
+  | { outcome: 'moved'; change: PaymentChange; from: Payment }
+  | { outcome: 'unchanged'; payment: Payment; verdict: VerifyResult | undefined; reason: string }
+  | { outcome: 'duplicate' }
+  | { outcome: 'missing' }
+  | { outcome: 'stale'; payment: Payment | undefined };
 
 /**
- * Asks the provider about a payment and applies the forward-only state machine.
- * A verdict that would move the payment back (or sideways) is ignored.
+ * THE settle path: the provider webhook worker, `POST /v1/payments/{id}/verify`
+ * and the reconciliation sweeper all come here. Reads the payment, asks the
+ * provider (never trusting a webhook's claim), decides the move (forward only,
+ * mismatches to review, late money settled late, expiry when the sweeper says
+ * it is due) and records it through `deps.transition` — one conditional
+ * transaction, so whichever caller gets there first produces the one event and
+ * its deliveries, and the others find nothing left to do.
  */
-export async function verifyPayment(deps: PaymentDeps, caller: Caller, paymentId: string): Promise<Payment> {
-  for (let tries = 0; tries < 3; tries++) {
-    const payment = await deps.store.getPayment(caller.merchantId, caller.mode, paymentId);
-    if (!payment) throw new NotFound('resource_missing', 'No such payment.', 'id');
-    if (['succeeded', 'failed', 'cancelled', 'expired', 'refunded'].includes(payment.status)) return payment;
-    const verdict = await deps.gateway.verify(caller.merchantId, caller.mode, payment);
-    const { status, failureReason } = reconcile(payment, verdict);
-    if (status === payment.status || !canTransition(payment.status, status)) return payment;
-    if (await deps.transition(payment, status, failureReason)) {
-      const latest = await deps.store.getPayment(caller.merchantId, caller.mode, paymentId);
-      if (latest) return latest;
+export async function settlePayment(
+  deps: PaymentDeps,
+  merchantId: string,
+  mode: Mode,
+  paymentId: string,
+  request: SettleRequest,
+): Promise<Settlement> {
+  let payment: Payment | undefined;
+  for (let round = 0; round < 3; round++) {
+    payment = await deps.store.getPayment(merchantId, mode, paymentId);
+    if (!payment) return { outcome: 'missing' };
+    const late = canSettleLate(payment);
+    if (!isOpen(payment.status) && !late) {
+      return { outcome: 'unchanged', payment, verdict: undefined, reason: `already_${payment.status}` };
     }
-    // Moved meanwhile (a webhook, another verify): read again and re-decide.
+    const verdict = await deps.gateway.verify(merchantId, mode, payment);
+    request.afterVerdict?.();
+    const now = clock(deps);
+    let decision = reconcile(payment, verdict);
+    if (
+      request.expireIfDue === true &&
+      isOpen(payment.status) &&
+      isOpen(decision.status) &&
+      now.getTime() >= Date.parse(payment.expiresAt)
+    ) {
+      // Still unpaid at expiry: close the provider's checkout where it can be closed, then ours.
+      await deps.gateway.expire(merchantId, mode, payment);
+      decision = { status: 'expired', failureReason: null, amountMismatch: null };
+    }
+    // Money that arrived after we gave up: settled late, or (wrong amount) put to review; never dropped.
+    const lateMove = late && (decision.status === 'succeeded' || decision.status === 'requires_review');
+    if (
+      !lateMove &&
+      (decision.status === payment.status || !canTransition(payment.status, decision.status))
+    ) {
+      return {
+        outcome: 'unchanged',
+        payment,
+        verdict,
+        reason:
+          decision.status === payment.status
+            ? 'no_change'
+            : `would_move_${payment.status}_to_${decision.status}`,
+      };
+    }
+    const change: PaymentChange = {
+      ...decision,
+      settledBy: request.via,
+      lateSettlement: lateMove,
+      checkedAt: now.toISOString(),
+      nextCheckAt: null,
+      ...(lateMove
+        ? {
+            auditReason: `Paid at ${payment.provider} after PayBridge had marked it ${payment.status}: settled late so the money is not lost.`,
+          }
+        : {}),
+    };
+    change.nextCheckAt =
+      deps.nextCheck?.({ ...payment, status: change.status, lateSettlement: lateMove }, now) ?? null;
+    const outcome = await deps.transition(payment, change, request.providerEvent);
+    if (outcome === 'duplicate') return { outcome: 'duplicate' };
+    if (outcome === 'recorded') return { outcome: 'moved', change, from: payment };
+    // stale: the payment moved meanwhile (a webhook, a verify, the sweeper): read again and re-decide.
   }
+  return { outcome: 'stale', payment };
+}
+
+/** `POST /v1/payments/{id}/verify`: settles through the one path and answers the payment as it now is. */
+export async function verifyPayment(deps: PaymentDeps, caller: Caller, paymentId: string): Promise<Payment> {
+  const result = await settlePayment(deps, caller.merchantId, caller.mode, paymentId, { via: 'verify' });
+  if (result.outcome === 'missing') throw new NotFound('resource_missing', 'No such payment.', 'id');
+  if (result.outcome === 'unchanged') return result.payment;
   const latest = await deps.store.getPayment(caller.merchantId, caller.mode, paymentId);
   if (!latest) throw new NotFound('resource_missing', 'No such payment.', 'id');
   return latest;

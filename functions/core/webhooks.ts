@@ -8,6 +8,7 @@ export const eventTypes = [
   'payment.failed',
   'payment.cancelled',
   'payment.expired',
+  'payment.amount_mismatch',
   'refund.succeeded',
   'refund.failed',
   'webhook_endpoint.test',
@@ -26,6 +27,8 @@ export function eventTypeFor(status: PaymentStatus): EventType | undefined {
       return 'payment.cancelled';
     case 'expired':
       return 'payment.expired';
+    case 'requires_review':
+      return 'payment.amount_mismatch';
     // Not final, or (refunds) announced by the refund's own events.
     case 'pending':
     case 'processing':

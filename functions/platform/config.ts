@@ -14,6 +14,10 @@ const schema = z.object({
   DELIVERIES_DLQ_URL: z.optional(z.string().check(z.minLength(1))),
   /** Seconds before each delivery attempt, comma-separated (default: immediately, 5 s, 5 min, … 24 h). */
   WEBHOOK_RETRY_SCHEDULE: z.optional(z.string().check(z.regex(/^\d+(,\d+)*$/))),
+  /** Seconds between the sweeper's checks of one payment, comma-separated; the last repeats. */
+  RECONCILE_SCHEDULE: z.optional(z.string().check(z.regex(/^\d+(,\d+)*$/))),
+  /** How long after expiry a payment is still checked for late money (seconds). */
+  RECONCILE_LATE_WINDOW_SECONDS: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 86_400),
   /** Merchant endpoints on loopback (developing against localhost). Default: allowed locally, never in the cloud. */
   ALLOW_LOOPBACK_WEBHOOKS: z.optional(z.enum(['true', 'false'])),
   /** Per-attempt timeout for merchant endpoints, ms. */
@@ -83,4 +87,21 @@ export function allowLoopbackWebhooks(): boolean {
   const c = config();
   if (c.PAYBRIDGE_STAGE === 'cloud') return false;
   return c.ALLOW_LOOPBACK_WEBHOOKS !== 'false';
+}
+
+/** The sweeper's check schedule in seconds (`RECONCILE_SCHEDULE`; the last delay repeats). */
+export function reconcileSettings(): { schedule: number[]; lateWindowSeconds: number } {
+  const c = config();
+  const schedule = c.RECONCILE_SCHEDULE
+    ? c.RECONCILE_SCHEDULE.split(',').map(Number)
+    : [60, 300, 900, 3600, 21600];
+  return { schedule, lateWindowSeconds: c.RECONCILE_LATE_WINDOW_SECONDS };
+}
+
+/**
+ * Bounds on a payment's `expiresInSeconds`: up to 24 h; at least Stripe's 30 minutes
+ * in the cloud, a few seconds in the local stack so tests and the demo can expire payments.
+ */
+export function expiryBounds(): { min: number; max: number } {
+  return { min: config().PAYBRIDGE_STAGE === 'local' ? 2 : 1800, max: 24 * 3600 };
 }

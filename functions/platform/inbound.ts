@@ -1,15 +1,14 @@
-import { canTransition, reconcile } from '#core/payments';
+import { settlePayment } from '#core/payments';
 import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
 import type { ProviderName } from '#providers/types';
-import { findAttempt, paymentsStore } from '#store/payments';
+import { findAttempt } from '#store/payments';
 import { findWebhookToken, markBodySignatures, sendsBodySignatures } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
 import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from '#store/webhooks';
 import { logger } from './logger.ts';
 import { payments, providerConfig } from './payments.ts';
 import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
-import { transitionPayment } from './transitions.ts';
 
 /**
  * What became of one provider webhook:
@@ -91,39 +90,37 @@ export async function processProviderEvent(
     return 'duplicate';
   }
 
-  for (let round = 0; round < 3; round++) {
-    const payment = await paymentsStore.getPayment(attempt.merchantId, attempt.mode, attempt.paymentId);
-    if (!payment) return 'ignored';
-    // Never trust the webhook's claim: ask the provider.
-    const verdict = await payments.gateway.verify(payment.merchantId, payment.mode, payment);
-    const { status, failureReason } = reconcile(payment, verdict);
-    inboundFaults.afterReconcile?.();
-    const now = new Date().toISOString();
-    if (status === payment.status || !canTransition(payment.status, status)) {
-      if (verdict.status === 'pending' && parsed.claimedStatus !== 'pending') {
+  // The one settle path (shared with POST /verify and the sweeper); never trusts the webhook's claim.
+  const result = await settlePayment(payments, attempt.merchantId, attempt.mode, attempt.paymentId, {
+    via: 'webhook',
+    providerEvent: { provider, eventId: identity, type: parsed.type },
+    afterVerdict: () => inboundFaults.afterReconcile?.(),
+  });
+  switch (result.outcome) {
+    case 'missing':
+      return 'ignored';
+    case 'moved':
+      return 'applied';
+    case 'duplicate':
+      return 'duplicate';
+    case 'stale':
+      return 'retry'; // the payment kept moving: decide on redelivery
+    case 'unchanged': {
+      if (result.verdict?.status === 'pending' && parsed.claimedStatus !== 'pending') {
         // The provider has not settled yet: leave the event unprocessed so a redelivery decides.
         return 'retry';
       }
       const outcome = await recordIgnoredProviderEvent(provider, identity, {
         type: parsed.type,
-        merchantId: payment.merchantId,
-        mode: payment.mode,
-        paymentId: payment.id,
-        reason: status === payment.status ? 'no_change' : `would_move_${payment.status}_to_${status}`,
-        now,
+        merchantId: result.payment.merchantId,
+        mode: result.payment.mode,
+        paymentId: result.payment.id,
+        reason: result.reason,
+        now: new Date().toISOString(),
       });
       return outcome === 'duplicate' ? 'duplicate' : 'ignored';
     }
-    const outcome = await transitionPayment(payment, status, failureReason, {
-      provider,
-      eventId: identity,
-      type: parsed.type,
-    });
-    if (outcome === 'recorded') return 'applied';
-    if (outcome === 'duplicate') return 'duplicate';
-    // stale: the payment moved (another webhook, a verify call); decide again.
   }
-  return 'retry';
 }
 
 /** Tokens this container has already marked, so a signed delivery costs a write once, not every time. */

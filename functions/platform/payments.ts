@@ -3,6 +3,8 @@ import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#providers/types';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
 import { paymentsStore } from '#store/payments';
+import { nextCheckAt } from '#core/reconciliation';
+import { expiryBounds, reconcileSettings } from './config.ts';
 import { adapterFor, providerContext } from './providers.ts';
 import { transitionPayment } from './transitions.ts';
 
@@ -69,11 +71,21 @@ const gateway: PaymentGateway = {
       ...(input.description ? { description: input.description } : {}),
       ...(input.redirectUrl ? { redirectUrl: input.redirectUrl } : {}),
       ...(input.metadata ? { metadata: input.metadata } : {}),
+      expiresAt: input.expiresAt,
     });
   },
   async verify(merchantId, mode, payment) {
     const ctx = await configured(merchantId, mode, payment.provider);
     return adapterFor(payment.provider).verify(ctx, {
+      reference: payment.attemptReference,
+      providerReference: payment.providerReference,
+    });
+  },
+  async expire(merchantId, mode, payment) {
+    const adapter = adapterFor(payment.provider);
+    if (!adapter.expire) return; // Paystack, Flutterwave, Chapa: no API to close a checkout; ours governs.
+    const ctx = await configured(merchantId, mode, payment.provider);
+    await adapter.expire(ctx, {
       reference: payment.attemptReference,
       providerReference: payment.providerReference,
     });
@@ -84,6 +96,7 @@ const gateway: PaymentGateway = {
 export const payments: PaymentDeps = {
   store: paymentsStore,
   gateway,
-  transition: async (payment, status, failureReason) =>
-    (await transitionPayment(payment, status, failureReason)) === 'recorded',
+  transition: transitionPayment,
+  expiryBounds,
+  nextCheck: (payment, now) => nextCheckAt(payment, now, reconcileSettings()),
 };

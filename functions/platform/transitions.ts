@@ -1,5 +1,5 @@
 import { newId } from '#core/ids';
-import { type Payment, type PaymentStatus, publicPayment } from '#core/payments';
+import { type Payment, type PaymentChange, type ProviderEventRef, publicPayment } from '#core/payments';
 import {
   type Delivery,
   deliveryMessage,
@@ -15,17 +15,29 @@ import { enqueueDeliveries } from './queues.ts';
  * The one way a payment's status moves: the new status, the merchant event it
  * produces and one delivery per subscribed endpoint — and, when a provider
  * webhook caused it, that event marked processed — in one transaction; then the
- * deliveries are queued. Used by the verify worker and by POST /verify alike, so
- * whichever learns first of a settlement tells the merchant.
+ * deliveries are queued. Called only by the one settle path
+ * (`settlePayment` in core/payments.ts) that the verify worker, POST /verify and
+ * the reconciliation sweeper share, so whichever learns first of a settlement
+ * tells the merchant, once.
  */
 export async function transitionPayment(
   payment: Payment,
-  status: PaymentStatus,
-  failureReason: string | null,
-  providerEvent?: { provider: string; eventId: string; type: string },
+  change: PaymentChange,
+  providerEvent?: ProviderEventRef,
 ): Promise<TransitionOutcome> {
   const now = new Date().toISOString();
-  const type = eventTypeFor(status);
+  const type = eventTypeFor(change.status);
+  const moved: Payment = {
+    ...payment,
+    status: change.status,
+    failureReason: change.failureReason,
+    settledBy: change.settledBy,
+    lateSettlement: change.lateSettlement,
+    amountMismatch: change.amountMismatch,
+    lastCheckedAt: change.checkedAt,
+    nextCheckAt: change.nextCheckAt,
+    updatedAt: now,
+  };
   const event: OutboundEvent | undefined = type
     ? {
         id: newId('evt'),
@@ -33,7 +45,7 @@ export async function transitionPayment(
         createdAt: now,
         mode: payment.mode,
         paymentId: payment.id,
-        data: { object: publicPayment({ ...payment, status, failureReason, updatedAt: now }) },
+        data: { object: publicPayment(moved) },
       }
     : undefined;
   const endpoints = event
@@ -44,8 +56,7 @@ export async function transitionPayment(
     : [];
   const outcome = await recordPaymentTransition({
     payment,
-    status,
-    failureReason,
+    change,
     providerEvent,
     event,
     deliveries,

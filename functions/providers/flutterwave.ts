@@ -138,6 +138,15 @@ async function initialize(ctx: ProviderContext, input: InitializeInput): Promise
       },
       ...(input.description === undefined ? {} : { customizations: { description: input.description } }),
       meta: { ...input.metadata, paybridge_reference: input.reference },
+      // Minutes the checkout stays payable, at most 1440 (Flutterwave Standard); our own expiry still governs.
+      ...(input.expiresAt === undefined
+        ? {}
+        : {
+            session_duration: Math.min(
+              1440,
+              Math.max(1, Math.ceil((input.expiresAt.getTime() - Date.now()) / 60_000)),
+            ),
+          }),
     },
   });
   const answer = readAs('flutterwave', initializeAnswer, body);

@@ -75,6 +75,7 @@ const verifyAnswer = z.object({
     reference: z.string(),
     amount: z.nullish(z.union([z.number(), z.string()])),
     currency: z.nullish(z.string()),
+    gateway_response: z.nullish(z.string()),
   }),
 });
 
@@ -151,6 +152,10 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
     amount: reportedAmount('Paystack', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
+    // Paystack sends no webhook for a decline: the sweeper finds it, and this says why.
+    ...(statusOf(data.status) === 'failed' && data.gateway_response
+      ? { failureReason: data.gateway_response }
+      : {}),
   };
 }
 

@@ -136,6 +136,7 @@ async function initialize(ctx: ProviderContext, input: InitializeInput): Promise
   form.set('metadata[paybridge_reference]', input.reference);
   // Also on the PaymentIntent, so a charge seen in the dashboard leads back to us.
   form.set('payment_intent_data[metadata][paybridge_reference]', input.reference);
+  if (input.expiresAt) form.set('expires_at', String(stripeExpiresAt(input.expiresAt, new Date())));
 
   const { body } = await callProvider(ctx, {
     provider: 'stripe',
@@ -155,6 +156,29 @@ async function initialize(ctx: ProviderContext, input: InitializeInput): Promise
     );
   }
   return { providerReference: session.id, checkoutUrl: session.url };
+}
+
+/**
+ * Stripe takes `expires_at` from 30 minutes to 24 hours after creation
+ * (https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-expires_at).
+ * A shorter lifetime of ours (the local stack allows seconds) is clamped up;
+ * our sweeper then ends the session with the expire API when ours runs out.
+ */
+export function stripeExpiresAt(expiresAt: Date, now: Date): number {
+  const created = Math.floor(now.getTime() / 1000);
+  const wanted = Math.floor(expiresAt.getTime() / 1000);
+  // A minute of margin each side: Stripe measures from its own clock.
+  return Math.min(Math.max(wanted, created + 31 * 60), created + 24 * 3600 - 60);
+}
+
+/** `POST /v1/checkout/sessions/{id}/expire`: an open session can no longer be paid. */
+async function expire(ctx: ProviderContext, input: { providerReference: string }): Promise<void> {
+  await callProvider(ctx, {
+    provider: 'stripe',
+    method: 'POST',
+    path: `/v1/checkout/sessions/${encodeURIComponent(input.providerReference)}/expire`,
+    form: new URLSearchParams(),
+  });
 }
 
 /**
@@ -333,6 +357,7 @@ export const stripe: ProviderAdapter = {
   fromProviderAmount,
   initialize,
   verify,
+  expire,
   verifyWebhookSignature,
   parseWebhook,
 };

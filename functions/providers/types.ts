@@ -42,6 +42,8 @@ export interface InitializeInput {
   /** Where the provider sends the customer after checkout. */
   readonly redirectUrl?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** When our own expiry closes the payment; adapters pass it on where the provider has a lifetime. */
+  readonly expiresAt?: Date;
 }
 
 export interface InitializeResult {
@@ -66,6 +68,13 @@ export interface VerifyResult {
   readonly currency: string | undefined;
   /** The provider's own status word, for the attempt log. */
   readonly providerStatus: string;
+  /** Why the provider failed it, in its words (Paystack's `gateway_response`), when it says. */
+  readonly failureReason?: string;
+}
+
+export interface ExpireInput {
+  readonly reference: string;
+  readonly providerReference: string;
 }
 
 export type SignatureCheck =
@@ -115,6 +124,8 @@ export interface ProviderAdapter {
   initialize(ctx: ProviderContext, input: InitializeInput): Promise<InitializeResult>;
   /** Asks the provider for the transaction's state. Throws ProviderFailed. */
   verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyResult>;
+  /** Ends an open checkout where the provider has an API for it (Stripe); absent elsewhere. */
+  expire?(ctx: ProviderContext, input: ExpireInput): Promise<void>;
   /** Checks the webhook signature over the raw bytes received, timing-safely. */
   verifyWebhookSignature(
     rawBody: Buffer,

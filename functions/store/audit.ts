@@ -17,6 +17,8 @@ export interface AuditEntry {
   userAgent: string;
   requestId: string;
   createdAt: string;
+  /** Why, when the action is an exception worth explaining (a late settlement). */
+  reason?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export function auditPut(
   action: string,
   target: { type: string; id: string },
   meta: RequestMeta,
-  extra: { mode?: string; actorOverride?: { type: string; id: string } } = {},
+  extra: { mode?: string; actorOverride?: { type: string; id: string }; reason?: string } = {},
 ) {
   const id = newId('aud');
   const now = new Date();
@@ -45,6 +47,7 @@ export function auditPut(
     userAgent: meta.userAgent.slice(0, 256),
     requestId: meta.requestId,
     createdAt: now.toISOString(),
+    ...(extra.reason ? { reason: extra.reason } : {}),
   };
   return {
     Put: {

@@ -32,6 +32,8 @@
  * | delivery of an event to an endpoint       | pk MER#<mer>#<mode>     sk DLV#<evt>#<we>             |
  * | deliveries of an endpoint (recover)       | gsi1pk MER#<mer>#<mode>#WE#<we>  gsi1sk <created>#<evt> |
  * | delivery attempts of an event             | pk MER#<mer>#<mode>     sk ATT#<evt>#<att>            |
+ * | open payments due for a check (sparse)    | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<pay>    |
+ * | provider-silence alert, once a day        | pk MER#<mer>#<mode>     sk SILENCE#<provider>  (ttl)  |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -153,4 +155,29 @@ export const keys = {
     pk: `RATE#${kind}#${who}`,
     sk: String(windowStart),
   }),
+  /**
+   * The sweeper's sparse index: only payments that still need a provider check
+   * (open ones, and expired ones watched for late money) carry these keys; a
+   * settled payment drops them, so a sweep costs what is open, not what is
+   * history. Spread over `reconcileShards` partitions by payment id; `ns`
+   * separates sweepers sharing one table (test files, two local stacks).
+   */
+  reconcileDue: (ns: string, paymentId: string, nextCheckAt: string) => ({
+    gsi2pk: `RECON#${ns}${reconcileShard(paymentId)}`,
+    gsi2sk: `${nextCheckAt}#${paymentId}`,
+  }),
+  reconcilePartition: (ns: string, shard: number): string => `RECON#${ns}${shard}`,
+  providerSilence: (merchantId: string, mode: string, provider: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `SILENCE#${provider}`,
+  }),
 } as const;
+
+/** Partitions of the sweeper's index: a sweep is this many Queries plus one read per due payment. */
+export const reconcileShards = 4;
+
+function reconcileShard(paymentId: string): number {
+  let h = 0;
+  for (const c of paymentId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h % reconcileShards;
+}

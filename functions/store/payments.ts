@@ -37,12 +37,16 @@ const isConditionFailure = (error: unknown): boolean =>
 const paymentItem = (p: Payment) => ({
   ...keys.payment(p.merchantId, p.mode, p.id),
   ...(p.reference ? keys.paymentReferenceIndex(p.merchantId, p.mode, p.reference, p.id) : {}),
+  ...(p.nextCheckAt ? keys.reconcileDue(reconcileNamespace(), p.id, p.nextCheckAt) : {}),
   type: 'payment',
   ...p,
 });
 
-const stripPayment = (item: Record<string, unknown>): Payment => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
+/** Separates sweepers sharing one table (test files, two local stacks); empty in the cloud. */
+export const reconcileNamespace = (): string => process.env.RECONCILE_NAMESPACE ?? '';
+
+export const stripPayment = (item: Record<string, unknown>): Payment => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
   return rest as unknown as Payment;
 };
 

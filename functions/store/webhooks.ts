@@ -11,7 +11,7 @@ import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { SecurityNote } from '#core/identity';
 import { idFirst, inFieldOrder } from '#core/field-order';
-import { type Payment, type PaymentStatus, publicPayment } from '#core/payments';
+import { type Payment, type PaymentChange, publicPayment } from '#core/payments';
 import {
   type Delivery,
   type DeliveryAttempt,
@@ -20,8 +20,10 @@ import {
   type WebhookEndpoint,
 } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
+import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
 import { securityEventPut } from './security-events.ts';
+import { reconcileNamespace } from './payments.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -196,29 +198,40 @@ const providerEventTtl = (now: string): number =>
  */
 export async function recordPaymentTransition(input: {
   payment: Payment;
-  status: PaymentStatus;
-  failureReason: string | null;
-  /** The provider event that caused it (de-duplicated here); none for a verify call. */
+  change: PaymentChange;
+  /** The provider event that caused it (de-duplicated here); none for a verify call or the sweeper. */
   providerEvent: { provider: string; eventId: string; type: string } | undefined;
   event: OutboundEvent | undefined;
   deliveries: Delivery[];
   now: string;
 }): Promise<TransitionOutcome> {
-  const { payment } = input;
+  const { payment, change } = input;
+  // The sweeper's sparse index keys follow the payment: kept while a check is due, removed once none is.
+  const due = change.nextCheckAt
+    ? keys.reconcileDue(reconcileNamespace(), payment.id, change.nextCheckAt)
+    : undefined;
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
     {
       Update: {
         TableName: tableName(),
         Key: keys.payment(payment.merchantId, payment.mode, payment.id),
-        UpdateExpression: 'SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next',
+        UpdateExpression: `SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next, settledBy = :by, lateSettlement = :late, amountMismatch = :mismatch, lastCheckedAt = :checked, nextCheckAt = :nextCheck${
+          due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'
+        }`,
         ConditionExpression: 'version = :version',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':status': input.status,
-          ':reason': input.failureReason,
+          ':status': change.status,
+          ':reason': change.failureReason,
           ':now': input.now,
           ':version': payment.version,
           ':next': payment.version + 1,
+          ':by': change.settledBy,
+          ':late': change.lateSettlement,
+          ':mismatch': change.amountMismatch,
+          ':checked': change.checkedAt,
+          ':nextCheck': change.nextCheckAt,
+          ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
         },
       },
     },
@@ -252,6 +265,22 @@ export async function recordPaymentTransition(input: {
   if (input.event)
     items.push({ Put: { TableName: tableName(), Item: eventItem(input.event, payment.merchantId) } });
   for (const d of input.deliveries) items.push({ Put: { TableName: tableName(), Item: deliveryItem(d) } });
+  if (change.auditReason) {
+    items.push(
+      auditPut(
+        payment.merchantId,
+        { kind: 'anonymous' },
+        `payment.${change.status}`,
+        { type: 'payment', id: payment.id },
+        { ip: '', userAgent: '', requestId: input.event?.id ?? '' },
+        {
+          mode: payment.mode,
+          actorOverride: { type: 'system', id: change.settledBy },
+          reason: change.auditReason,
+        },
+      ),
+    );
+  }
   try {
     await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));
     return 'recorded';

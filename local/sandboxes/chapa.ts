@@ -44,6 +44,7 @@ import {
   type LedgerEntry,
   mediaType,
   type Outcome,
+  type Paid,
   type Params,
   parseJsonObject,
   parseMajor,
@@ -57,9 +58,9 @@ import {
 interface ChapaTransaction extends LedgerEntry {
   /** Chapa's own reference (`reference`); the merchant's `tx_ref` is the ledger reference. */
   readonly chapaReference: string;
-  /** Minor units; the API speaks major-unit decimal strings. */
-  readonly amount: number;
-  readonly currency: string;
+  /** Minor units; the API speaks major-unit decimal strings. What was paid, once paid. */
+  amount: number;
+  currency: string;
   readonly email: string | null;
   readonly firstName: string | null;
   readonly lastName: string | null;
@@ -176,7 +177,7 @@ export function createChapaFace(context: FaceContext): Face {
     route('GET', '/v1/transaction/verify/:txRef', verify),
   ];
 
-  function complete(checkoutId: string, outcome: Outcome): Completion | undefined {
+  function complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined {
     const transaction = ledger.checkout(checkoutId);
     if (!transaction) return undefined;
     if (transaction.status !== 'pending') {
@@ -187,6 +188,8 @@ export function createChapaFace(context: FaceContext): Face {
       };
     }
     transaction.status = outcome === 'success' ? 'success' : 'failed';
+    if (paid?.amount !== undefined) transaction.amount = paid.amount;
+    if (paid?.currency !== undefined) transaction.currency = paid.currency;
     transaction.updatedAt = new Date();
     sendWebhook(transaction);
     if (transaction.status === 'success') callBack(transaction);

@@ -12,6 +12,7 @@ import {
   type Face,
   mediaType,
   type Outcome,
+  type Paid,
   parseJsonOrForm,
   readBody,
   writeHtml,
@@ -24,8 +25,9 @@ export function completeCheckout(
   runtime: ProviderRuntime,
   checkoutId: string,
   outcome: Outcome,
+  paid?: Paid,
 ): Completion | undefined {
-  return runtime.face.complete(checkoutId, runtime.knobs.declineAll ? 'decline' : outcome);
+  return runtime.face.complete(checkoutId, runtime.knobs.declineAll ? 'decline' : outcome, paid);
 }
 
 export function parseOutcome(value: unknown): Outcome | undefined {

@@ -56,6 +56,13 @@ export function reply(
 /** What the customer clicks on the hosted checkout page. */
 export type Outcome = 'success' | 'decline';
 
+/** What the customer actually paid, when the control API says it differs from what was asked. */
+export interface Paid {
+  /** Minor units of `currency` (or of the asked currency when none is given). */
+  readonly amount?: number;
+  readonly currency?: string;
+}
+
 /** What the hosted checkout page shows. */
 export interface CheckoutView {
   readonly reference: string;
@@ -92,8 +99,14 @@ export interface Face {
   /** Answers an authenticated API call, or undefined when no route matches. */
   handle(request: ApiRequest): ApiResponse | undefined;
   view(checkoutId: string): CheckoutView | undefined;
-  /** The customer finished on the checkout page; sends the provider's webhook where it has one. */
-  complete(checkoutId: string, outcome: Outcome): Completion | undefined;
+  /**
+   * The customer finished on the checkout page; sends the provider's webhook where it has one.
+   * `paid` (control API only) makes the customer pay another amount or currency than asked, in
+   * that currency's minor units, as a misconfigured or tampered checkout would.
+   */
+  complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined;
+  /** Lets an open checkout lapse as the provider does at its lifetime's end (Stripe); undefined elsewhere. */
+  lapse?(checkoutId: string): Completion | undefined;
   /** Checkout ids of the transactions with this reference (the merchant's, or the provider's id). */
   checkoutIds(reference: string, secretKey?: string): string[];
   reset(): void;
@@ -493,7 +506,8 @@ export interface DeliveryRecord {
   readonly event: string;
   readonly url: string;
   readonly attempts: DeliveryAttempt[];
-  state: 'pending' | 'delivered' | 'failed';
+  /** `held`: the `holdWebhooks` knob kept it back until `POST /_sandbox/{provider}/webhooks/release`. */
+  state: 'pending' | 'delivered' | 'failed' | 'held';
 }
 
 export interface WebhookSenderOptions {
@@ -502,10 +516,13 @@ export interface WebhookSenderOptions {
   /** How long one attempt may take before it counts as failed. */
   readonly timeoutMs: number;
   readonly log?: (line: string) => void;
+  /** The `holdWebhooks` and `webhookDelayMs` knobs, read at each send. */
+  readonly dispatch?: () => { readonly hold: boolean; readonly delayMs: number };
 }
 
 export class WebhookSender {
   private readonly records: DeliveryRecord[] = [];
+  private readonly held: { message: WebhookMessage; record: DeliveryRecord }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<AbortController>();
   private stopped = false;
@@ -525,8 +542,31 @@ export class WebhookSender {
       state: 'pending',
     };
     this.records.push(record);
-    void this.attempt(message, record, 0);
+    const dispatch = this.options.dispatch?.() ?? { hold: false, delayMs: 0 };
+    if (dispatch.hold) {
+      // Paid at the provider, webhook lost: nothing is sent until released (or ever).
+      record.state = 'held';
+      this.held.push({ message, record });
+    } else if (dispatch.delayMs > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        void this.attempt(message, record, 0);
+      }, dispatch.delayMs);
+      this.timers.add(timer);
+    } else {
+      void this.attempt(message, record, 0);
+    }
     return record;
+  }
+
+  /** Sends every held webhook now (the `holdWebhooks` knob kept them); answers how many. */
+  release(): number {
+    const batch = this.held.splice(0);
+    for (const { message, record } of batch) {
+      record.state = 'pending';
+      void this.attempt(message, record, 0);
+    }
+    return batch.length;
   }
 
   deliveries(): readonly DeliveryRecord[] {
@@ -539,6 +579,7 @@ export class WebhookSender {
     this.timers.clear();
     for (const controller of this.inFlight) controller.abort();
     this.records.length = 0;
+    this.held.length = 0;
   }
 
   stop(): void {

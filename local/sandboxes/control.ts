@@ -4,12 +4,17 @@
  * - `PUT  /_sandbox/{provider}/accounts` `{secretKey, webhookUrl?, webhookSecret?}` — what a merchant
  *   pastes into the provider's dashboard (Paystack signs with the secret key and takes no
  *   webhookSecret; Flutterwave and Chapa need their "secret hash"; Stripe needs `whsec_…`).
- * - `POST /_sandbox/{provider}/knobs` `{latencyMs?, failNext?, hangNext?, declineAll?, webhookRetryDelaysMs?}`
- *   — answers the knobs now in force.
+ * - `POST /_sandbox/{provider}/knobs` `{latencyMs?, failNext?, hangNext?, declineAll?, webhookRetryDelaysMs?,
+ *   holdWebhooks?, webhookDelayMs?}` — answers the knobs now in force. `holdWebhooks: true` completes
+ *   payments without sending their webhooks (a lost webhook); `webhookDelayMs` sends each one late.
+ * - `POST /_sandbox/{provider}/webhooks/release` — sends the held webhooks now: `{released: n}`.
+ * - `POST /_sandbox/{provider}/transactions/{reference}/expire` — the checkout lapses as at the end of
+ *   its lifetime (Stripe: `status: expired` and `checkout.session.expired`); 404 for providers without one.
  * - `GET  /_sandbox/{provider}/calls` — `{count, calls: [{method, path, at, status}]}`, API calls only.
  * - `GET  /_sandbox/{provider}/webhooks` — `{count, deliveries: [{id, event, url, attempts, state}]}`.
- * - `POST /_sandbox/{provider}/transactions/{reference}/complete` `{outcome, secretKey?}` — as if the
- *   customer clicked Pay or Decline on the checkout page.
+ * - `POST /_sandbox/{provider}/transactions/{reference}/complete` `{outcome, secretKey?, amount?, currency?}`
+ *   — as if the customer clicked Pay or Decline on the checkout page; `amount` (minor units) and
+ *   `currency` make the customer pay something other than asked.
  * - `POST /_sandbox/reset` — forgets accounts, transactions, knobs, calls and pending webhooks.
  *
  * Answers are JSON; errors are `{error: message}`. Secrets are never echoed back.
@@ -20,6 +25,7 @@ import {
   isHttpUrl,
   isProviderName,
   maskKey,
+  type Paid,
   type ProviderName,
   parseJsonObject,
   readBody,
@@ -63,8 +69,12 @@ export async function serveControl(
       const deliveries = runtime.webhooks.deliveries();
       return writeJson(res, 200, { count: deliveries.length, deliveries });
     }
+    case 'POST webhooks/release':
+      return writeJson(res, 200, { provider: runtime.name, released: runtime.webhooks.release() });
     case 'POST transactions/:ref/complete':
       return completeTransaction(runtime, rest[0] ?? '', json, res);
+    case 'POST transactions/:ref/expire':
+      return lapseTransaction(runtime, rest[0] ?? '', json, res);
     default:
       return writeJson(res, 404, { error: `Unknown sandbox path ${method} /_sandbox/${segments.join('/')}` });
   }
@@ -123,8 +133,15 @@ function setKnobs(runtime: ProviderRuntime, body: Record<string, unknown>, res: 
         next[name] = value as number;
         break;
       case 'declineAll':
-        if (typeof value !== 'boolean') return writeJson(res, 400, { error: 'declineAll must be a boolean' });
-        next.declineAll = value;
+      case 'holdWebhooks':
+        if (typeof value !== 'boolean') return writeJson(res, 400, { error: `${name} must be a boolean` });
+        next[name] = value;
+        break;
+      case 'webhookDelayMs':
+        if (!Number.isSafeInteger(value) || (value as number) < 0) {
+          return writeJson(res, 400, { error: `${name} must be a non-negative integer` });
+        }
+        next.webhookDelayMs = value as number;
         break;
       case 'webhookRetryDelaysMs':
         if (!Array.isArray(value) || !value.every((delay) => Number.isSafeInteger(delay) && delay >= 0)) {
@@ -150,6 +167,19 @@ function completeTransaction(
 ): void {
   const outcome = parseOutcome(body.outcome);
   if (!outcome) return writeJson(res, 400, { error: 'outcome must be "success" or "decline"' });
+  if (body.amount !== undefined && (!Number.isSafeInteger(body.amount) || (body.amount as number) <= 0)) {
+    return writeJson(res, 400, { error: 'amount must be a positive integer (minor units)' });
+  }
+  if (
+    body.currency !== undefined &&
+    (typeof body.currency !== 'string' || !/^[A-Z]{3}$/.test(body.currency))
+  ) {
+    return writeJson(res, 400, { error: 'currency must be an upper-case ISO 4217 code' });
+  }
+  const paid: Paid = {
+    ...(body.amount === undefined ? {} : { amount: body.amount as number }),
+    ...(body.currency === undefined ? {} : { currency: body.currency }),
+  };
   const secretKey = body.secretKey === undefined ? undefined : text(body.secretKey);
   const ids = runtime.face.checkoutIds(reference, secretKey);
   if (ids.length === 0)
@@ -159,7 +189,7 @@ function completeTransaction(
       error: `Several keys have a transaction ${reference}: pass secretKey to choose`,
     });
   }
-  const completion = completeCheckout(runtime, ids[0] as string, outcome);
+  const completion = completeCheckout(runtime, ids[0] as string, outcome, paid);
   if (!completion) return writeJson(res, 404, { error: `No ${runtime.face.title} transaction ${reference}` });
   if (!completion.ok) return writeJson(res, 409, { status: completion.status, error: completion.message });
   return writeJson(res, 200, {
@@ -169,4 +199,22 @@ function completeTransaction(
     status: completion.status,
     redirectUrl: completion.redirectUrl ?? null,
   });
+}
+
+function lapseTransaction(
+  runtime: ProviderRuntime,
+  reference: string,
+  body: Record<string, unknown>,
+  res: ServerResponse,
+): void {
+  const face = runtime.face;
+  if (!face.lapse) return writeJson(res, 404, { error: `${face.title} checkouts have no lifetime to lapse` });
+  const secretKey = body.secretKey === undefined ? undefined : text(body.secretKey);
+  const ids = face.checkoutIds(reference, secretKey);
+  if (ids.length !== 1)
+    return writeJson(res, 404, { error: `No single ${face.title} transaction ${reference}` });
+  const result = face.lapse(ids[0] as string);
+  if (!result) return writeJson(res, 404, { error: `No ${face.title} transaction ${reference}` });
+  if (!result.ok) return writeJson(res, 409, { status: result.status, error: result.message });
+  return writeJson(res, 200, { provider: runtime.name, reference, status: result.status });
 }

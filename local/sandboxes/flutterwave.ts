@@ -43,6 +43,7 @@ import {
   majorNumber,
   numericIds,
   type Outcome,
+  type Paid,
   type Params,
   parseJsonObject,
   parseMajor,
@@ -56,9 +57,9 @@ import {
 interface FlutterwaveTransaction extends LedgerEntry {
   readonly id: number;
   readonly flwRef: string;
-  /** Minor units; the API speaks major units. */
-  readonly amount: number;
-  readonly currency: string;
+  /** Minor units; the API speaks major units. What was paid, once paid (a control knob may differ). */
+  amount: number;
+  currency: string;
   readonly redirectUrl: string;
   readonly customer: { readonly email: string; readonly name: string | null; readonly phone: string | null };
   readonly customerId: number;
@@ -171,7 +172,7 @@ export function createFlutterwaveFace(context: FaceContext): Face {
     };
   }
 
-  function complete(checkoutId: string, outcome: Outcome): Completion | undefined {
+  function complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined {
     const transaction = ledger.checkout(checkoutId);
     if (!transaction) return undefined;
     if (transaction.status === 'successful' || transaction.status === 'failed') {
@@ -182,6 +183,8 @@ export function createFlutterwaveFace(context: FaceContext): Face {
       };
     }
     transaction.status = outcome === 'success' ? 'successful' : 'failed';
+    if (paid?.amount !== undefined) transaction.amount = paid.amount;
+    if (paid?.currency !== undefined) transaction.currency = paid.currency;
     sendChargeCompleted(transaction);
     const redirectUrl = withQuery(transaction.redirectUrl, {
       status: transaction.status,

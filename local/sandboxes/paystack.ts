@@ -36,6 +36,7 @@ import {
   lowerAlphanumeric,
   numericIds,
   type Outcome,
+  type Paid,
   type Params,
   parseInteger,
   parseJsonObject,
@@ -51,9 +52,9 @@ import {
 interface PaystackTransaction extends LedgerEntry {
   readonly id: number;
   readonly email: string;
-  /** Subunits, as sent. */
-  readonly amount: number;
-  readonly currency: string;
+  /** Subunits, as sent; what was paid once paid (a control knob may differ). */
+  amount: number;
+  currency: string;
   readonly callbackUrl: string | undefined;
   readonly metadata: unknown;
   readonly customerId: number;
@@ -135,7 +136,7 @@ export function createPaystackFace(context: FaceContext): Face {
     route('GET', '/transaction/verify/:reference', verify),
   ];
 
-  function complete(checkoutId: string, outcome: Outcome): Completion | undefined {
+  function complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined {
     const transaction = ledger.checkout(checkoutId);
     if (!transaction) return undefined;
     if (transaction.status !== 'abandoned') {
@@ -151,6 +152,8 @@ export function createPaystackFace(context: FaceContext): Face {
       return { ok: true, status: transaction.status, redirectUrl: undefined };
     }
     transaction.status = 'success';
+    if (paid?.amount !== undefined) transaction.amount = paid.amount;
+    if (paid?.currency !== undefined) transaction.currency = paid.currency;
     transaction.gatewayResponse = 'Successful';
     transaction.paidAt = new Date();
     sendChargeSuccess(transaction);

@@ -17,6 +17,10 @@ export interface Knobs {
   declineAll: boolean;
   /** Delays before each webhook retry. */
   webhookRetryDelaysMs: readonly number[];
+  /** Complete payments without sending their webhooks (held until `POST …/webhooks/release`). */
+  holdWebhooks: boolean;
+  /** Send each webhook only this long after the payment completed. */
+  webhookDelayMs: number;
 }
 
 /** One API call as `GET /_sandbox/{provider}/calls` shows it: no headers, no body, so no secrets. */
@@ -57,6 +61,7 @@ export class ProviderRuntime {
     const senderOptions: WebhookSenderOptions = {
       retryDelaysMs: () => this.knobs.webhookRetryDelaysMs,
       timeoutMs: options.webhookTimeoutMs,
+      dispatch: () => ({ hold: this.knobs.holdWebhooks, delayMs: this.knobs.webhookDelayMs }),
       ...(options.log ? { log: options.log } : {}),
     };
     this.webhooks = new WebhookSender(senderOptions);
@@ -88,6 +93,8 @@ export class ProviderRuntime {
       hangNext: 0,
       declineAll: false,
       webhookRetryDelaysMs: this.options.webhookRetryDelaysMs,
+      holdWebhooks: false,
+      webhookDelayMs: 0,
     };
   }
 }

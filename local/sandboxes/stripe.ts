@@ -39,6 +39,7 @@ import {
   type LedgerEntry,
   mediaType,
   type Outcome,
+  type Paid,
   type Params,
   parseForm,
   randomId,
@@ -60,9 +61,9 @@ interface StripeSession extends LedgerEntry {
   readonly created: number;
   readonly expiresAt: number;
   readonly lineItems: readonly LineItem[];
-  readonly amountTotal: number;
+  amountTotal: number;
   /** Lower-case, as Stripe answers. */
-  readonly currency: string;
+  currency: string;
   readonly clientReferenceId: string | null;
   readonly customerEmail: string | null;
   readonly successUrl: string | null;
@@ -399,7 +400,19 @@ export function createStripeFace(context: FaceContext): Face {
     };
   }
 
-  function complete(checkoutId: string, outcome: Outcome): Completion | undefined {
+  /** As at `expires_at`: an open session lapses and `checkout.session.expired` is sent. */
+  function lapse(checkoutId: string): Completion | undefined {
+    const session = ledger.checkout(checkoutId);
+    if (!session) return undefined;
+    if (session.status !== 'open') {
+      return { ok: false, status: session.status, message: `This Checkout Session is ${session.status}.` };
+    }
+    session.status = 'expired';
+    sendEvent(session, 'checkout.session.expired');
+    return { ok: true, status: session.status, redirectUrl: undefined };
+  }
+
+  function complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined {
     const session = ledger.checkout(checkoutId);
     if (!session) return undefined;
     if (session.status !== 'open') {
@@ -411,6 +424,8 @@ export function createStripeFace(context: FaceContext): Face {
     }
     session.status = 'complete';
     session.paymentStatus = 'paid';
+    if (paid?.amount !== undefined) session.amountTotal = paid.amount;
+    if (paid?.currency !== undefined) session.currency = paid.currency.toLowerCase();
     session.paymentIntent = `pi_${randomId(24)}`;
     session.lastError = undefined;
     sendEvent(session, 'checkout.session.completed');
@@ -451,6 +466,7 @@ export function createStripeFace(context: FaceContext): Face {
     handle: (request) => dispatch(routes, request),
     view,
     complete,
+    lapse,
     checkoutIds: (reference, secretKey) =>
       ledger
         .filter(

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queues, workerTimeouts } from '#infra/definitions';
-import { functionName, routes, type Worker } from '#routes';
+import { functionName, routes, scheduledWorkers, type Worker } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 
 const worker: Worker = {
@@ -31,8 +31,29 @@ const statementsOf = (template: Template): Array<{ Action: string | string[]; Re
 
 describe('API stack', () => {
   it('has one function per route-table row, plus the $default fallback and each worker', () => {
-    const handlers = new Set([...routes.map((r) => r.handler), 'api/not-found.ts', worker.handler]);
+    const handlers = new Set([
+      ...routes.map((r) => r.handler),
+      'api/not-found.ts',
+      worker.handler,
+      ...scheduledWorkers.map((w) => w.handler),
+    ]);
     api.resourceCountIs('AWS::Lambda::Function', handlers.size);
+  });
+
+  it('runs the reconciliation sweeper every minute from an EventBridge rule, with its own alarms', () => {
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: Match.arrayWith([Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })]),
+    });
+    for (const text of ['errors in 3 runs', 'close to their timeout', 'not run for 15 minutes']) {
+      api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmDescription: Match.stringLikeRegexp(`reconciliation sweeper is failing.*${text}`),
+      });
+    }
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('settling only through the reconciliation sweeper'),
+    });
   });
 
   it('creates one HTTP API route per row and a $default route', () => {

@@ -21,6 +21,9 @@ vi.hoisted(() => {
   process.env.WEBHOOK_RETRY_SCHEDULE = '0,1,1,1';
   process.env.WEBHOOK_TIMEOUT_MS = '800';
   process.env.PROVIDER_TIMEOUT_MS = '1000';
+  // The sweeper is run by hand here, over this file's payments only, with a check every second.
+  process.env.RECONCILE_SCHEDULE = '1';
+  process.env.RECONCILE_NAMESPACE = `f${Math.random().toString(36).slice(2, 8)}-`;
 });
 
 const sandboxes = useSandboxes();
@@ -190,6 +193,53 @@ describe('fault injection', () => {
       });
       const errors = attempts.filter((a) => a.error).map((a) => a.error?.split(':')[0]);
       expect(errors).toEqual([path === '/hang' ? 'timeout' : 'connection']);
+    }
+  });
+
+  it('retries a payment on the next sweep when the provider’s verify API is down during one, and loses nothing', async () => {
+    const s = await shop(['paystack']);
+    // The webhook is lost: only the sweeper can settle this payment.
+    await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
+    try {
+      const res = await create(s.key, 'swept-1', 42000);
+      const payment = (await res.json()) as { id: string; checkoutUrl: string };
+      await sandboxes.clickOn(payment.checkoutUrl, 'success');
+      const read = async () =>
+        (await (await api.request(`/v1/payments/${payment.id}`, bearer(s.key))).json()) as {
+          status: string;
+          nextCheckAt: string;
+          settledBy: string | null;
+        };
+      const due = async () => {
+        const wait = Date.parse((await read()).nextCheckAt) - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
+      };
+      const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+
+      await due();
+      // 503 to the verify call and to both of the adapter's own retries of it: this sweep fails.
+      await sandboxes.control('POST', '/paystack/knobs', { failNext: 3 });
+      const down = (await handler({}, {} as never)) as { due: number; errors: number; moved: number };
+      expect(down).toMatchObject({ errors: 1, moved: 0 });
+      const after = await read();
+      expect(after.status).toBe('pending');
+      expect(after.nextCheckAt).not.toBeNull(); // still in the index: the next round asks again
+      expect((await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10)).data).toEqual(
+        [],
+      );
+
+      await due();
+      const up = (await handler({}, {} as never)) as { due: number; errors: number; moved: number };
+      expect(up).toMatchObject({ errors: 0, moved: 1 });
+      expect(await read()).toMatchObject({
+        status: 'succeeded',
+        settledBy: 'reconciliation',
+        nextCheckAt: null,
+      });
+      const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+      expect(events.data.map((e) => e.type)).toEqual(['payment.succeeded']);
+    } finally {
+      await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: false, failNext: 0 });
     }
   });
 });

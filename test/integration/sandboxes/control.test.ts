@@ -103,6 +103,72 @@ describe('Sandbox control API and knobs', () => {
     expect(delivery.attempts.map((a: { status: number }) => a.status)).toEqual([500, 500, 200]);
   });
 
+  it('holds webhooks while holdWebhooks is on and sends them on release; pays another amount when told', async () => {
+    const reference = newReference();
+    const { body } = await initialize(reference);
+    await control('POST', '/paystack/knobs', { holdWebhooks: true });
+    try {
+      const paid = await control('POST', `/paystack/transactions/${reference}/complete`, {
+        outcome: 'success',
+        amount: 9000,
+      });
+      expect(paid.status).toBe(200);
+      const { body: log } = await control('GET', '/paystack/webhooks');
+      expect(log.deliveries.at(-1)).toMatchObject({ event: 'charge.success', state: 'held', attempts: [] });
+      expect(hooks().received.filter(carrying('reference', reference))).toEqual([]);
+      // The verify API already says paid, with the amount actually paid.
+      const verified = await fetchJson(`${sandbox().baseUrls.paystack}/transaction/verify/${reference}`, {
+        headers: { authorization: `Bearer ${secretKey}` },
+      });
+      expect(verified.body.data).toMatchObject({ status: 'success', amount: 9000 });
+      expect(body.data.reference).toBe(reference);
+      const released = await control('POST', '/paystack/webhooks/release');
+      expect(released.body.released).toBe(1);
+      const hook = await hooks().waitFor(carrying('reference', reference), 5000);
+      expect(JSON.parse(hook.raw.toString('utf8')).data.amount).toBe(9000);
+    } finally {
+      await control('POST', '/paystack/knobs', { holdWebhooks: false });
+    }
+  });
+
+  it('sends each webhook webhookDelayMs after the payment, not at once', async () => {
+    const reference = newReference();
+    const { body } = await initialize(reference);
+    await control('POST', '/paystack/knobs', { webhookDelayMs: 3000 });
+    try {
+      await clickOn(body.data.authorization_url, 'success');
+      const { body: log } = await control('GET', '/paystack/webhooks');
+      expect(log.deliveries.at(-1)).toMatchObject({ state: 'pending', attempts: [] });
+      await hooks().waitFor(carrying('reference', reference), 5000);
+    } finally {
+      await control('POST', '/paystack/knobs', { webhookDelayMs: 0 });
+    }
+  });
+
+  it('lets a Stripe session lapse as at its expires_at, and refuses it for providers without a lifetime', async () => {
+    const stripeKey = 'sk_test_controlLapse';
+    await control('PUT', '/stripe/accounts', { secretKey: stripeKey });
+    const form = new URLSearchParams({
+      mode: 'payment',
+      'line_items[0][price_data][currency]': 'usd',
+      'line_items[0][price_data][unit_amount]': '1500',
+      'line_items[0][price_data][product_data][name]': 'Lapse',
+      'line_items[0][quantity]': '1',
+    });
+    const session = await fetchJson(`${sandbox().baseUrls.stripe}/v1/checkout/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stripeKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    const lapsed = await control('POST', `/stripe/transactions/${session.body.id}/expire`);
+    expect(lapsed.body).toMatchObject({ status: 'expired' });
+    const read = await fetchJson(`${sandbox().baseUrls.stripe}/v1/checkout/sessions/${session.body.id}`, {
+      headers: { authorization: `Bearer ${stripeKey}` },
+    });
+    expect(read.body).toMatchObject({ status: 'expired', url: null });
+    expect((await control('POST', `/paystack/transactions/${newReference()}/expire`)).status).toBe(404);
+  });
+
   it('gives up after the retry schedule when the receiver keeps failing', async () => {
     await control('POST', '/paystack/knobs', { webhookRetryDelaysMs: [50, 50] });
     const reference = newReference();

@@ -1,0 +1,84 @@
+import type { Payment, PaymentStatus } from '#core/payments';
+import { recordSecurityEvent } from '#store/security-events';
+import { claimSilenceAlert } from '#store/reconciliation';
+import { listEvents } from '#store/webhooks';
+import { config } from './config.ts';
+
+/**
+ * Provider silence: a payment the sweeper settled is one whose webhook never
+ * came (or never got through). Each is counted as a CloudWatch metric through
+ * the Embedded Metric Format (a structured log line, no extra call), per
+ * provider and mode, beside `WebhooksReceived`; the stack alarms when a provider
+ * settles only through the sweeper (lib/api-stack.ts).
+ */
+
+/** Outcomes a provider announces by webhook; a Paystack decline sends none, an expiry is ours. */
+export function webhookShouldHaveSettled(provider: Payment['provider'], status: PaymentStatus): boolean {
+  if (status === 'expired') return false;
+  if (status === 'failed' && provider === 'paystack') return false;
+  return true;
+}
+
+export const metricNamespace = 'PayBridge';
+
+/** One EMF line: CloudWatch turns it into a metric datapoint. */
+export function emitCount(name: string, dimensions: Record<string, string>, value = 1): void {
+  if (config().PAYBRIDGE_STAGE !== 'cloud') return; // no CloudWatch on a laptop: keep the output readable
+  process.stdout.write(
+    `${JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: metricNamespace,
+            Dimensions: [Object.keys(dimensions)],
+            Metrics: [{ Name: name, Unit: 'Count' }],
+          },
+        ],
+      },
+      ...dimensions,
+      [name]: value,
+    })}\n`,
+  );
+}
+
+/** Sweeper settlements among a merchant's recent events that make its provider "silent". */
+export const silenceThreshold = 3;
+const recentEvents = 20;
+
+/**
+ * The sweeper moved a payment: counted when a webhook should have done so. When
+ * the merchant's recent events for that provider and mode hold at least
+ * `silenceThreshold` such settlements and none by webhook, its webhook URL is
+ * probably wrong: a `provider_webhooks_silent` security event says so, at most
+ * once a day. The read happens only on this (rare) path, never per webhook.
+ */
+export async function onSweeperSettled(payment: Payment, status: PaymentStatus): Promise<void> {
+  if (!webhookShouldHaveSettled(payment.provider, status)) return;
+  emitCount('SettledByReconciliation', { Provider: payment.provider, Mode: payment.mode });
+  const page = await listEvents(payment.merchantId, payment.mode, {}, recentEvents);
+  let swept = 0;
+  for (const event of page.data) {
+    const object = event.data.object as Partial<Payment> | undefined;
+    if (!object || object.provider !== payment.provider || !event.type.startsWith('payment.')) continue;
+    if (object.settledBy === 'webhook') return; // its webhooks do arrive
+    if (
+      object.settledBy === 'reconciliation' &&
+      webhookShouldHaveSettled(payment.provider, object.status ?? status)
+    )
+      swept++;
+  }
+  if (swept < silenceThreshold) return;
+  if (!(await claimSilenceAlert(payment.merchantId, payment.mode, payment.provider, new Date()))) return;
+  await recordSecurityEvent(
+    payment.merchantId,
+    'provider_webhooks_silent',
+    { ip: '', userAgent: 'paybridge-reconciliation', requestId: payment.id },
+    {
+      provider: payment.provider,
+      mode: payment.mode,
+      settledBySweeper: String(swept),
+      hint: `No ${payment.provider} webhook settled any of these payments: check the webhook URL (and secret) in the ${payment.provider} dashboard against PUT /v1/providers/${payment.provider}.`,
+    },
+  );
+}

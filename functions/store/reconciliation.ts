@@ -1,0 +1,117 @@
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { Payment } from '#core/payments';
+import type { DueRef } from '#core/reconciliation';
+import { dynamoClient } from '#platform/clients';
+import { keys, reconcileShards } from './keys.ts';
+import { reconcileNamespace } from './payments.ts';
+import { tableName } from './table-name.ts';
+
+/**
+ * The sweeper's reads and writes. Due payments come from the sparse `gsi2`
+ * index (keys.reconcileDue): one Query per shard for `gsi2sk <= now`, so the
+ * cost is the open payments that are due, never the table. Each hit names its
+ * merchant and mode, and the sweeper reads the payment under that merchant's
+ * mode partition (consistently) before it decides anything.
+ */
+export async function duePayments(now: Date, limit: number): Promise<DueRef[]> {
+  const ns = reconcileNamespace();
+  const upper = `${now.toISOString()}#~`;
+  const found: DueRef[] = [];
+  for (let shard = 0; shard < reconcileShards && found.length < limit; shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await dynamoClient().send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :p AND gsi2sk <= :upper',
+          ExpressionAttributeValues: { ':p': keys.reconcilePartition(ns, shard), ':upper': upper },
+          ProjectionExpression: 'merchantId, #mode, id',
+          ExpressionAttributeNames: { '#mode': 'mode' },
+          Limit: Math.min(100, limit - found.length),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        found.push({
+          merchantId: item.merchantId as string,
+          mode: item.mode as DueRef['mode'],
+          paymentId: item.id as string,
+        });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < limit);
+  }
+  return found;
+}
+
+/**
+ * A check that moved nothing: when it ran and when the next is due (null takes
+ * the payment out of the index). Conditional on the version read, so it never
+ * overwrites a transition that happened meanwhile, and never puts a settled
+ * payment back into the index.
+ */
+export async function recordCheck(
+  payment: Payment,
+  checkedAt: string,
+  nextCheckAt: string | null,
+  counted: boolean,
+): Promise<void> {
+  const due = nextCheckAt ? keys.reconcileDue(reconcileNamespace(), payment.id, nextCheckAt) : undefined;
+  try {
+    await dynamoClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.payment(payment.merchantId, payment.mode, payment.id),
+        UpdateExpression: `SET lastCheckedAt = :checked, nextCheckAt = :next, checkCount = :count${
+          due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'
+        }`,
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: {
+          ':checked': checkedAt,
+          ':next': nextCheckAt,
+          ':count': (payment.checkCount ?? 0) + (counted ? 1 : 0),
+          ':version': payment.version,
+          ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // The payment moved meanwhile: the transition set its index keys.
+  }
+}
+
+/**
+ * Claims the once-a-day provider-silence alert for a merchant's provider and
+ * mode: true for the one caller that should record it.
+ */
+export async function claimSilenceAlert(
+  merchantId: string,
+  mode: Payment['mode'],
+  provider: string,
+  now: Date,
+): Promise<boolean> {
+  const nowSec = Math.floor(now.getTime() / 1000);
+  try {
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.providerSilence(merchantId, mode, provider),
+          type: 'provider_silence',
+          alertedAt: now.toISOString(),
+          ttl: nowSec + 24 * 3600,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':now': nowSec },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

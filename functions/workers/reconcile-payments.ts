@@ -1,0 +1,29 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { sweep, type SweepReport } from '#core/reconciliation';
+import { reconcileSettings } from '#platform/config';
+import { logger } from '#platform/logger';
+import { payments } from '#platform/payments';
+import { onSweeperSettled } from '#platform/silence';
+import { duePayments, recordCheck } from '#store/reconciliation';
+
+/**
+ * The reconciliation sweeper, run on a schedule (EventBridge every minute in the
+ * cloud; `npm start` runs it every `RECONCILE_INTERVAL_SECONDS`): asks the
+ * provider about every payment whose next check is due, through the one settle
+ * path, so a lost webhook, a silent decline or an abandoned checkout is resolved
+ * without anyone telling us. Overlapping runs are harmless: every move is a
+ * conditional transaction.
+ */
+export const handler = middy(async (_event: unknown, _context: Context): Promise<SweepReport> => {
+  const report = await sweep({
+    payments,
+    settings: reconcileSettings(),
+    due: duePayments,
+    recordCheck,
+    onSettled: onSweeperSettled,
+  });
+  if (report.due > 0) logger.info('reconciliation sweep', { ...report });
+  return report;
+}).use(injectLambdaContext(logger, { resetKeys: true }));
