@@ -14,6 +14,7 @@ import { bearer, json, registerMerchant } from '#test/merchants';
  * so the environment is set before any request.
  */
 delete process.env.JWT_KEYS;
+delete process.env.JWT_PUBLIC_KEYS; // the local stack's own sets: this test is the cloud, through the extension
 process.env.JWT_KEYS_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:signing';
 process.env.JWT_PUBLIC_KEYS_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:public';
 process.env.JWT_KEYS_TTL_SECONDS = '1';

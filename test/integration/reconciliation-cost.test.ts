@@ -51,7 +51,7 @@ beforeAll(() => {
 describe('the sweeper’s DynamoDB cost', () => {
   it('reads only open payments through the sparse index: no Scan, and the same requests whatever the settled history', async () => {
     const merchant = await registerMerchant(api.request);
-    const { key } = await createKey(api.request, merchant, 'test');
+    const { key } = await createKey(api.request, merchant, 'test', 'full');
     const credentials = testCredentials('paystack');
     await api.request('/v1/providers/paystack', {
       method: 'PUT',

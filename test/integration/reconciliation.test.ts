@@ -81,7 +81,7 @@ interface PaymentView {
 
 async function shop(provider: ProviderName): Promise<Shop> {
   const merchant = await registerMerchant(api.request);
-  const { key } = await createKey(api.request, merchant, 'test');
+  const { key } = await createKey(api.request, merchant, 'test', 'full');
   const credentials = testCredentials(provider);
   const res = await api.request(`/v1/providers/${provider}`, {
     method: 'PUT',
