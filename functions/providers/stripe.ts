@@ -42,6 +42,14 @@ import type {
   VerifyResult,
 } from './types.ts';
 
+/**
+ * The Stripe API version this adapter was written and tested against, sent on every call so
+ * answers never follow the merchant account's default version. To upgrade: read Stripe's
+ * changelog between the two versions, adapt `sessionAnswer` and the webhook parsing, change
+ * this constant and the sandbox's (local/sandboxes/stripe.ts), and run the Stripe tests.
+ */
+export const stripeApiVersion = '2024-06-20';
+
 /** Stripe's production API. */
 export const stripeBaseUrl = 'https://api.stripe.com';
 
@@ -145,7 +153,7 @@ async function initialize(ctx: ProviderContext, input: InitializeInput): Promise
     form,
     // Our reference is unique per attempt: if this POST is ever repeated (by a
     // retried queue message), Stripe answers with the same session.
-    headers: { 'idempotency-key': `paybridge-${input.reference}` },
+    headers: { 'idempotency-key': `paybridge-${input.reference}`, 'stripe-version': stripeApiVersion },
   });
   const session = readAs('stripe', sessionAnswer, body);
   if (!session.url) {
@@ -178,6 +186,7 @@ async function expire(ctx: ProviderContext, input: { providerReference: string }
     method: 'POST',
     path: `/v1/checkout/sessions/${encodeURIComponent(input.providerReference)}/expire`,
     form: new URLSearchParams(),
+    headers: { 'stripe-version': stripeApiVersion },
   });
 }
 
@@ -206,6 +215,7 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
     method: 'GET',
     path: `/v1/checkout/sessions/${encodeURIComponent(input.providerReference)}`,
     query: { 'expand[]': 'payment_intent' },
+    headers: { 'stripe-version': stripeApiVersion },
   });
   const session = readAs('stripe', sessionAnswer, body);
   // The echo is required: an answer that omits it proves nothing about which payment it describes.

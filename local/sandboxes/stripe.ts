@@ -463,7 +463,14 @@ export function createStripeFace(context: FaceContext): Face {
           message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
         }),
       ),
-    handle: (request) => dispatch(routes, request),
+    // Stripe refuses a version it does not have; this sandbox has exactly the adapter's.
+    handle: (request) => {
+      const version = request.headers['stripe-version'];
+      if (typeof version === 'string' && version !== '' && version !== defaultApiVersion) {
+        return fail(invalidRequest(`Invalid Stripe API version: ${version}`));
+      }
+      return dispatch(routes, request);
+    },
     view,
     complete,
     lapse,

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { stripeApiVersion } from '#providers/stripe';
 import { fetchJson, useSandboxes } from '#test/sandbox-fixture';
 import { carrying, type ReceivedRequest } from '#test/sandbox-receiver';
 
@@ -66,6 +67,24 @@ describe('Stripe sandbox', () => {
   ) => api('/v1/checkout/sessions', { method: 'POST', body: sessionForm(reference, overrides), key });
 
   const newReference = () => `ref_${randomUUID()}`;
+
+  it('refuses an API version it does not implement, as Stripe refuses unknown ones', async () => {
+    const answer = await api('/v1/checkout/sessions', {
+      method: 'POST',
+      body: sessionForm(newReference()),
+      headers: { 'stripe-version': '2099-01-01' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({
+      error: { type: 'invalid_request_error', message: 'Invalid Stripe API version: 2099-01-01' },
+    });
+    const pinned = await api('/v1/checkout/sessions', {
+      method: 'POST',
+      body: sessionForm(newReference()),
+      headers: { 'stripe-version': stripeApiVersion },
+    });
+    expect(pinned.status).toBe(200);
+  });
 
   it('creates a Checkout Session object from a bracket-notation form', async () => {
     const reference = newReference();

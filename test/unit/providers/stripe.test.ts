@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
-import { stripe } from '#providers/stripe';
+import { stripe, stripeApiVersion } from '#providers/stripe';
 import type { InitializeInput } from '#providers/types';
 import { useProviderServer } from './provider-server.ts';
 
@@ -223,6 +223,8 @@ describe('Stripe API', () => {
     expect(request?.headers.authorization).toBe(`Bearer ${secretKey}`);
     expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request?.headers['idempotency-key']).toBe(`paybridge-${reference}`);
+    // Pinned: answers must not follow whatever version the merchant's account defaults to.
+    expect(request?.headers['stripe-version']).toBe(stripeApiVersion);
     const form = new URLSearchParams(request?.body ?? '');
     expect(Object.fromEntries(form)).toEqual({
       mode: 'payment',
@@ -313,6 +315,7 @@ describe('Stripe API', () => {
     expect(server.received[0]?.method).toBe('GET');
     expect(server.received[0]?.url).toBe(`/v1/checkout/sessions/${sessionId}?expand%5B%5D=payment_intent`);
     expect(server.received[0]?.headers.authorization).toBe(`Bearer ${secretKey}`);
+    expect(server.received[0]?.headers['stripe-version']).toBe(stripeApiVersion);
   });
 
   it('reads a complete, unpaid session whose PaymentIntent needs a new method as failed', async () => {
