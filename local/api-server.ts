@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { fallback, matchRoute, routeKey } from '#routes';
+import { serveDashboard } from './dashboard.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 
 /** API Gateway's payload limit; larger bodies get a 413 before any handler runs. */
@@ -46,6 +47,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return;
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // The dashboard's static files (CloudFront + S3 in the cloud); everything else is the API.
+  if (serveDashboard(req, res, url)) return;
   const method = (req.method ?? 'GET').toUpperCase();
   const match = matchRoute(method, url.pathname);
   const module = match.kind === 'route' ? match.route.handler : fallback.handler;

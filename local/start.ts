@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { workers } from '#routes';
+import { buildDashboard } from './dashboard.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -13,6 +14,10 @@ const port = (name: string, fallback: number): number => {
 };
 
 try {
+  // The dashboard is rebuilt only when its sources changed; the API runs without it if the build fails.
+  await buildDashboard({ log: (line) => console.error(line) }).catch((error: unknown) =>
+    console.error('The dashboard could not be built (the API still starts):', error),
+  );
   const stack = await startLocalStack({
     apiPort: port('PORT', 3000),
     dynamoPort: port('DYNAMODB_PORT', 8000),
@@ -22,6 +27,7 @@ try {
   });
   const lines = [
     'PayBridge local stack is running (Ctrl-C to stop)',
+    `  Dashboard    ${stack.api?.url}/`,
     `  API          ${stack.api?.url}   (try: curl ${stack.api?.url}/health)`,
     `  DynamoDB     ${stack.dynamo.endpoint}   table ${stack.env.TABLE_NAME}`,
     `  SQS          ${stack.sqs.endpoint}`,
