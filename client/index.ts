@@ -368,3 +368,6 @@ export function verifyWebhook(
  * from the one table the API uses, for formatting `amount` exactly.
  */
 export { currencyCodes, exponent as currencyExponent, isCurrency } from '../functions/core/money.ts';
+
+/** Every event type an endpoint can subscribe to (besides `*`). */
+export { eventTypes } from '../functions/core/webhooks.ts';

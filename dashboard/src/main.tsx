@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { createClient } from '#client';
+import { App } from './app.tsx';
+import './styles.css';
 
-const client = createClient({ baseUrl: location.origin });
-render(<p>hello {typeof client.payments.list}</p>, document.getElementById('app') as HTMLElement);
+render(<App />, document.getElementById('app') as HTMLElement);
