@@ -36,13 +36,22 @@ export function App() {
       <SignInPage
         onSignedIn={(s) => {
           setGeneration((g) => g + 1);
-          if (location.hash === '' || location.hash === '#/') location.hash = '#/overview';
           setSession(s);
         }}
       />
     );
   }
-  return <Shell key={generation} session={session} onSignedOut={() => setSession(undefined)} />;
+  return (
+    <Shell
+      key={generation}
+      session={session}
+      onSignedOut={() => {
+        // The next user starts on the overview, not on the page the last one left open.
+        history.replaceState(null, '', location.pathname);
+        setSession(undefined);
+      }}
+    />
+  );
 }
 
 function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
