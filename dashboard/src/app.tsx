@@ -100,7 +100,11 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
 
   return (
     <div class={`shell mode-${mode}`}>
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}
+      >
         Skip to content
       </a>
       <header class="topbar">

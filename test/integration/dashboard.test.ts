@@ -51,13 +51,18 @@ async function signUp(page: Page, email: string, business: string) {
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
 }
 
-const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
+const nav = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
 
 /** Visits a page through the navigation bar, checks it with axe and saves a screenshot. */
 async function visit(page: Page, name: string, heading: string, a11y: Record<string, string[]>) {
   await nav(page, name).click();
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-  await page.locator('[role="status"]:has-text("Loading")').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page
+    .locator('[role="status"]:has-text("Loading")')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
   a11y[name] = await seriousA11yViolations(page);
   await screenshot(page, name.toLowerCase().replace(/\s+/g, '-'));
 }
@@ -119,12 +124,19 @@ describe('the merchant dashboard in Chromium', () => {
         await nav(page, 'Webhooks').click();
         await page.getByLabel('Endpoint URL').fill(receiver.url('/dashboard-hooks'));
         await page.getByRole('button', { name: 'Add endpoint' }).click();
-        expect(await page.getByRole('textbox', { name: /^Signing secret for / }).inputValue()).toMatch(/^whsec_/);
+        expect(await page.getByRole('textbox', { name: /^Signing secret for / }).inputValue()).toMatch(
+          /^whsec_/,
+        );
 
         // A payment through the API, as the merchant's server would, seen pending in the table.
         const merchantApi = createClient({ baseUrl: api.url(), apiKey: key });
         const payment = await merchantApi.payments.create(
-          { amount: 1075050, currency: 'NGN', customer: { email: 'ada@example.com' }, reference: 'order-1042' },
+          {
+            amount: 1075050,
+            currency: 'NGN',
+            customer: { email: 'ada@example.com' },
+            reference: 'order-1042',
+          },
           { idempotencyKey: 'order-1042' },
         );
         await nav(page, 'Payments').click();
@@ -157,7 +169,10 @@ describe('the merchant dashboard in Chromium', () => {
 
         // The delivery on the webhooks page, then a resend: a second attempt, received again.
         await nav(page, 'Webhooks').click();
-        const eventsList = await merchantApi.events.list({ paymentId: payment.id, type: 'payment.succeeded' });
+        const eventsList = await merchantApi.events.list({
+          paymentId: payment.id,
+          type: 'payment.succeeded',
+        });
         const event = eventsList.data[0];
         expect(event).toBeDefined();
         const entry = page.getByRole('listitem', { name: `Event payment.succeeded ${event?.id}` });
@@ -172,6 +187,13 @@ describe('the merchant dashboard in Chromium', () => {
         expect(receiver.received('/dashboard-hooks').length).toBeGreaterThan(receivedBefore);
         a11y['Webhooks with deliveries'] = await seriousA11yViolations(page);
         await screenshot(page, 'webhooks-delivered');
+
+        // The overview counts it: volume today in NGN, Paystack's success rate, the chart's table.
+        await nav(page, 'Overview').click();
+        await page.getByRole('cell', { name: 'NGN\u00a010,750.50' }).first().waitFor();
+        await page.getByText('Paystack: 100% (1 of 1 settled)').waitFor();
+        a11y['Overview with data'] = await seriousA11yViolations(page);
+        await screenshot(page, 'overview-with-data');
 
         // Live mode: none of the test data.
         await modeSwitch.uncheck();
@@ -201,7 +223,11 @@ describe('the merchant dashboard in Chromium', () => {
       const { key } = await createKey(api.request, a, 'test');
       const asA = createClient({ baseUrl: api.url(), apiKey: key });
       await asA.providers.configure('paystack', { mode: 'test', ...testCredentials('paystack') });
-      const payment = await asA.payments.create({ amount: 4200, currency: 'NGN', customer: { email: 'a@a.example' } });
+      const payment = await asA.payments.create({
+        amount: 4200,
+        currency: 'NGN',
+        customer: { email: 'a@a.example' },
+      });
       await asA.webhookEndpoints.create({ url: receiver.url('/a-hooks'), events: ['*'] });
 
       await withBrowser(async (context) => {
@@ -230,7 +256,9 @@ describe('the merchant dashboard in Chromium', () => {
         await page.getByText('No API keys yet.').waitFor();
         await nav(page, 'Overview').click();
         await page.getByText('No payments in the last 30 days.').waitFor();
-        const text = (await page.content()) + (await page.evaluate(() => JSON.stringify([localStorage, sessionStorage])));
+        const text =
+          (await page.content()) +
+          (await page.evaluate(() => JSON.stringify([localStorage, sessionStorage])));
         expect(text).not.toContain(payment.id);
         expect(text).not.toContain('a-hooks');
         expect(text).not.toContain('Shop A');

@@ -8,7 +8,8 @@ import type { Page } from 'playwright-core';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Where the browser tests leave a screenshot of every dashboard page for a reviewer (not committed). */
-export const screenshotDir = process.env.DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'paybridge-dashboard-screenshots');
+export const screenshotDir =
+  process.env.DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'paybridge-dashboard-screenshots');
 mkdirSync(screenshotDir, { recursive: true });
 
 export interface AxeViolation {
@@ -26,8 +27,12 @@ export interface AxeViolation {
 export async function seriousA11yViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    // Runs in the page (this file has no DOM types): axe and document are the page's globals.
+    const page = globalThis as unknown as {
+      axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> };
+      document: unknown;
+    };
+    const result = await page.axe.run(page.document, { resultTypes: ['violations'] });
     return result.violations;
   });
   return violations

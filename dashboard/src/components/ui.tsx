@@ -50,12 +50,13 @@ export function Loaded<T>({
 
 /** A status as a word and a shape, never colour alone. */
 export function StatusBadge({ status }: { status: string }) {
-  const symbol =
-    status === 'succeeded' || status === 'delivered' || status === 'ok'
-      ? '✓'
-      : status === 'failed' || status === 'disabled' || status === 'expired' || status === 'cancelled'
-        ? '✕'
-        : '…';
+  const symbol = ['succeeded', 'delivered', 'ok', 'enabled', 'active'].includes(status)
+    ? '✓'
+    : ['failed', 'failing', 'disabled', 'expired', 'cancelled', 'revoked'].includes(status)
+      ? '✕'
+      : ['pending', 'processing'].includes(status)
+        ? '…'
+        : '•';
   return (
     <span class={`badge badge-${status}`}>
       <span aria-hidden="true">{symbol} </span>
@@ -79,7 +80,15 @@ export function ShownOnce({ label, value }: { label: string; value: string }) {
 }
 
 /** A read-only value and a "Copy" button named after it. */
-export function CopyField({ label, value, onCopied }: { label: string; value: string; onCopied?: () => void }) {
+export function CopyField({
+  label,
+  value,
+  onCopied,
+}: {
+  label: string;
+  value: string;
+  onCopied?: () => void;
+}) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const copy = () => {
     navigator.clipboard.writeText(value).then(

@@ -10,7 +10,9 @@ export function ApiKeysPage({ client, mode }: PageProps) {
   return (
     <section>
       <h1>API keys</h1>
-      <p class="muted">Developers: a key carries its mode. Your servers send it as <code>Authorization: Bearer</code>.</p>
+      <p class="muted">
+        Developers: a key carries its mode. Your servers send it as <code>Authorization: Bearer</code>.
+      </p>
       <CreateKeyForm
         defaultMode={mode}
         create={(name, keyMode) => client.apiKeys.create({ name, mode: keyMode })}
@@ -40,7 +42,12 @@ export function ApiKeysPage({ client, mode }: PageProps) {
               </thead>
               <tbody>
                 {page.data.map((key) => (
-                  <KeyRow key={key.id} apiKey={key} revoke={() => client.apiKeys.revoke(key.id)} onRevoked={keys.reload} />
+                  <KeyRow
+                    key={key.id}
+                    apiKey={key}
+                    revoke={() => client.apiKeys.revoke(key.id)}
+                    onRevoked={keys.reload}
+                  />
                 ))}
               </tbody>
             </table>
@@ -96,7 +103,15 @@ export function CreateKeyForm({
   );
 }
 
-function KeyRow({ apiKey, revoke, onRevoked }: { apiKey: ApiKey; revoke: () => Promise<ApiKey>; onRevoked: () => void }) {
+function KeyRow({
+  apiKey,
+  revoke,
+  onRevoked,
+}: {
+  apiKey: ApiKey;
+  revoke: () => Promise<ApiKey>;
+  onRevoked: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const action = useAction(revoke);
   return (

@@ -32,26 +32,35 @@ export function summarize(payments: readonly Payment[], now: Date) {
 }
 
 export function OverviewPage({ client }: PageProps) {
-  const data = useLoad(async () => {
-    const now = new Date();
-    const createdFrom = new Date(now.getTime() - 30 * 86_400_000).toISOString();
-    const payments: Payment[] = [];
-    let cursor: string | undefined;
-    // At most 1,000 payments: enough for an overview; the Payments page has them all.
-    for (let i = 0; i < 10; i++) {
-      const page = await client.payments.list({ limit: 100, createdFrom, ...(cursor ? { cursor } : {}) });
-      payments.push(...page.data);
-      if (!page.hasMore || !page.nextCursor) break;
-      cursor = page.nextCursor;
-    }
-    const [endpoints, events] = await Promise.all([
-      client.webhookEndpoints.list(),
-      client.events.list({ limit: 20 }),
-    ]);
-    const attempts = await Promise.all(events.data.map((e) => client.events.attempts(e.id)));
-    const awaiting = attempts.flatMap((a) => a.deliveries).filter((d) => d.status === 'pending').length;
-    return { summary: summarize(payments, now), endpoints: endpoints.data, awaiting, count: payments.length };
-  }, [client], 10_000);
+  const data = useLoad(
+    async () => {
+      const now = new Date();
+      const createdFrom = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+      const payments: Payment[] = [];
+      let cursor: string | undefined;
+      // At most 1,000 payments: enough for an overview; the Payments page has them all.
+      for (let i = 0; i < 10; i++) {
+        const page = await client.payments.list({ limit: 100, createdFrom, ...(cursor ? { cursor } : {}) });
+        payments.push(...page.data);
+        if (!page.hasMore || !page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      const [endpoints, events] = await Promise.all([
+        client.webhookEndpoints.list(),
+        client.events.list({ limit: 20 }),
+      ]);
+      const attempts = await Promise.all(events.data.map((e) => client.events.attempts(e.id)));
+      const awaiting = attempts.flatMap((a) => a.deliveries).filter((d) => d.status === 'pending').length;
+      return {
+        summary: summarize(payments, now),
+        endpoints: endpoints.data,
+        awaiting,
+        count: payments.length,
+      };
+    },
+    [client],
+    10_000,
+  );
   return (
     <section>
       <h1>Overview</h1>
@@ -68,8 +77,12 @@ export function OverviewPage({ client }: PageProps) {
                     <thead>
                       <tr>
                         <th scope="col">Currency</th>
-                        <th scope="col" class="num">Today</th>
-                        <th scope="col" class="num">Last 30 days</th>
+                        <th scope="col" class="num">
+                          Today
+                        </th>
+                        <th scope="col" class="num">
+                          Last 30 days
+                        </th>
                       </tr>
                     </thead>
                     <tbody>
@@ -153,7 +166,9 @@ function DailyChart({ days }: { days: [string, number][] }) {
           <thead>
             <tr>
               <th scope="col">Day</th>
-              <th scope="col" class="num">Payments</th>
+              <th scope="col" class="num">
+                Payments
+              </th>
             </tr>
           </thead>
           <tbody>

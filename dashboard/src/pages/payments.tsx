@@ -1,15 +1,7 @@
 import type { DeliveryAttemptList, Event, ListPaymentsQuery, Payment } from '#client';
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
-import {
-  dateTime,
-  Empty,
-  ErrorNotice,
-  Loaded,
-  Pager,
-  StatusBadge,
-  usePager,
-} from '../components/ui.tsx';
+import { dateTime, Empty, ErrorNotice, Loaded, Pager, StatusBadge, usePager } from '../components/ui.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 import { formatMoney } from '../money.ts';
 import { href } from '../router.ts';
@@ -24,9 +16,12 @@ export const paymentStatuses = [
   'partially_refunded',
   'refunded',
 ] as const satisfies readonly NonNullable<ListPaymentsQuery['status']>[];
-export const providers = ['paystack', 'flutterwave', 'stripe', 'chapa'] as const satisfies readonly NonNullable<
-  ListPaymentsQuery['provider']
->[];
+export const providers = [
+  'paystack',
+  'flutterwave',
+  'stripe',
+  'chapa',
+] as const satisfies readonly NonNullable<ListPaymentsQuery['provider']>[];
 export const providerLabel: Record<(typeof providers)[number], string> = {
   paystack: 'Paystack',
   flutterwave: 'Flutterwave',
@@ -210,7 +205,13 @@ interface TimelineEntry {
 
 /** The payment's story: created, each provider attempt and failover, each event and each delivery attempt. */
 export function timeline(payment: Payment, events: Event[], attempts: Map<string, DeliveryAttemptList>) {
-  const entries: TimelineEntry[] = [{ at: payment.createdAt, title: 'Payment created', status: 'pending' }];
+  const entries: TimelineEntry[] = [
+    {
+      at: payment.createdAt,
+      title: 'Payment created',
+      detail: formatMoney(payment.amount, payment.currency),
+    },
+  ];
   payment.attempts.forEach((a, i) => {
     const next = payment.attempts[i + 1];
     entries.push({
@@ -230,7 +231,8 @@ export function timeline(payment: Payment, events: Event[], attempts: Map<string
         at: attempt.at,
         title: `Delivery attempt ${attempt.attempt} to ${attempt.endpointId}`,
         detail: `${attempt.status === null ? `no answer (${attempt.error ?? 'error'})` : `HTTP ${attempt.status}`}, ${Math.round(attempt.latencyMs)} ms`,
-        status: attempt.status !== null && attempt.status >= 200 && attempt.status < 300 ? 'delivered' : 'failed',
+        status:
+          attempt.status !== null && attempt.status >= 200 && attempt.status < 300 ? 'delivered' : 'failed',
       });
     }
   }
@@ -247,14 +249,16 @@ export function timeline(payment: Payment, events: Event[], attempts: Map<string
 
 export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
   const payment = useLoad(() => client.payments.get(id), [client, id], 5000);
-  const history = useLoad(async () => {
-    const events = await client.events.list({ paymentId: id, limit: 50 });
-    const attempts = new Map<string, DeliveryAttemptList>();
-    await Promise.all(
-      events.data.map(async (e) => attempts.set(e.id, await client.events.attempts(e.id))),
-    );
-    return { events: events.data, attempts };
-  }, [client, id], 5000);
+  const history = useLoad(
+    async () => {
+      const events = await client.events.list({ paymentId: id, limit: 50 });
+      const attempts = new Map<string, DeliveryAttemptList>();
+      await Promise.all(events.data.map(async (e) => attempts.set(e.id, await client.events.attempts(e.id))));
+      return { events: events.data, attempts };
+    },
+    [client, id],
+    5000,
+  );
   const verify = useAction(() => client.payments.verify(id));
   return (
     <section>
@@ -274,9 +278,7 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
                 {p.failureReason && <> ({p.failureReason})</>}
               </dd>
               <dt>Customer</dt>
-              <dd>
-                {p.customer.name ? `${p.customer.name} <${p.customer.email}>` : p.customer.email}
-              </dd>
+              <dd>{p.customer.name ? `${p.customer.name} <${p.customer.email}>` : p.customer.email}</dd>
               <dt>Provider</dt>
               <dd>
                 {providerLabel[p.provider]}, reference <code>{p.providerReference}</code>
@@ -304,8 +306,7 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
                 <ol class="timeline" aria-label="Timeline">
                   {timeline(p, h.events, h.attempts).map((entry) => (
                     <li>
-                      <time dateTime={entry.at}>{dateTime(entry.at)}</time>{' '}
-                      <strong>{entry.title}</strong>
+                      <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
                       {entry.status && (
                         <>
                           {' '}

@@ -15,7 +15,8 @@ const setup: Record<Provider, { where: string; webhookSecret?: string }> = {
     webhookSecret: 'Secret hash',
   },
   stripe: {
-    where: 'Stripe dashboard → Developers → Webhooks → Add endpoint, events checkout.session.*; paste its signing secret here.',
+    where:
+      'Stripe dashboard → Developers → Webhooks → Add endpoint, events checkout.session.*; paste its signing secret here.',
     webhookSecret: 'Webhook signing secret (whsec_…)',
   },
   chapa: {
@@ -29,7 +30,9 @@ export function ProvidersPage({ client, mode }: PageProps) {
   return (
     <section>
       <h1>Providers</h1>
-      <p class="muted">Credentials for {mode} mode. Secrets are encrypted and never shown again, here or in the API.</p>
+      <p class="muted">
+        Credentials for {mode} mode. Secrets are encrypted and never shown again, here or in the API.
+      </p>
       <Loaded load={configs} what="providers">
         {(page) => (
           <div class="cards">
@@ -129,6 +132,7 @@ export function ProviderCard({
       </form>
       {config && (
         <div>
+          <h3>Webhook URL</h3>
           <CopyField label={`${name} webhook URL`} value={config.webhookUrl} />
           <p class="hint">Paste it in the {info.where}</p>
         </div>

@@ -8,7 +8,10 @@ export function SecurityPage({ client }: PageProps) {
   const [filter, setFilter] = useState('');
   const auditPager = usePager();
   const eventsPager = usePager();
-  const audit = useLoad(() => client.auditLogs.list({ limit: 50, cursor: auditPager.cursor }), [client, auditPager.cursor]);
+  const audit = useLoad(
+    () => client.auditLogs.list({ limit: 50, cursor: auditPager.cursor }),
+    [client, auditPager.cursor],
+  );
   const events = useLoad(
     () => client.securityEvents.list({ limit: 50, cursor: eventsPager.cursor }),
     [client, eventsPager.cursor],
@@ -62,7 +65,12 @@ export function SecurityPage({ client }: PageProps) {
                   </tbody>
                 </table>
               )}
-              <Pager pager={auditPager} hasMore={page.hasMore} nextCursor={page.nextCursor} label="Audit log" />
+              <Pager
+                pager={auditPager}
+                hasMore={page.hasMore}
+                nextCursor={page.nextCursor}
+                label="Audit log"
+              />
             </>
           );
         }}
@@ -101,7 +109,12 @@ export function SecurityPage({ client }: PageProps) {
                   </tbody>
                 </table>
               )}
-              <Pager pager={eventsPager} hasMore={page.hasMore} nextCursor={page.nextCursor} label="Security events" />
+              <Pager
+                pager={eventsPager}
+                hasMore={page.hasMore}
+                nextCursor={page.nextCursor}
+                label="Security events"
+              />
             </>
           );
         }}

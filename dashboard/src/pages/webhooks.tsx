@@ -76,7 +76,13 @@ export function CreateEndpointForm({
     >
       <label>
         Endpoint URL
-        <input type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://shop.example/webhooks/paybridge" />
+        <input
+          type="url"
+          required
+          value={url}
+          onInput={(e) => setUrl(e.currentTarget.value)}
+          placeholder="https://shop.example/webhooks/paybridge"
+        />
       </label>
       <EventPicker value={events} onChange={setEvents} legend="Events to send" />
       <button type="submit" class="primary" disabled={action.busy || events.length === 0}>
@@ -87,13 +93,26 @@ export function CreateEndpointForm({
   );
 }
 
-function EventPicker({ value, onChange, legend }: { value: Subscribed; onChange: (v: Subscribed) => void; legend: string }) {
+function EventPicker({
+  value,
+  onChange,
+  legend,
+}: {
+  value: Subscribed;
+  onChange: (v: Subscribed) => void;
+  legend: string;
+}) {
   const all = value.includes('*');
   return (
     <fieldset class="events">
       <legend>{legend}</legend>
       <label>
-        <input type="checkbox" checked={all} onChange={(e) => onChange(e.currentTarget.checked ? ['*'] : [])} /> All events
+        <input
+          type="checkbox"
+          checked={all}
+          onChange={(e) => onChange(e.currentTarget.checked ? ['*'] : [])}
+        />{' '}
+        All events
       </label>
       {!all &&
         eventTypes.map((type) => (
@@ -133,13 +152,17 @@ function EndpointCard({
     <article class="card" aria-label={`Endpoint ${name}`}>
       <h3>
         <code>{endpoint.url}</code>{' '}
-        <StatusBadge status={!endpoint.enabled ? 'disabled' : endpoint.failingSince ? 'failing' : 'enabled'} />
+        <StatusBadge
+          status={!endpoint.enabled ? 'disabled' : endpoint.failingSince ? 'failing' : 'enabled'}
+        />
       </h3>
       <p class="muted">
         {endpoint.id} · events {endpoint.events.join(', ')}
         {endpoint.failingSince && <> · failing since {dateTime(endpoint.failingSince)}</>}
         {endpoint.disabledReason && <> · disabled: {endpoint.disabledReason}</>}
-        {endpoint.secretRotatedUntil && <> · previous secret signs until {dateTime(endpoint.secretRotatedUntil)}</>}
+        {endpoint.secretRotatedUntil && (
+          <> · previous secret signs until {dateTime(endpoint.secretRotatedUntil)}</>
+        )}
       </p>
       <div class="actions">
         <button
@@ -216,7 +239,12 @@ function EndpointCard({
       >
         <label>
           Failed since
-          <input type="datetime-local" required value={since} onInput={(e) => setSince(e.currentTarget.value)} />
+          <input
+            type="datetime-local"
+            required
+            value={since}
+            onInput={(e) => setSince(e.currentTarget.value)}
+          />
         </label>
         <button type="submit">Recover failed since…</button>
       </form>
@@ -319,7 +347,9 @@ function EventEntry({ client, event }: { client: PayBridgeClient; event: Event }
                     <td>{dateTime(a.at)}</td>
                     <td>
                       <StatusBadge
-                        status={a.status !== null && a.status >= 200 && a.status < 300 ? 'delivered' : 'failed'}
+                        status={
+                          a.status !== null && a.status >= 200 && a.status < 300 ? 'delivered' : 'failed'
+                        }
                       />{' '}
                       {a.status === null ? (a.error ?? 'no answer') : `HTTP ${a.status}`}
                     </td>

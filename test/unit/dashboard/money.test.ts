@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { currencyDigits, formatMoney as format, minorToDecimal, sumMinor } from '../../../dashboard/src/money.ts';
+import {
+  currencyDigits,
+  formatMoney as format,
+  minorToDecimal,
+  sumMinor,
+} from '../../../dashboard/src/money.ts';
 
 /** Intl puts a no-break space between code and number: compare with plain spaces. */
 const formatMoney = (...args: Parameters<typeof format>) => format(...args).replace(/\u00a0/g, ' ');
