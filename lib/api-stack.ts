@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { fallback, functionName, type Route, type Worker } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { queues as queueDefinitions, workerTimeoutSeconds } from './definitions.ts';
+import { DashboardSite } from './dashboard-site.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -39,6 +40,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Record<string, PayBridgeFunction> = {};
+  readonly dashboard: DashboardSite;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -156,6 +158,8 @@ export class ApiStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
+    // The merchant dashboard: S3 + CloudFront, with this API under /v1/* on the same origin.
+    this.dashboard = new DashboardSite(this, 'Dashboard', { api: this.api, retainLogs: props.retainLogs });
   }
 }
 
