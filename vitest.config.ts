@@ -25,7 +25,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
         },
       },
       {
@@ -33,7 +33,7 @@ export default defineConfig(({ mode }) => ({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/support/emulators.global.ts'],
+          globalSetup: ['test/support/emulators.global.ts', 'test/support/dashboard.global.ts'],
           setupFiles: ['test/support/emulators.env.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

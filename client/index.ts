@@ -365,3 +365,14 @@ export function verifyWebhook(
     throw new WebhookVerificationError('invalid_body');
   }
 }
+
+// ---- money -------------------------------------------------------------------------------
+
+/**
+ * The ISO 4217 minor-unit exponent of each currency PayBridge handles (2 for NGN, 0 for UGX),
+ * from the one table the API uses, for formatting `amount` exactly.
+ */
+export { currencyCodes, exponent as currencyExponent, isCurrency } from '../functions/core/money.ts';
+
+/** Every event type an endpoint can subscribe to (besides `*`). */
+export { eventTypes } from '../functions/core/webhooks.ts';

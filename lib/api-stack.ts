@@ -32,6 +32,7 @@ import {
 } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
 import { workerTimeoutSeconds } from './definitions.ts';
+import { DashboardSite } from './dashboard-site.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -56,6 +57,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Record<string, PayBridgeFunction> = {};
+  readonly dashboard: DashboardSite;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -250,6 +252,8 @@ export class ApiStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
+    // The merchant dashboard: S3 + CloudFront, with this API under /v1/* on the same origin.
+    this.dashboard = new DashboardSite(this, 'Dashboard', { api: this.api, retainLogs: props.retainLogs });
   }
 }
 

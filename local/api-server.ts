@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { ValidationFailed } from '#core/errors';
 import { errorReply } from '#platform/errors';
 import { fallback, matchRoute, routeKey } from '#routes';
+import { serveDashboard } from './dashboard.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 
 /** API Gateway's payload limit; larger bodies get a 413 before any handler runs. */
@@ -66,6 +67,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return;
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // The dashboard's static files (CloudFront + S3 in the cloud); everything else is the API.
+  if (serveDashboard(req, res, url)) return;
   const method = (req.method ?? 'GET').toUpperCase();
   const match = matchRoute(method, url.pathname);
   const module = match.kind === 'route' ? match.route.handler : fallback.handler;

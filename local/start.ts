@@ -5,6 +5,7 @@
 import { scheduledWorkers, workers } from '#routes';
 import { ContainerAccessError, openForContainers } from './container-access.ts';
 import { reconcileIntervalMs } from './scheduled-workers.ts';
+import { buildDashboard } from './dashboard.ts';
 import { JavaMissing } from './dynamodb.ts';
 import { startLocalStack } from './stack.ts';
 import { writeStackState } from './state.ts';
@@ -15,6 +16,10 @@ const port = (name: string, fallback: number): number => {
 };
 
 try {
+  // The dashboard is rebuilt only when its sources changed; the API runs without it if the build fails.
+  await buildDashboard({ log: (line) => console.error(line) }).catch((error: unknown) =>
+    console.error('The dashboard could not be built (the API still starts):', error),
+  );
   const stack = await startLocalStack({
     apiPort: port('PORT', 3000),
     dynamoPort: port('DYNAMODB_PORT', 8000),
@@ -24,6 +29,7 @@ try {
   });
   const lines = [
     'PayBridge local stack is running (Ctrl-C to stop)',
+    `  Dashboard    ${stack.api?.url}/`,
     `  API          ${stack.api?.url}   (try: curl ${stack.api?.url}/health)`,
     `  DynamoDB     ${stack.dynamo.endpoint}   table ${stack.env.TABLE_NAME}`,
     `  SQS          ${stack.sqs.endpoint}`,

@@ -4,7 +4,8 @@ import { matchRoute } from '../routes.ts';
 
 /**
  * API Gateway's `$default` route: our error shape for unknown paths (404) and wrong methods (405).
- * Pages are forgiving: `/` goes to the API reference, and a public page asked for with a trailing
+ * Pages are forgiving: `/` (reached only without the dashboard in front) goes to the API reference,
+ * and a public page asked for with a trailing
  * slash (`/docs/`) is redirected to its one address.
  */
 export const handler = http({ ignoreInput: true }, async ({ event }) => {

@@ -62,10 +62,10 @@ describe('local API server over the route table', () => {
 });
 
 describe('pages are forgiving about their address', () => {
-  it('sends / to the API reference and /docs/ to /docs, keeping the query', async () => {
+  it('serves the dashboard at / and sends /docs/ to /docs, keeping the query', async () => {
     const root = await api.request('/', { redirect: 'manual' });
-    expect(root.status).toBe(302);
-    expect(root.headers.get('location')).toBe('/docs');
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toMatch(/^text\/html/);
     const slash = await api.request('/docs/?x=1', { redirect: 'manual' });
     expect(slash.status).toBe(308);
     expect(slash.headers.get('location')).toBe('/docs?x=1');

@@ -1,0 +1,327 @@
+import type { DeliveryAttemptList, Event, ListPaymentsQuery, Payment } from '#client';
+import { useState } from 'preact/hooks';
+import type { PageProps } from '../app.tsx';
+import { dateTime, Empty, ErrorNotice, Loaded, Pager, StatusBadge, usePager } from '../components/ui.tsx';
+import { useAction, useLoad } from '../hooks.ts';
+import { formatMoney } from '../money.ts';
+import { href } from '../router.ts';
+
+export const paymentStatuses = [
+  'pending',
+  'processing',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'expired',
+  'partially_refunded',
+  'refunded',
+] as const satisfies readonly NonNullable<ListPaymentsQuery['status']>[];
+export const providers = [
+  'paystack',
+  'flutterwave',
+  'stripe',
+  'chapa',
+] as const satisfies readonly NonNullable<ListPaymentsQuery['provider']>[];
+export const providerLabel: Record<(typeof providers)[number], string> = {
+  paystack: 'Paystack',
+  flutterwave: 'Flutterwave',
+  stripe: 'Stripe',
+  chapa: 'Chapa',
+};
+
+export interface PaymentFilters {
+  status: string;
+  provider: string;
+  currency: string;
+  from: string; // yyyy-mm-dd
+  to: string;
+  search: string; // a reference, or a customer email
+}
+const noFilters: PaymentFilters = { status: '', provider: '', currency: '', from: '', to: '', search: '' };
+
+/**
+ * The query the API filters by. The API searches references; a search with "@" is a customer email,
+ * and it and the currency are applied to the page in the browser (the API has no such filter yet).
+ */
+export function paymentsQuery(filters: PaymentFilters, cursor: string | undefined): ListPaymentsQuery {
+  const query: ListPaymentsQuery = { limit: 25 };
+  if (filters.status) query.status = filters.status as NonNullable<ListPaymentsQuery['status']>;
+  if (filters.provider) query.provider = filters.provider as NonNullable<ListPaymentsQuery['provider']>;
+  if (filters.from) query.createdFrom = new Date(`${filters.from}T00:00:00`).toISOString();
+  if (filters.to) query.createdTo = new Date(`${filters.to}T23:59:59.999`).toISOString();
+  const search = filters.search.trim();
+  if (search && !search.includes('@')) query.reference = search;
+  if (cursor) query.cursor = cursor;
+  return query;
+}
+
+export function pagePaymentFilter(filters: PaymentFilters) {
+  const email = filters.search.includes('@') ? filters.search.trim().toLowerCase() : '';
+  return (p: Payment) =>
+    (!filters.currency || p.currency === filters.currency) &&
+    (!email || p.customer.email.toLowerCase().includes(email));
+}
+
+export function PaymentsPage({ client }: PageProps) {
+  const [draft, setDraft] = useState<PaymentFilters>(noFilters);
+  const [filters, setFilters] = useState<PaymentFilters>(noFilters);
+  const pager = usePager();
+  // Polled, so a payment completed at the provider shows up without reloading the app.
+  const payments = useLoad(
+    () => client.payments.list(paymentsQuery(filters, pager.cursor)),
+    [client, filters, pager.cursor],
+    3000,
+  );
+  const field = (name: keyof PaymentFilters) => ({
+    value: draft[name],
+    onInput: (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) =>
+      setDraft({ ...draft, [name]: e.currentTarget.value }),
+  });
+  return (
+    <section>
+      <h1>Payments</h1>
+      <form
+        class="filters"
+        aria-label="Filter payments"
+        onSubmit={(e) => {
+          e.preventDefault();
+          pager.reset();
+          setFilters(draft);
+        }}
+      >
+        <label>
+          Status
+          <select {...field('status')}>
+            <option value="">Any</option>
+            {paymentStatuses.map((s) => (
+              <option value={s}>{s.replace(/_/g, ' ')}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Provider
+          <select {...field('provider')}>
+            <option value="">Any</option>
+            {providers.map((p) => (
+              <option value={p}>{providerLabel[p]}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Currency
+          <input {...field('currency')} placeholder="NGN" maxLength={3} size={5} />
+        </label>
+        <label>
+          From
+          <input type="date" {...field('from')} />
+        </label>
+        <label>
+          To
+          <input type="date" {...field('to')} />
+        </label>
+        <label>
+          Reference or email
+          <input type="search" {...field('search')} />
+        </label>
+        <button type="submit">Apply filters</button>
+        <button
+          type="button"
+          onClick={() => {
+            setDraft(noFilters);
+            setFilters(noFilters);
+            pager.reset();
+          }}
+        >
+          Clear filters
+        </button>
+      </form>
+      <Loaded load={payments} what="payments">
+        {(page) => {
+          const rows = page.data.filter(pagePaymentFilter(filters));
+          return (
+            <>
+              {rows.length === 0 ? (
+                <Empty>
+                  {filters === noFilters
+                    ? 'No payments yet. Create one with your API key: POST /v1/payments.'
+                    : 'No payments match these filters.'}
+                </Empty>
+              ) : (
+                <PaymentTable payments={rows} />
+              )}
+              <Pager pager={pager} hasMore={page.hasMore} nextCursor={page.nextCursor} label="Payments" />
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
+
+function PaymentTable({ payments }: { payments: Payment[] }) {
+  return (
+    <table>
+      <caption class="visually-hidden">Payments, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Payment</th>
+          <th scope="col" class="num">
+            Amount
+          </th>
+          <th scope="col">Status</th>
+          <th scope="col">Customer</th>
+          <th scope="col">Provider</th>
+          <th scope="col">Reference</th>
+          <th scope="col">Created</th>
+        </tr>
+      </thead>
+      <tbody>
+        {payments.map((p) => (
+          <tr key={p.id} data-payment-id={p.id}>
+            <td>
+              <a href={href('payments', p.id)}>{p.id}</a>
+            </td>
+            <td class="num">{formatMoney(p.amount, p.currency)}</td>
+            <td>
+              <StatusBadge status={p.status} />
+            </td>
+            <td>{p.customer.email}</td>
+            <td>{providerLabel[p.provider]}</td>
+            <td>{p.reference ?? '—'}</td>
+            <td>{dateTime(p.createdAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+interface TimelineEntry {
+  at: string;
+  title: string;
+  detail?: string;
+  status?: string;
+}
+
+/** The payment's story: created, each provider attempt and failover, each event and each delivery attempt. */
+export function timeline(payment: Payment, events: Event[], attempts: Map<string, DeliveryAttemptList>) {
+  const entries: TimelineEntry[] = [
+    {
+      at: payment.createdAt,
+      title: 'Payment created',
+      detail: formatMoney(payment.amount, payment.currency),
+    },
+  ];
+  payment.attempts.forEach((a, i) => {
+    const next = payment.attempts[i + 1];
+    entries.push({
+      at: a.at,
+      title: `${providerLabel[a.provider]}: checkout ${a.outcome}`,
+      detail:
+        a.outcome === 'failed'
+          ? `${a.error?.code ?? 'error'}: ${a.error?.message ?? ''}${next ? ` — failed over to ${providerLabel[next.provider]}` : ''}`
+          : `provider reference ${a.reference}`,
+      status: a.outcome === 'failed' ? 'failed' : 'ok',
+    });
+  });
+  for (const event of events) {
+    entries.push({ at: event.createdAt, title: `Event ${event.type}`, detail: event.id });
+    for (const attempt of attempts.get(event.id)?.data ?? []) {
+      entries.push({
+        at: attempt.at,
+        title: `Delivery attempt ${attempt.attempt} to ${attempt.endpointId}`,
+        detail: `${attempt.status === null ? `no answer (${attempt.error ?? 'error'})` : `HTTP ${attempt.status}`}, ${Math.round(attempt.latencyMs)} ms`,
+        status:
+          attempt.status !== null && attempt.status >= 200 && attempt.status < 300 ? 'delivered' : 'failed',
+      });
+    }
+  }
+  if (payment.updatedAt !== payment.createdAt && payment.status !== 'pending') {
+    entries.push({
+      at: payment.updatedAt,
+      title: `Status ${payment.status.replace(/_/g, ' ')}`,
+      ...(payment.failureReason ? { detail: payment.failureReason } : {}),
+      status: payment.status,
+    });
+  }
+  return entries.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
+  const payment = useLoad(() => client.payments.get(id), [client, id], 5000);
+  const history = useLoad(
+    async () => {
+      const events = await client.events.list({ paymentId: id, limit: 50 });
+      const attempts = new Map<string, DeliveryAttemptList>();
+      await Promise.all(events.data.map(async (e) => attempts.set(e.id, await client.events.attempts(e.id))));
+      return { events: events.data, attempts };
+    },
+    [client, id],
+    5000,
+  );
+  const verify = useAction(() => client.payments.verify(id));
+  return (
+    <section>
+      <p>
+        <a href={href('payments')}>← All payments</a>
+      </p>
+      <h1>Payment {id}</h1>
+      <Loaded load={payment} what="the payment">
+        {(p) => (
+          <>
+            <dl class="summary">
+              <dt>Amount</dt>
+              <dd>{formatMoney(p.amount, p.currency)}</dd>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={p.status} />
+                {p.failureReason && <> ({p.failureReason})</>}
+              </dd>
+              <dt>Customer</dt>
+              <dd>{p.customer.name ? `${p.customer.name} <${p.customer.email}>` : p.customer.email}</dd>
+              <dt>Provider</dt>
+              <dd>
+                {providerLabel[p.provider]}, reference <code>{p.providerReference}</code>
+              </dd>
+              <dt>Your reference</dt>
+              <dd>{p.reference ?? '—'}</dd>
+              <dt>Description</dt>
+              <dd>{p.description ?? '—'}</dd>
+              <dt>Mode</dt>
+              <dd>{p.mode}</dd>
+            </dl>
+            <div class="actions">
+              <button
+                type="button"
+                disabled={verify.busy}
+                onClick={() => void verify.run().then((v) => v && payment.reload())}
+              >
+                {verify.busy ? 'Verifying…' : 'Verify with provider'}
+              </button>
+              {verify.error !== undefined && <ErrorNotice error={verify.error} />}
+            </div>
+            <h2>Timeline</h2>
+            <Loaded load={history} what="the timeline">
+              {(h) => (
+                <ol class="timeline" aria-label="Timeline">
+                  {timeline(p, h.events, h.attempts).map((entry) => (
+                    <li>
+                      <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
+                      {entry.status && (
+                        <>
+                          {' '}
+                          <StatusBadge status={entry.status} />
+                        </>
+                      )}
+                      {entry.detail && <div class="muted">{entry.detail}</div>}
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </Loaded>
+          </>
+        )}
+      </Loaded>
+    </section>
+  );
+}

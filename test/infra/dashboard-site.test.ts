@@ -1,0 +1,102 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dashboardCsp as localCsp } from '#local/dashboard';
+import { buildApp } from '../../lib/app.ts';
+import { dashboardCsp } from '../../lib/dashboard-site.ts';
+
+let api: Template;
+let data: Template;
+
+beforeAll(() => {
+  const built = buildApp({ app: new App({ context: { stage: 'test' } }) });
+  built.app.synth(); // cdk-nag: throws on any unacknowledged finding
+  api = Template.fromStack(built.api);
+  data = Template.fromStack(built.data);
+});
+
+type Resource = { Properties: Record<string, unknown> };
+
+describe('dashboard site (S3 + CloudFront)', () => {
+  it('keeps the assets in a private, encrypted, TLS-only bucket of the stateless stack', () => {
+    api.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 's3/' }),
+    });
+    api.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    data.resourceCountIs('AWS::S3::Bucket', 0);
+    data.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+
+  it('serves the bucket through origin access control and the API under /v1/* on the same origin', () => {
+    api.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    const [distribution] = Object.values(
+      api.findResources('AWS::CloudFront::Distribution') as Record<string, Resource>,
+    );
+    const config = distribution?.Properties.DistributionConfig as {
+      DefaultRootObject: string;
+      DefaultCacheBehavior: { ViewerProtocolPolicy: string };
+      CacheBehaviors: {
+        PathPattern: string;
+        AllowedMethods: string[];
+        ViewerProtocolPolicy: string;
+        CachePolicyId: string;
+      }[];
+      Origins: {
+        Id: string;
+        S3OriginConfig?: { OriginAccessIdentity: string };
+        CustomOriginConfig?: { OriginProtocolPolicy: string; OriginSSLProtocols: string[] };
+      }[];
+      Logging: unknown;
+    };
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(config.CacheBehaviors).toEqual([
+      expect.objectContaining({
+        PathPattern: '/v1/*',
+        ViewerProtocolPolicy: 'https-only',
+        AllowedMethods: expect.arrayContaining(['POST', 'PUT', 'PATCH', 'DELETE']),
+        // CachingDisabled: API answers are never cached at the edge.
+        CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      }),
+    ]);
+    expect(config.Origins.find((o) => o.CustomOriginConfig)?.CustomOriginConfig).toEqual(
+      expect.objectContaining({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
+    );
+    expect(config.Logging).toBeDefined();
+  });
+
+  it('sends the same-origin CSP the local stack sends, and HSTS', () => {
+    expect(dashboardCsp).toBe(localCsp);
+    api.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: { ContentSecurityPolicy: dashboardCsp, Override: true },
+          StrictTransportSecurity: Match.objectLike({ Override: true }),
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+        }),
+      },
+    });
+  });
+
+  it('uploads the Vite build and outputs the dashboard URL', () => {
+    api.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    api.hasOutput('DashboardUrl', {
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.anyValue(), 'DomainName'] }, '/']] },
+    });
+  });
+});

@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createClient } from '#client';
+import { browserMissing, withBrowser } from '#test/browser';
+import { screenshot, screenshotDir, seriousA11yViolations } from '#test/dashboard';
+import { useApi } from '#test/http';
+import { createKey, registerMerchant } from '#test/merchants';
+import { usePipeline } from '#test/pipeline';
+import { testCredentials } from '#test/providers';
+import { useReceiver } from '#test/receiver';
+import { useSandboxes } from '#test/sandbox-fixture';
+
+const sandboxes = useSandboxes();
+usePipeline();
+const receiver = useReceiver();
+const api = useApi();
+
+beforeAll(() => {
+  for (const [name, url] of Object.entries(sandboxes.sandbox().baseUrls)) {
+    process.env[`${name.toUpperCase()}_BASE_URL`] = url;
+  }
+  console.log(`dashboard screenshots: ${screenshotDir}`);
+});
+
+/** Opens the dashboard and records what a merchant's browser would complain about. */
+async function open(context: BrowserContext) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  const origin = new URL(api.url()).origin;
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.protocol !== 'data:' && url.origin !== origin) problems.push(`request elsewhere: ${r.url()}`);
+  });
+  const response = await page.goto(`${api.url()}/`);
+  expect(response?.status()).toBe(200);
+  expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
+  return { page, problems };
+}
+
+async function signUp(page: Page, email: string, business: string) {
+  await page.getByRole('button', { name: 'Create an account instead' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(`pw-${randomUUID()}`);
+  await page.getByLabel('Business name').fill(business);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+}
+
+const nav = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
+
+/** Visits a page through the navigation bar, checks it with axe and saves a screenshot. */
+async function visit(page: Page, name: string, heading: string, a11y: Record<string, string[]>) {
+  await nav(page, name).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+  await page
+    .locator('[role="status"]:has-text("Loading")')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
+  a11y[name] = await seriousA11yViolations(page);
+  await screenshot(page, name.toLowerCase().replace(/\s+/g, '-'));
+}
+
+describe('the merchant dashboard in Chromium', () => {
+  it.skipIf(browserMissing !== undefined)(
+    'signs up, makes a key, configures Paystack, sees a sandbox payment succeed live, its timeline, its delivery and a resend; live mode shows none of it',
+    { timeout: 180_000 },
+    async () => {
+      await withBrowser(async (context) => {
+        const { page, problems } = await open(context);
+        const a11y: Record<string, string[]> = {};
+        await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+        a11y['Sign in'] = await seriousA11yViolations(page);
+        await screenshot(page, 'sign-in');
+        await signUp(page, `owner-${randomUUID()}@example.com`, 'Browser Shop');
+
+        // Every page is reachable from the navigation bar, passes axe, and says it is in test mode.
+        const modeSwitch = page.getByRole('switch', { name: 'Test mode' });
+        expect(await modeSwitch.isChecked()).toBe(true);
+        for (const [name, heading] of [
+          ['Overview', 'Overview'],
+          ['Payments', 'Payments'],
+          ['Refunds', 'Refunds'],
+          ['Balance', 'Balance'],
+          ['Webhooks', 'Webhooks'],
+          ['API keys', 'API keys'],
+          ['Providers', 'Providers'],
+          ['Security', 'Security'],
+        ] as const) {
+          await visit(page, name, heading, a11y);
+          await page.getByRole('note').filter({ hasText: 'Test mode' }).waitFor();
+          // No fake data where the API does not exist yet.
+          if (name === 'Refunds') await page.getByText('Refunds arrive with the refunds API.').waitFor();
+        }
+
+        // An API key, shown once.
+        await nav(page, 'API keys').click();
+        await page.getByLabel('Key name').fill('checkout server');
+        await page.getByRole('button', { name: 'Create key' }).click();
+        const key = await page.getByRole('textbox', { name: 'API key checkout server' }).inputValue();
+        expect(key).toMatch(/^sk_test_/);
+        await page.getByRole('cell', { name: 'checkout server', exact: true }).waitFor();
+        await screenshot(page, 'api-keys-created');
+
+        // Paystack's test key; the webhook URL to paste at Paystack, which the sandbox stands in for.
+        await nav(page, 'Providers').click();
+        const { secretKey } = testCredentials('paystack');
+        await page.getByLabel('Paystack secret key').fill(secretKey);
+        await page.getByRole('button', { name: 'Save Paystack' }).click();
+        const webhookUrl = await page.getByRole('textbox', { name: 'Paystack webhook URL' }).inputValue();
+        expect(webhookUrl).toMatch(/\/hooks\/paystack\//);
+        expect(await page.getByLabel('Paystack secret key').inputValue()).toBe('');
+        expect(await page.content()).not.toContain(secretKey);
+        await sandboxes.control('PUT', '/paystack/accounts', { secretKey, webhookUrl });
+        await screenshot(page, 'providers-configured');
+
+        // Where our events go.
+        await nav(page, 'Webhooks').click();
+        await page.getByLabel('Endpoint URL').fill(receiver.url('/dashboard-hooks'));
+        await page.getByRole('button', { name: 'Add endpoint' }).click();
+        expect(await page.getByRole('textbox', { name: /^Signing secret for / }).inputValue()).toMatch(
+          /^whsec_/,
+        );
+
+        // A payment through the API, as the merchant's server would, seen pending in the table.
+        const merchantApi = createClient({ baseUrl: api.url(), apiKey: key });
+        const payment = await merchantApi.payments.create(
+          {
+            amount: 1075050,
+            currency: 'NGN',
+            customer: { email: 'ada@example.com' },
+            reference: 'order-1042',
+          },
+          { idempotencyKey: 'order-1042' },
+        );
+        await nav(page, 'Payments').click();
+        const row = page.locator(`tr[data-payment-id="${payment.id}"]`);
+        await row.waitFor();
+        expect(await row.textContent()).toContain('NGN\u00a010,750.50');
+        expect(await row.textContent()).toContain('pending');
+
+        // The customer pays on the sandbox checkout; the table turns to succeeded without a reload.
+        const started = await page.evaluate(() => performance.timeOrigin);
+        await sandboxes.clickOn(payment.checkoutUrl, 'success');
+        await row.getByText('succeeded').waitFor({ timeout: 30_000 });
+        expect(await page.evaluate(() => performance.timeOrigin)).toBe(started);
+        await screenshot(page, 'payments-succeeded');
+
+        // Its timeline: created, the Paystack attempt, the event and its delivery.
+        await row.getByRole('link', { name: payment.id }).click();
+        await page.getByRole('heading', { name: `Payment ${payment.id}`, level: 1 }).waitFor();
+        const timeline = page.getByRole('list', { name: 'Timeline' });
+        await timeline.getByText('Event payment.succeeded').waitFor({ timeout: 20_000 });
+        await timeline.getByText(/Delivery attempt 1 to we_/).waitFor({ timeout: 20_000 });
+        expect(await timeline.textContent()).toContain('Payment created');
+        expect(await timeline.textContent()).toContain('Paystack: checkout initialized');
+        await page.getByRole('button', { name: 'Verify with provider' }).click();
+        await page.getByRole('button', { name: 'Verify with provider' }).waitFor();
+        expect(await page.getByRole('alert').count()).toBe(0);
+        a11y['Payment detail'] = await seriousA11yViolations(page);
+        await screenshot(page, 'payment-detail');
+        // (Refunding part of it waits for the refunds API.)
+
+        // The delivery on the webhooks page, then a resend: a second attempt, received again.
+        await nav(page, 'Webhooks').click();
+        const eventsList = await merchantApi.events.list({
+          paymentId: payment.id,
+          type: 'payment.succeeded',
+        });
+        const event = eventsList.data[0];
+        expect(event).toBeDefined();
+        const entry = page.getByRole('listitem', { name: `Event payment.succeeded ${event?.id}` });
+        await entry.getByText('HTTP 200').waitFor({ timeout: 20_000 });
+        const receivedBefore = receiver.received('/dashboard-hooks').length;
+        await entry.getByRole('button', { name: `Resend ${event?.id}` }).click();
+        // A resend starts the delivery's schedule again: a second attempt row appears, delivered.
+        await entry.getByRole('status').filter({ hasText: 'Queued again to 1 endpoint(s).' }).waitFor();
+        await expect
+          .poll(() => entry.locator('tbody tr').filter({ hasText: 'HTTP 200' }).count(), { timeout: 20_000 })
+          .toBe(2);
+        expect(receiver.received('/dashboard-hooks').length).toBeGreaterThan(receivedBefore);
+        a11y['Webhooks with deliveries'] = await seriousA11yViolations(page);
+        await screenshot(page, 'webhooks-delivered');
+
+        // The overview counts it: volume today in NGN, Paystack's success rate, the chart's table.
+        await nav(page, 'Overview').click();
+        await page.getByRole('cell', { name: 'NGN\u00a010,750.50' }).first().waitFor();
+        await page.getByText('Paystack: 100% (1 of 1 settled)').waitFor();
+        a11y['Overview with data'] = await seriousA11yViolations(page);
+        await screenshot(page, 'overview-with-data');
+
+        // Live mode: none of the test data.
+        await modeSwitch.uncheck();
+        await page.getByRole('note').filter({ hasText: 'Live mode' }).waitFor();
+        await nav(page, 'Payments').click();
+        await page.getByText('No payments yet').waitFor();
+        expect(await page.getByRole('main').textContent()).not.toContain(payment.id);
+        await nav(page, 'Webhooks').click();
+        await page.getByText('No endpoints yet').waitFor();
+        await page.getByText('No events yet.').waitFor();
+        await nav(page, 'Providers').click();
+        await page.getByRole('heading', { name: 'Paystack' }).waitFor();
+        expect(await page.getByRole('textbox', { name: 'Paystack webhook URL' }).count()).toBe(0);
+        await screenshot(page, 'live-mode');
+
+        expect(a11y).toEqual(Object.fromEntries(Object.keys(a11y).map((k) => [k, []])));
+        expect(problems).toEqual([]);
+      });
+    },
+  );
+
+  it.skipIf(browserMissing !== undefined)(
+    'shows merchant B none of merchant A’s data after A signs out in the same tab',
+    { timeout: 90_000 },
+    async () => {
+      const a = await registerMerchant(api.request, 'Shop A');
+      const { key } = await createKey(api.request, a, 'test', 'full');
+      const asA = createClient({ baseUrl: api.url(), apiKey: key });
+      await asA.providers.configure('paystack', { mode: 'test', ...testCredentials('paystack') });
+      const payment = await asA.payments.create(
+        { amount: 4200, currency: 'NGN', customer: { email: 'a@a.example' } },
+        { idempotencyKey: `tenancy-${Date.now()}` },
+      );
+      await asA.webhookEndpoints.create({ url: receiver.url('/a-hooks'), events: ['*'] });
+
+      await withBrowser(async (context) => {
+        const { page, problems } = await open(context);
+        await page.getByLabel('Email').fill(a.email);
+        await page.getByLabel('Password').fill(a.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await nav(page, 'Payments').click();
+        await page.locator(`tr[data-payment-id="${payment.id}"]`).waitFor();
+        await nav(page, 'Webhooks').click();
+        await page.getByText(receiver.url('/a-hooks')).first().waitFor();
+        const loadedBefore = await page.evaluate(() => performance.timeOrigin);
+
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+        // No token left behind in web storage.
+        expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
+        await signUp(page, `owner-${randomUUID()}@example.com`, 'Shop B');
+        expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedBefore); // same app, no reload
+
+        await nav(page, 'Payments').click();
+        await page.getByText('No payments yet').waitFor();
+        await nav(page, 'Webhooks').click();
+        await page.getByText('No endpoints yet').waitFor();
+        await nav(page, 'API keys').click();
+        await page.getByText('No API keys yet.').waitFor();
+        await nav(page, 'Overview').click();
+        await page.getByText('No payments in the last 30 days.').waitFor();
+        const text =
+          (await page.content()) +
+          (await page.evaluate(() => JSON.stringify([localStorage, sessionStorage])));
+        expect(text).not.toContain(payment.id);
+        expect(text).not.toContain('a-hooks');
+        expect(text).not.toContain('Shop A');
+        expect(problems).toEqual([]);
+      });
+    },
+  );
+});
