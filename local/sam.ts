@@ -41,7 +41,12 @@ export type SamEnvFile = Record<string, Record<string, string>>;
 export function templateFunctions(template: Template): TemplateFunction[] {
   const byConstruct = new Map([...allFunctions()].map(([name, handler]) => [constructId(handler), name]));
   return Object.entries(template.Resources)
-    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+    // Ours carry PAYBRIDGE_STAGE; CDK's own helpers (the dashboard's bucket deployment) are not invocable samples.
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' &&
+        resource.Properties?.Environment?.Variables?.PAYBRIDGE_STAGE !== undefined,
+    )
     .map(([logicalId, resource]) => {
       // `PayBridge-dev-Api/CreatePayment/Function/Resource`: the second part is the construct id;
       // without path metadata (`cdk synth --no-path-metadata`), the logical id `CreatePaymentFunction1A2B3C4D`.
