@@ -70,11 +70,71 @@ export interface VerifyResult {
   readonly providerStatus: string;
   /** Why the provider failed it, in its words (Paystack's `gateway_response`), when it says. */
   readonly failureReason?: string;
+  /**
+   * The provider's id for the captured charge, as its refund API needs it, once paid:
+   * Stripe the PaymentIntent `pi_…` (null on a Checkout Session until paid), Flutterwave the
+   * numeric transaction id (`data.id`, not `tx_ref`), Chapa its own `reference` (not our
+   * `tx_ref`), Paystack the transaction reference it echoes. Stored on the payment at settlement.
+   */
+  readonly chargeId?: string;
+  /** The provider's fee on this charge in minor units, where the verify answer reports it. */
+  readonly fee?: number;
 }
 
 export interface ExpireInput {
   readonly reference: string;
   readonly providerReference: string;
+}
+
+/** Our view of a provider refund's state. */
+export type ProviderRefundStatus = 'pending' | 'succeeded' | 'failed' | 'requires_action';
+
+export type RefundReason = 'requested_by_customer' | 'duplicate' | 'fraudulent' | 'other';
+
+/** The payment a refund is for, as the provider knows it. */
+export interface RefundTarget {
+  /** Our reference for the attempt that was paid (`ref_…`). */
+  readonly reference: string;
+  /** What `initialize` returned (Stripe `cs_…`; the others echo our reference). */
+  readonly providerReference: string;
+  /** `VerifyResult.chargeId` stored at settlement (see there); adapters that need it refuse without it. */
+  readonly chargeId: string | undefined;
+}
+
+export interface RefundInput {
+  /**
+   * Our refund id (`re_…`): the provider's idempotency key or unique reference where it has one
+   * (Stripe `Idempotency-Key`, Chapa `reference`), and in the metadata/notes elsewhere.
+   */
+  readonly refundId: string;
+  readonly payment: RefundTarget;
+  /** Integer minor units; always given (core resolves "the whole remainder"). */
+  readonly amount: number;
+  readonly currency: string;
+  readonly reason?: RefundReason;
+}
+
+export interface RefundResult {
+  readonly status: ProviderRefundStatus;
+  /** The provider's id for the refund (Paystack numeric id as a string, Flutterwave's, Stripe `re_…`, Chapa `ref_id`). */
+  readonly providerRefundId: string;
+  /** Minor units when the provider says; undefined when it did not. */
+  readonly amount: number | undefined;
+  /** The provider's own status word, for the log and the API. */
+  readonly providerStatus: string;
+  /** Why it failed, in the provider's words. */
+  readonly failureReason?: string;
+  /** What is needed when `requires_action` (Paystack `needs-attention`, Stripe `requires_action`), in words. */
+  readonly nextAction?: string;
+}
+
+export interface RefundLookup {
+  readonly refundId: string;
+  /** Known once the create answered; absent when the create's answer was lost (timeout, crash). */
+  readonly providerRefundId: string | undefined;
+  readonly payment: RefundTarget;
+  readonly amount: number;
+  readonly currency: string;
 }
 
 export type SignatureCheck =
@@ -107,6 +167,22 @@ export type ParsedWebhook =
       readonly providerReference: string | undefined;
       readonly claimedStatus: ProviderStatus;
     }
+  | {
+      /**
+       * A refund changed at the provider: a hint only. The worker re-reads the payment's open
+       * refunds from the provider's refund lookup; nothing in this body is trusted.
+       */
+      readonly kind: 'refund';
+      readonly eventId: string;
+      readonly type: string;
+      /** Our payment reference (`ref_…`) as the provider echoes it, when the body carries it. */
+      readonly reference: string | undefined;
+      /** The provider's payment reference (Stripe `pi_…`/`ch_…`, Flutterwave/Chapa ids), when ours is absent. */
+      readonly providerReference: string | undefined;
+      readonly providerRefundId: string | undefined;
+      /** Our refund id (`re_…`) where the provider echoes it (Stripe refund metadata `paybridge_refund_id`). */
+      readonly refundId: string | undefined;
+    }
   | { readonly kind: 'ignored'; readonly type: string };
 
 /** Lower-cased header names → values, as API Gateway v2 delivers them. */
@@ -126,6 +202,20 @@ export interface ProviderAdapter {
   verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyResult>;
   /** Ends an open checkout where the provider has an API for it (Stripe); absent elsewhere. */
   expire?(ctx: ProviderContext, input: ExpireInput): Promise<void>;
+  /**
+   * Asks the provider to refund. Idempotent on `input.refundId` where the provider allows it.
+   * Throws ProviderFailed: retryable (timeout, network, 429, 5xx) when the outcome is unknown —
+   * the caller then looks the refund up before any retry — and not retryable when the provider
+   * refused it (a 4xx such as insufficient balance), with the provider's words as the message.
+   */
+  refund(ctx: ProviderContext, input: RefundInput): Promise<RefundResult>;
+  /**
+   * The refund's state at the provider: by `providerRefundId` when known, else found by our
+   * `refundId` (Stripe lists by PaymentIntent, Paystack by transaction, Chapa by our reference,
+   * Flutterwave by the transaction's refunds). Undefined when the provider has no such refund
+   * (the create never arrived: the caller may submit it again). Throws ProviderFailed.
+   */
+  lookupRefund(ctx: ProviderContext, input: RefundLookup): Promise<RefundResult | undefined>;
   /** Checks the webhook signature over the raw bytes received, timing-safely. */
   verifyWebhookSignature(
     rawBody: Buffer,

@@ -7,6 +7,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Knobs } from './runtime.ts';
 
 export type ProviderName = 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
 
@@ -107,6 +108,11 @@ export interface Face {
   complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined;
   /** Lets an open checkout lapse as the provider does at its lifetime's end (Stripe); undefined elsewhere. */
   lapse?(checkoutId: string): Completion | undefined;
+  /**
+   * Finishes a refund the provider still holds (pending, or needing action) as `succeeded` or
+   * `failed`, sending the provider's refund webhook where it has one (control API and timers).
+   */
+  settleRefund(refundId: string, outcome: 'succeeded' | 'failed'): Completion | undefined;
   /** Checkout ids of the transactions with this reference (the merchant's, or the provider's id). */
   checkoutIds(reference: string, secretKey?: string): string[];
   reset(): void;
@@ -118,6 +124,8 @@ export interface FaceContext {
   baseUrl(): string;
   account(secretKey: string): Account | undefined;
   readonly webhooks: WebhookSender;
+  /** The knobs in force now (refund outcome and timing are read per refund). */
+  knobs(): Knobs;
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,9 @@
  * - `POST /_sandbox/{provider}/transactions/{reference}/complete` `{outcome, secretKey?, amount?, currency?}`
  *   — as if the customer clicked Pay or Decline on the checkout page; `amount` (minor units) and
  *   `currency` make the customer pay something other than asked.
+ * - `POST /_sandbox/{provider}/knobs` also takes `{refundOutcome?: succeed|fail|hold|action, refundDelayMs?}`.
+ * - `POST /_sandbox/{provider}/refunds/{id}/complete` `{outcome: succeeded|failed}` — finishes a held
+ *   refund (by the provider's refund id), sending the provider's refund webhook where it has one.
  * - `POST /_sandbox/reset` — forgets accounts, transactions, knobs, calls and pending webhooks.
  *
  * Answers are JSON; errors are `{error: message}`. Secrets are never echoed back.
@@ -32,7 +35,7 @@ import {
   text,
   writeJson,
 } from './common.ts';
-import type { Knobs, ProviderRuntime } from './runtime.ts';
+import { type Knobs, type ProviderRuntime, type RefundOutcome, refundOutcomes } from './runtime.ts';
 
 export async function serveControl(
   runtimes: ReadonlyMap<ProviderName, ProviderRuntime>,
@@ -55,8 +58,8 @@ export async function serveControl(
 
   // `transactions/{reference}/complete` is the one path with a parameter.
   const shape =
-    resource === 'transactions' && rest.length === 2
-      ? `transactions/:ref/${rest[1]}`
+    (resource === 'transactions' || resource === 'refunds') && rest.length === 2
+      ? `${resource}/:ref/${rest[1]}`
       : [resource, ...rest].join('/');
   switch (`${method} ${shape}`) {
     case 'PUT accounts':
@@ -75,6 +78,8 @@ export async function serveControl(
       return completeTransaction(runtime, rest[0] ?? '', json, res);
     case 'POST transactions/:ref/expire':
       return lapseTransaction(runtime, rest[0] ?? '', json, res);
+    case 'POST refunds/:ref/complete':
+      return completeRefund(runtime, rest[0] ?? '', json, res);
     default:
       return writeJson(res, 404, { error: `Unknown sandbox path ${method} /_sandbox/${segments.join('/')}` });
   }
@@ -136,6 +141,18 @@ function setKnobs(runtime: ProviderRuntime, body: Record<string, unknown>, res: 
       case 'holdWebhooks':
         if (typeof value !== 'boolean') return writeJson(res, 400, { error: `${name} must be a boolean` });
         next[name] = value;
+        break;
+      case 'refundOutcome':
+        if (typeof value !== 'string' || !refundOutcomes.includes(value as RefundOutcome)) {
+          return writeJson(res, 400, { error: `refundOutcome must be one of ${refundOutcomes.join(', ')}` });
+        }
+        next.refundOutcome = value as RefundOutcome;
+        break;
+      case 'refundDelayMs':
+        if (!Number.isSafeInteger(value) || (value as number) < 0) {
+          return writeJson(res, 400, { error: `${name} must be a non-negative integer` });
+        }
+        next.refundDelayMs = value as number;
         break;
       case 'webhookDelayMs':
         if (!Number.isSafeInteger(value) || (value as number) < 0) {
@@ -217,4 +234,20 @@ function lapseTransaction(
   if (!result) return writeJson(res, 404, { error: `No ${face.title} transaction ${reference}` });
   if (!result.ok) return writeJson(res, 409, { status: result.status, error: result.message });
   return writeJson(res, 200, { provider: runtime.name, reference, status: result.status });
+}
+
+function completeRefund(
+  runtime: ProviderRuntime,
+  refundId: string,
+  body: Record<string, unknown>,
+  res: ServerResponse,
+): void {
+  const outcome = body.outcome;
+  if (outcome !== 'succeeded' && outcome !== 'failed') {
+    return writeJson(res, 400, { error: 'outcome must be "succeeded" or "failed"' });
+  }
+  const result = runtime.face.settleRefund(refundId, outcome);
+  if (!result) return writeJson(res, 404, { error: `No ${runtime.face.title} refund ${refundId}` });
+  if (!result.ok) return writeJson(res, 409, { status: result.status, error: result.message });
+  return writeJson(res, 200, { provider: runtime.name, refund: refundId, status: result.status });
 }

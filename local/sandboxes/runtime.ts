@@ -21,7 +21,19 @@ export interface Knobs {
   holdWebhooks: boolean;
   /** Send each webhook only this long after the payment completed. */
   webhookDelayMs: number;
+  /**
+   * How the next refunds end at the provider: `succeed` (the provider's usual course), `fail`
+   * (the provider fails it: money back to the merchant's balance), `hold` (stays pending until
+   * `POST …/refunds/{id}/complete`), `action` (needs something: Paystack `needs-attention`,
+   * Stripe `requires_action`; Flutterwave and Chapa have no such state and hold instead).
+   */
+  refundOutcome: RefundOutcome;
+  /** How long a refund the provider queues (Paystack, Chapa, a pending Stripe one) takes to finish. */
+  refundDelayMs: number;
 }
+
+export type RefundOutcome = 'succeed' | 'fail' | 'hold' | 'action';
+export const refundOutcomes: readonly RefundOutcome[] = ['succeed', 'fail', 'hold', 'action'];
 
 /** One API call as `GET /_sandbox/{provider}/calls` shows it: no headers, no body, so no secrets. */
 export interface CallRecord {
@@ -69,6 +81,7 @@ export class ProviderRuntime {
       baseUrl,
       account: (secretKey) => this.accounts.get(secretKey),
       webhooks: this.webhooks,
+      knobs: () => this.knobs,
     });
   }
 
@@ -95,6 +108,8 @@ export class ProviderRuntime {
       webhookRetryDelaysMs: this.options.webhookRetryDelaysMs,
       holdWebhooks: false,
       webhookDelayMs: 0,
+      refundOutcome: 'succeed',
+      refundDelayMs: 50,
     };
   }
 }
