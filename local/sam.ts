@@ -40,25 +40,27 @@ export type SamEnvFile = Record<string, Record<string, string>>;
 /** Every Lambda function of the template, named by the route-table row or worker it was made from. */
 export function templateFunctions(template: Template): TemplateFunction[] {
   const byConstruct = new Map([...allFunctions()].map(([name, handler]) => [constructId(handler), name]));
-  return Object.entries(template.Resources)
-    // Ours carry PAYBRIDGE_STAGE; CDK's own helpers (the dashboard's bucket deployment) are not invocable samples.
-    .filter(
-      ([, resource]) =>
-        resource.Type === 'AWS::Lambda::Function' &&
-        resource.Properties?.Environment?.Variables?.PAYBRIDGE_STAGE !== undefined,
-    )
-    .map(([logicalId, resource]) => {
-      // `PayBridge-dev-Api/CreatePayment/Function/Resource`: the second part is the construct id;
-      // without path metadata (`cdk synth --no-path-metadata`), the logical id `CreatePaymentFunction1A2B3C4D`.
-      const path = resource.Metadata?.['aws:cdk:path'];
-      const id =
-        typeof path === 'string' ? path.split('/')[1] : /^(.+)Function[0-9A-F]{8}$/.exec(logicalId)?.[1];
-      return {
-        logicalId,
-        name: id === undefined ? undefined : byConstruct.get(id),
-        variables: resource.Properties?.Environment?.Variables ?? {},
-      };
-    });
+  return (
+    Object.entries(template.Resources)
+      // Ours carry PAYBRIDGE_STAGE; CDK's own helpers (the dashboard's bucket deployment) are not invocable samples.
+      .filter(
+        ([, resource]) =>
+          resource.Type === 'AWS::Lambda::Function' &&
+          resource.Properties?.Environment?.Variables?.PAYBRIDGE_STAGE !== undefined,
+      )
+      .map(([logicalId, resource]) => {
+        // `PayBridge-dev-Api/CreatePayment/Function/Resource`: the second part is the construct id;
+        // without path metadata (`cdk synth --no-path-metadata`), the logical id `CreatePaymentFunction1A2B3C4D`.
+        const path = resource.Metadata?.['aws:cdk:path'];
+        const id =
+          typeof path === 'string' ? path.split('/')[1] : /^(.+)Function[0-9A-F]{8}$/.exec(logicalId)?.[1];
+        return {
+          logicalId,
+          name: id === undefined ? undefined : byConstruct.get(id),
+          variables: resource.Properties?.Environment?.Variables ?? {},
+        };
+      })
+  );
 }
 
 export class UnknownFunction extends Error {

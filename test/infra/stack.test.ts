@@ -34,7 +34,8 @@ const ourFunctions = (template: Template): Record<string, Resource> =>
   Object.fromEntries(
     Object.entries(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter(
       ([, fn]) =>
-        'PAYBRIDGE_STAGE' in ((fn.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}),
+        'PAYBRIDGE_STAGE' in
+        ((fn.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}),
     ),
   );
 
@@ -60,7 +61,9 @@ describe('API stack', () => {
     ]);
     expect(Object.keys(ourFunctions(api)).length).toBe(handlers.size);
     // Besides ours, only CDK's two helpers for the dashboard bucket (deployment and auto-delete).
-    expect(Object.keys(api.findResources('AWS::Lambda::Function')).length).toBeLessThanOrEqual(handlers.size + 2);
+    expect(Object.keys(api.findResources('AWS::Lambda::Function')).length).toBeLessThanOrEqual(
+      handlers.size + 2,
+    );
   });
 
   it('runs the reconciliation sweeper every minute from an EventBridge rule, with its own alarms', () => {
