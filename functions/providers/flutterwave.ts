@@ -6,6 +6,12 @@
  * - Verify by reference: https://developer.flutterwave.com/reference/verify-transaction-with-tx_ref
  * - Webhooks: https://developer.flutterwave.com/docs/webhooks
  * - Currencies: https://developer.flutterwave.com/docs/collecting-payments/supported-currencies
+ * - Refunds (`POST /v3/transactions/{id}/refund`, `GET /v3/refunds/{id}`, `GET /v3/refunds`):
+ *   https://developer.flutterwave.com/docs/payment-operations/refunds,
+ *   https://developer.flutterwave.com/reference/transaction-refund; the official Node SDK
+ *   (Flutterwave/Node-v3 `services/transactions/rave.refund.ts`) requires `id` and `amount`.
+ * - Timeouts (a ~28 s gateway timeout answers 503 and does not mean the call failed):
+ *   https://developer.flutterwave.com/docs/handling-error-timeouts
  * - Signature form (base64 HMAC-SHA256 of the raw body, keyed by the secret hash):
  *   toneflix/flutterwave-4-nodejs-sdk `src/utilities/WebhookValidator.ts`
  *
@@ -39,7 +45,12 @@ import type {
   ProviderAdapter,
   ProviderContext,
   ProviderCredentials,
+  ProviderRefundStatus,
   ProviderStatus,
+  RefundInput,
+  RefundLookup,
+  RefundResult,
+  RefundTarget,
   SignatureCheck,
   VerifyInput,
   VerifyResult,
@@ -74,6 +85,7 @@ const transaction = z.object({
   status: z.string(),
   amount: z.nullish(z.union([z.number(), z.string()])),
   currency: z.nullish(z.string()),
+  app_fee: z.nullish(z.union([z.number(), z.string()])),
 });
 
 const verifyAnswer = z.object({ status: z.literal('success'), data: transaction });
@@ -187,12 +199,238 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
     throw new ProviderFailed('provider_bad_response', 'Flutterwave verified a different tx_ref.', false);
   }
   const currency = data.currency ? data.currency.toUpperCase() : undefined;
+  const status = statusOf(data.status);
+  const fee = feeOf(data.app_fee, currency);
   return {
-    status: statusOf(data.status),
+    status,
     amount: reportedAmount('Flutterwave', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
+    // The refund path takes Flutterwave's numeric transaction id, not our tx_ref.
+    ...(status === 'succeeded' && data.id !== undefined ? { chargeId: String(data.id) } : {}),
+    ...(fee === undefined ? {} : { fee }),
   };
+}
+
+/**
+ * `app_fee` in minor units, or undefined when absent or not exact in the currency's unit
+ * (Flutterwave's fee sometimes carries more decimals than the currency has): a fee we cannot
+ * read exactly is left unreported rather than failing the verification of a paid charge.
+ */
+function feeOf(appFee: number | string | null | undefined, currency: string | undefined): number | undefined {
+  if (appFee === null || appFee === undefined || currency === undefined) return undefined;
+  if (!(currencies as readonly string[]).includes(currency)) return undefined;
+  try {
+    return fromProviderAmount(appFee, currency);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The refund object, as the create answer, `GET /v3/refunds/{id}` and `GET /v3/refunds` carry
+ * it: `{id, account_id, tx_id, flw_ref, wallet_id, amount_refunded, status, destination, meta,
+ * created_at}` in the documented create sample. *Unconfirmed*: whether the refund object echoes
+ * the `comments` we sent (we read `comments` or `comment` when present).
+ */
+const refundObject = z.object({
+  id: z.union([z.number(), z.string()]),
+  tx_id: z.nullish(z.union([z.number(), z.string()])),
+  amount_refunded: z.nullish(z.union([z.number(), z.string()])),
+  status: z.string(),
+  comments: z.nullish(z.string()),
+  comment: z.nullish(z.string()),
+});
+
+type RefundObject = z.infer<typeof refundObject>;
+
+const refundAnswer = z.object({ status: z.literal('success'), data: refundObject });
+
+const refundListAnswer = z.object({
+  status: z.literal('success'),
+  meta: z.nullish(
+    z.object({
+      page_info: z.nullish(
+        z.object({
+          current_page: z.nullish(z.number()),
+          total_pages: z.nullish(z.number()),
+        }),
+      ),
+    }),
+  ),
+  data: z.array(refundObject),
+});
+
+/**
+ * v3 documents one refund status word, `completed`: accepted and taken from the merchant's
+ * balance (the customer sees it 3–15 working days later). Anything else is pending and is
+ * synced again. *Unconfirmed*: `failed` is not documented for v3 (v4 has `refund.failed`);
+ * it is read as failed because no other reading of that word is plausible.
+ */
+function refundStatusOf(word: string): ProviderRefundStatus {
+  switch (word.toLowerCase()) {
+    case 'completed':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'pending';
+  }
+}
+
+/** Flutterwave's numeric transaction id from verify (`VerifyResult.chargeId`); refuses without it. */
+function chargeIdOf(payment: RefundTarget): string {
+  const chargeId = payment.chargeId;
+  if (chargeId === undefined || !/^\d{1,20}$/.test(chargeId)) {
+    throw new ValidationFailed(
+      'charge_id_required',
+      'A Flutterwave refund needs the numeric transaction id from verify (data.id); this payment has none.',
+      'chargeId',
+    );
+  }
+  return chargeId;
+}
+
+function refundResult(data: RefundObject, currency: string): RefundResult {
+  const status = refundStatusOf(data.status);
+  return {
+    status,
+    providerRefundId: String(data.id),
+    amount: reportedAmount('Flutterwave', data.amount_refunded, currency, currencies, fromProviderAmount),
+    providerStatus: data.status,
+    ...(status === 'failed' ? { failureReason: `Flutterwave reports the refund ${data.status}.` } : {}),
+  };
+}
+
+/** A 2xx with `status: "error"` is Flutterwave refusing: not retryable, in its own words. */
+function refuseOnErrorBody(body: unknown, what: string): void {
+  if (isRecord(body) && body.status === 'error') {
+    const said = providerMessage(body) ?? 'no message';
+    throw new ProviderFailed('provider_rejected', `Flutterwave refused the ${what}: ${said}`, false);
+  }
+}
+
+/**
+ * `POST /v3/transactions/{id}/refund` with `{amount (major units), comments: <our refund id>}`.
+ * Flutterwave v3 has no idempotency key and no unique refund reference, so our id travels in
+ * `comments` only: a repeated create makes a second refund. That is why the caller must look a
+ * refund up (lookupRefund) before submitting it again after a lost answer. A 503 after ~28 s
+ * is Flutterwave's gateway timeout and does not mean the refund failed: callProvider makes it
+ * a retryable ProviderFailed (outcome unknown), and POSTs are never retried here.
+ */
+async function refund(ctx: ProviderContext, input: RefundInput): Promise<RefundResult> {
+  assertProviderCurrency('flutterwave', currencies, input.currency);
+  assertAmount(input.amount, input.currency);
+  const chargeId = chargeIdOf(input.payment);
+  const amount = toProviderAmount(input.amount, input.currency);
+  const { body } = await callProvider(ctx, {
+    provider: 'flutterwave',
+    method: 'POST',
+    path: `/v3/transactions/${encodeURIComponent(chargeId)}/refund`,
+    json: { amount, comments: input.refundId },
+  });
+  refuseOnErrorBody(body, 'refund');
+  const { data } = readAs('flutterwave', refundAnswer, body);
+  if (data.tx_id !== null && data.tx_id !== undefined && String(data.tx_id) !== chargeId) {
+    throw new ProviderFailed('provider_bad_response', 'Flutterwave refunded a different transaction.', false);
+  }
+  return refundResult(data, input.currency);
+}
+
+/** "Not found" for a refund id, as a 4xx or a 200 with `status: "error"` (wording unconfirmed). */
+function isRefundNotFound(status: number, body: unknown): boolean {
+  if (status === 404) return true;
+  if (!isRecord(body) || body.status !== 'error') return false;
+  return /not\s*found|no refund/i.test(providerMessage(body) ?? '');
+}
+
+/** How many pages of `GET /v3/refunds` (newest first) a search by our id reads before giving up. */
+const maxRefundPages = 10;
+
+/**
+ * By Flutterwave's refund id: `GET /v3/refunds/{id}` (not under transactions). Without it (the
+ * create's answer was lost), `GET /v3/refunds` page by page, newest first, for the refund on
+ * this transaction (`tx_id`) whose `comments` is our refund id.
+ *
+ * *Unconfirmed*: which filters `GET /v3/refunds` takes (dates `from`/`to` and `page` are the
+ * ones its sibling list endpoints take; we send `page` only, since we do not know when the
+ * lost create ran), and whether list items echo `comments`. Where an item on this transaction
+ * has no comments field at all, a refund of the same amount is taken as ours: reporting it
+ * is safer than answering "absent", which would let the caller refund a second time.
+ */
+async function lookupRefund(ctx: ProviderContext, input: RefundLookup): Promise<RefundResult | undefined> {
+  assertProviderCurrency('flutterwave', currencies, input.currency);
+  if (input.providerRefundId !== undefined) {
+    const { status, body } = await callProvider(
+      ctx,
+      {
+        provider: 'flutterwave',
+        method: 'GET',
+        path: `/v3/refunds/${encodeURIComponent(input.providerRefundId)}`,
+      },
+      { accept: (code, answer) => code >= 400 && code < 500 && isRefundNotFound(code, answer) },
+    );
+    if (isRefundNotFound(status, body)) return undefined;
+    refuseOnErrorBody(body, 'refund lookup');
+    const { data } = readAs('flutterwave', refundAnswer, body);
+    const chargeId = input.payment.chargeId;
+    if (
+      chargeId !== undefined &&
+      data.tx_id !== null &&
+      data.tx_id !== undefined &&
+      String(data.tx_id) !== chargeId
+    ) {
+      throw new ProviderFailed(
+        'provider_bad_response',
+        `Flutterwave refund ${input.providerRefundId} belongs to another transaction.`,
+        false,
+      );
+    }
+    return refundResult(data, input.currency);
+  }
+
+  // Without a transaction id no refund can have been created for this payment.
+  const chargeId = input.payment.chargeId;
+  if (chargeId === undefined) return undefined;
+  let fallback: RefundObject | undefined;
+  for (let page = 1; page <= maxRefundPages; page += 1) {
+    const { body } = await callProvider(ctx, {
+      provider: 'flutterwave',
+      method: 'GET',
+      path: '/v3/refunds',
+      query: { page: String(page) },
+    });
+    refuseOnErrorBody(body, 'refund list');
+    const answer = readAs('flutterwave', refundListAnswer, body);
+    for (const item of answer.data) {
+      if (item.tx_id === null || item.tx_id === undefined || String(item.tx_id) !== chargeId) continue;
+      const note = item.comments ?? item.comment;
+      if (note === input.refundId) return refundResult(item, input.currency);
+      if ((note === null || note === undefined) && fallback === undefined && sameAmount(item, input)) {
+        fallback = item;
+      }
+    }
+    const info = answer.meta?.page_info;
+    const lastPage = info?.total_pages ?? page;
+    if (answer.data.length === 0 || page >= lastPage) {
+      return fallback === undefined ? undefined : refundResult(fallback, input.currency);
+    }
+  }
+  if (fallback !== undefined) return refundResult(fallback, input.currency);
+  throw new ProviderFailed(
+    'refund_lookup_inconclusive',
+    `Flutterwave lists more than ${maxRefundPages} pages of refunds; refund ${input.refundId} was not among the newest.`,
+    false,
+  );
+}
+
+function sameAmount(item: RefundObject, input: RefundLookup): boolean {
+  if (item.amount_refunded === null || item.amount_refunded === undefined) return false;
+  try {
+    return fromProviderAmount(item.amount_refunded, input.currency) === input.amount;
+  } catch {
+    return false;
+  }
 }
 
 const base64Sha256 = /^[A-Za-z0-9+/]{43}=$/;
@@ -260,6 +498,11 @@ const legacyCharge = z.object({
  * Identity for de-duplication is the transaction id plus its status, so a
  * pending → successful pair are two events, a re-delivery is one.
  */
+/*
+ * Refunds: Flutterwave v3 documents no refund webhook (v4 has `refund.completed` /
+ * `refund.failed`), so refund-looking bodies fall through to `ignored` and the sweeper polls
+ * open refunds through lookupRefund.
+ */
 function parseWebhook(rawBody: Buffer): ParsedWebhook {
   const body = parseWebhookJson('flutterwave', rawBody);
   if (typeof body.event === 'string') {
@@ -308,6 +551,8 @@ export const flutterwave: ProviderAdapter = {
   fromProviderAmount,
   initialize,
   verify,
+  refund,
+  lookupRefund,
   verifyWebhookSignature,
   parseWebhook,
 };
