@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
+import { defaultMaxAmounts, isCurrency } from '#core/money';
 import { stripe, stripeApiVersion } from '#providers/stripe';
-import type { InitializeInput } from '#providers/types';
+import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
 import { useProviderServer } from './provider-server.ts';
 
 const secretKey = 'sk_test_51Hx9QeLkdIwHu7ixR4nD0mK3yS3cr3tK3y';
@@ -311,7 +313,10 @@ describe('Stripe API', () => {
       amount: 1999,
       currency: 'USD',
       providerStatus: 'complete/paid',
+      // The expanded PaymentIntent's id: what the refund API takes. No fee on a session answer.
+      chargeId: 'pi_3Q9zX1LkdIwHu7ix1AbCdEfG',
     });
+    expect(result.fee).toBeUndefined();
     expect(server.received[0]?.method).toBe('GET');
     expect(server.received[0]?.url).toBe(`/v1/checkout/sessions/${sessionId}?expand%5B%5D=payment_intent`);
     expect(server.received[0]?.headers.authorization).toBe(`Bearer ${secretKey}`);
@@ -404,5 +409,523 @@ describe('Stripe API', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'provider_rejected', retryable: false });
     expect(server.received).toHaveLength(1);
+  });
+});
+
+describe('Stripe verify: chargeId', () => {
+  const server = useProviderServer();
+  const paidSession = () =>
+    JSON.parse(payload('session-complete-paid.json').toString('utf8')) as Record<string, unknown>;
+
+  it('takes chargeId from a PaymentIntent answered as a plain id', async () => {
+    server.respond(() => ({ status: 200, json: { ...paidSession(), payment_intent: 'pi_plainId123' } }));
+    const result = await stripe.verify(server.context(credentials), {
+      reference,
+      providerReference: sessionId,
+    });
+    expect(result).toMatchObject({ status: 'succeeded', chargeId: 'pi_plainId123' });
+    expect(result.fee).toBeUndefined();
+  });
+
+  it('gives no chargeId before the session is paid', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: { ...paidSession(), status: 'open', payment_status: 'unpaid', payment_intent: null },
+    }));
+    const open = await stripe.verify(server.context(credentials), {
+      reference,
+      providerReference: sessionId,
+    });
+    expect(open.status).toBe('pending');
+    expect('chargeId' in open).toBe(false);
+    server.respond(() => ({
+      status: 200,
+      text: payload('session-complete-async-failed.json').toString('utf8'),
+    }));
+    const failed = await stripe.verify(server.context(credentials), {
+      reference,
+      providerReference: sessionId,
+    });
+    expect(failed.status).toBe('failed');
+    expect(failed.chargeId).toBeUndefined();
+  });
+});
+
+const refundId = 're_01JA2B3C4D5E6F7G8H9J0K1M2N';
+const paymentIntent = 'pi_3Q9zX1LkdIwHu7ix1AbCdEfG';
+const stripeRefundId = 're_3Q9zX1LkdIwHu7ix0RfNdA1b';
+const target = { reference, providerReference: sessionId, chargeId: paymentIntent };
+const refundInput: RefundInput = {
+  refundId,
+  payment: target,
+  amount: 1500,
+  currency: 'USD',
+  reason: 'requested_by_customer',
+};
+
+/** A refund object as docs.stripe.com/api/refunds/object shows it, with our metadata. */
+function refundObject(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: stripeRefundId,
+    object: 'refund',
+    amount: 1500,
+    balance_transaction: 'txn_1Nispe2eZvKYlo2CYezqFhEx',
+    charge: 'ch_3Q9zX1LkdIwHu7ix1ChArGe0',
+    created: 1728902000,
+    currency: 'usd',
+    destination_details: { card: { reference_status: 'pending', type: 'refund' }, type: 'card' },
+    metadata: { paybridge_refund_id: refundId, paybridge_reference: reference },
+    payment_intent: paymentIntent,
+    reason: 'requested_by_customer',
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
+    ...overrides,
+  };
+}
+
+describe('Stripe refunds', () => {
+  const server = useProviderServer();
+
+  it('creates a refund: POST /v1/refunds, form-encoded, Idempotency-Key = our refund id, pinned version', async () => {
+    server.respond(() => ({ status: 200, json: refundObject() }));
+    const result = await stripe.refund(server.context(credentials), refundInput);
+    expect(result).toEqual({
+      status: 'succeeded',
+      providerRefundId: stripeRefundId,
+      amount: 1500,
+      providerStatus: 'succeeded',
+    });
+    const [request] = server.received;
+    expect(server.received).toHaveLength(1);
+    expect(request?.method).toBe('POST');
+    expect(request?.url).toBe('/v1/refunds');
+    expect(request?.headers.authorization).toBe(`Bearer ${secretKey}`);
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.headers['idempotency-key']).toBe(refundId);
+    expect(request?.headers['stripe-version']).toBe(stripeApiVersion);
+    expect(Object.fromEntries(new URLSearchParams(request?.body ?? ''))).toEqual({
+      payment_intent: paymentIntent,
+      amount: '1500',
+      reason: 'requested_by_customer',
+      'metadata[paybridge_refund_id]': refundId,
+      'metadata[paybridge_reference]': reference,
+    });
+  });
+
+  it('omits reason for "other" and sends zero-decimal currencies in whole units', async () => {
+    server.respond(() => ({ status: 200, json: refundObject({ amount: 700, currency: 'jpy' }) }));
+    const result = await stripe.refund(server.context(credentials), {
+      ...refundInput,
+      amount: 700,
+      currency: 'JPY',
+      reason: 'other',
+    });
+    expect(result.amount).toBe(700);
+    const form = new URLSearchParams(server.received[0]?.body ?? '');
+    expect(form.get('amount')).toBe('700');
+    expect(form.has('reason')).toBe(false);
+  });
+
+  it('refuses without a PaymentIntent, and an unsupported currency, before calling Stripe', async () => {
+    await expect(
+      stripe.refund(server.context(credentials), {
+        ...refundInput,
+        payment: { ...target, chargeId: undefined },
+      }),
+    ).rejects.toThrow(Unprocessable);
+    await expect(
+      stripe.refund(server.context(credentials), { ...refundInput, currency: 'GHS' }),
+    ).rejects.toThrow(Unprocessable);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it.each([
+    ['pending', 'pending'],
+    ['succeeded', 'succeeded'],
+    ['failed', 'failed'],
+    ['canceled', 'failed'],
+    ['requires_action', 'requires_action'],
+    ['something_new', 'pending'],
+  ] as const)('maps Stripe refund status %s to %s', async (word, ours) => {
+    server.respond(() => ({ status: 200, json: refundObject({ status: word }) }));
+    const result = await stripe.refund(server.context(credentials), refundInput);
+    expect(result.status).toBe(ours);
+    expect(result.providerStatus).toBe(word);
+  });
+
+  it('reads a null status as pending', async () => {
+    server.respond(() => ({ status: 200, json: refundObject({ status: null }) }));
+    expect((await stripe.refund(server.context(credentials), refundInput)).status).toBe('pending');
+  });
+
+  it('says why a refund failed, in words, with Stripe’s failure_reason', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: refundObject({ status: 'failed', failure_reason: 'expired_or_canceled_card' }),
+    }));
+    const result = await stripe.refund(server.context(credentials), refundInput);
+    expect(result.status).toBe('failed');
+    expect(result.failureReason).toContain('expired_or_canceled_card');
+    expect(result.failureReason).toMatch(/expired/);
+    server.respond(() => ({ status: 200, json: refundObject({ status: 'canceled' }) }));
+    const cancelled = await stripe.refund(server.context(credentials), refundInput);
+    expect(cancelled.failureReason).toMatch(/cancelled/);
+  });
+
+  it('says what is needed when the refund requires action', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: refundObject({
+        status: 'requires_action',
+        next_action: {
+          type: 'display_details',
+          display_details: {
+            email_sent: { email_sent_at: 1728902000, email_sent_to: 'ada@example.com' },
+            expires_at: 1729506800,
+          },
+        },
+      }),
+    }));
+    const result = await stripe.refund(server.context(credentials), refundInput);
+    expect(result.status).toBe('requires_action');
+    expect(result.nextAction).toContain('ada@example.com');
+    expect(result.nextAction).toMatch(/refund details/);
+  });
+
+  it('refuses (not retryable) when Stripe says the amount is over what is refundable', async () => {
+    server.respond(() => ({
+      status: 400,
+      json: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'amount_too_large',
+          param: 'amount',
+          message: 'Refund amount ($25.00) is greater than unrefunded amount on charge ($21.45)',
+        },
+      },
+    }));
+    const error = await stripe.refund(server.context(credentials), refundInput).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderFailed);
+    expect(error).toMatchObject({ code: 'provider_rejected', retryable: false });
+    expect((error as ProviderFailed).message).toContain('is greater than unrefunded amount on charge');
+    expect(server.received).toHaveLength(1);
+  });
+
+  it.each([
+    [503, 'provider_unavailable'],
+    [500, 'provider_unavailable'],
+    [429, 'provider_rate_limited'],
+    [409, 'provider_conflict'],
+  ])('fails retryably on HTTP %i (outcome unknown) without repeating the POST', async (status, code) => {
+    server.respond(() => ({
+      status,
+      json: { error: { type: 'api_error', message: 'Something went wrong on Stripe’s end.' } },
+    }));
+    const error = await stripe.refund(server.context(credentials), refundInput).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code, retryable: true });
+    expect((error as ProviderFailed).message).toContain('Something went wrong');
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('fails retryably on a timeout', async () => {
+    server.respond(() => ({ hang: true }));
+    const error = await stripe.refund(server.context(credentials, 150), refundInput).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_timeout', retryable: true });
+  });
+
+  it('refuses an answer that is not a refund object', async () => {
+    server.respond(() => ({ status: 200, json: { object: 'refund' } }));
+    const error = await stripe.refund(server.context(credentials), refundInput).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_bad_response', retryable: false });
+  });
+
+  const lookup: RefundLookup = {
+    refundId,
+    providerRefundId: stripeRefundId,
+    payment: target,
+    amount: 1500,
+    currency: 'USD',
+  };
+
+  it('looks a refund up by Stripe’s id: GET /v1/refunds/{id}', async () => {
+    server.respond(() => ({ status: 200, json: refundObject({ status: 'pending' }) }));
+    const result = await stripe.lookupRefund(server.context(credentials), lookup);
+    expect(result).toEqual({
+      status: 'pending',
+      providerRefundId: stripeRefundId,
+      amount: 1500,
+      providerStatus: 'pending',
+    });
+    expect(server.received[0]?.method).toBe('GET');
+    expect(server.received[0]?.url).toBe(`/v1/refunds/${stripeRefundId}`);
+    expect(server.received[0]?.headers['stripe-version']).toBe(stripeApiVersion);
+  });
+
+  it('answers undefined when Stripe has no refund with that id', async () => {
+    server.respond(() => ({
+      status: 404,
+      json: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'id',
+          message: `No such refund: '${stripeRefundId}'`,
+        },
+      },
+    }));
+    expect(await stripe.lookupRefund(server.context(credentials), lookup)).toBeUndefined();
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('refuses a refund found by id that names another PayBridge refund', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: refundObject({ metadata: { paybridge_refund_id: 're_someoneElse' } }),
+    }));
+    const error = await stripe.lookupRefund(server.context(credentials), lookup).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_bad_response', retryable: false });
+  });
+
+  it('finds a refund by our id among the PaymentIntent’s refunds when Stripe’s id is unknown', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: {
+        object: 'list',
+        url: '/v1/refunds',
+        has_more: false,
+        data: [
+          refundObject({ id: 're_other', metadata: { paybridge_refund_id: 're_another' } }),
+          refundObject({ id: 're_dashboard', metadata: {} }),
+          refundObject({ status: 'pending' }),
+        ],
+      },
+    }));
+    const result = await stripe.lookupRefund(server.context(credentials), {
+      ...lookup,
+      providerRefundId: undefined,
+    });
+    expect(result).toMatchObject({ providerRefundId: stripeRefundId, status: 'pending' });
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0]?.method).toBe('GET');
+    expect(server.received[0]?.url).toBe(`/v1/refunds?payment_intent=${paymentIntent}&limit=100`);
+  });
+
+  it('pages through the list with starting_after', async () => {
+    server.respond((request) => {
+      const later = request.url.includes('starting_after=re_page1last');
+      return {
+        status: 200,
+        json: later
+          ? { object: 'list', has_more: false, data: [refundObject()] }
+          : {
+              object: 'list',
+              has_more: true,
+              data: [refundObject({ id: 're_page1last', metadata: { paybridge_refund_id: 're_x' } })],
+            },
+      };
+    });
+    const result = await stripe.lookupRefund(server.context(credentials), {
+      ...lookup,
+      providerRefundId: undefined,
+    });
+    expect(result?.providerRefundId).toBe(stripeRefundId);
+    expect(server.received).toHaveLength(2);
+  });
+
+  it('answers undefined when no refund of the PaymentIntent carries our id, or there is no PaymentIntent', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: { object: 'list', has_more: false, data: [refundObject({ metadata: {} })] },
+    }));
+    expect(
+      await stripe.lookupRefund(server.context(credentials), { ...lookup, providerRefundId: undefined }),
+    ).toBeUndefined();
+    expect(
+      await stripe.lookupRefund(server.context(credentials), {
+        ...lookup,
+        providerRefundId: undefined,
+        payment: { ...target, chargeId: undefined },
+      }),
+    ).toBeUndefined();
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('retries a lookup that got 503 (a GET), then fails retryably', async () => {
+    server.respond(() => ({ status: 503, json: { error: { message: 'unavailable' } } }));
+    const error = await stripe.lookupRefund(server.context(credentials), lookup).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_unavailable', retryable: true });
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('sends exactly toProviderAmount(amount) for every currency, and reads the answer back to the same minor units', async () => {
+    let answeredCurrency = 'usd';
+    // Stripe answers with the amount it took and the charge's currency, lower-case.
+    server.respond((request) => ({
+      status: 200,
+      json: refundObject({
+        amount: Number(new URLSearchParams(request.body).get('amount')),
+        currency: answeredCurrency,
+      }),
+    }));
+    for (const currency of stripe.currencies) {
+      if (!isCurrency(currency)) throw new Error(`no exponent for ${currency}`);
+      answeredCurrency = currency.toLowerCase();
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: defaultMaxAmounts[currency] }), async (amount) => {
+          server.received.length = 0;
+          const result = await stripe.refund(server.context(credentials), {
+            ...refundInput,
+            amount,
+            currency,
+          });
+          const sent = new URLSearchParams(server.received[0]?.body ?? '').get('amount');
+          expect(sent).toBe(String(stripe.toProviderAmount(amount, currency)));
+          expect(result.amount).toBe(amount);
+        }),
+        { numRuns: 15 },
+      );
+    }
+  });
+});
+
+/** An event envelope as Stripe sends it (docs.stripe.com/api/events/object), pretty-printed. */
+function stripeEvent(id: string, type: string, object: Record<string, unknown>): Buffer {
+  return Buffer.from(
+    JSON.stringify(
+      {
+        id,
+        object: 'event',
+        api_version: '2024-10-28.acacia',
+        created: 1728902001,
+        data: { object },
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: 'req_5Kq2LkdIwHu7ix', idempotency_key: refundId },
+        type,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+/** The charge object of docs.stripe.com/api/charges/object, refunded in part, with our PaymentIntent metadata. */
+const refundedCharge = {
+  id: 'ch_3Q9zX1LkdIwHu7ix1ChArGe0',
+  object: 'charge',
+  amount: 1999,
+  amount_captured: 1999,
+  amount_refunded: 1500,
+  balance_transaction: 'txn_3Q9zX1LkdIwHu7ix1Bt0Xn1a',
+  captured: true,
+  created: 1728901930,
+  currency: 'usd',
+  metadata: { paybridge_reference: reference },
+  paid: true,
+  payment_intent: paymentIntent,
+  refunded: false,
+  status: 'succeeded',
+};
+
+describe('Stripe refund webhook parsing', () => {
+  it.each(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated'])(
+    'reads %s (a refund object) as a refund hint naming both refunds and the payment',
+    (type) => {
+      const body = stripeEvent('evt_3Q9zX9LkdIwHu7ix0RfEvT1a', type, refundObject({ status: 'pending' }));
+      expect(stripe.parseWebhook(body)).toEqual({
+        kind: 'refund',
+        eventId: 'evt_3Q9zX9LkdIwHu7ix0RfEvT1a',
+        type,
+        reference,
+        providerReference: paymentIntent,
+        providerRefundId: stripeRefundId,
+        refundId,
+      });
+    },
+  );
+
+  it('reads charge.refunded (a charge object) with our reference and no refund ids', () => {
+    const body = stripeEvent('evt_3Q9zXALkdIwHu7ix0ChRfD2b', 'charge.refunded', refundedCharge);
+    expect(stripe.parseWebhook(body)).toEqual({
+      kind: 'refund',
+      eventId: 'evt_3Q9zXALkdIwHu7ix0ChRfD2b',
+      type: 'charge.refunded',
+      reference,
+      providerReference: paymentIntent,
+      providerRefundId: undefined,
+      refundId: undefined,
+    });
+  });
+
+  it('reads the docs’ own refund object (no metadata of ours: a dashboard refund) by its PaymentIntent', () => {
+    // The sample of docs.stripe.com/api/refunds/object, as is.
+    const sample = {
+      id: 're_1Nispe2eZvKYlo2Cd31jOCgZ',
+      object: 'refund',
+      amount: 1000,
+      balance_transaction: 'txn_1Nispe2eZvKYlo2CYezqFhEx',
+      charge: 'ch_1NirD82eZvKYlo2CIvbtLWuY',
+      created: 1692942318,
+      currency: 'usd',
+      destination_details: {
+        card: {
+          reference: '123456789012',
+          reference_status: 'available',
+          reference_type: 'acquirer_reference_number',
+          type: 'refund',
+        },
+        type: 'card',
+      },
+      metadata: {},
+      payment_intent: 'pi_1GszsK2eZvKYlo2CfhZyoZLp',
+      reason: null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
+    };
+    expect(
+      stripe.parseWebhook(stripeEvent('evt_1Nispe2eZvKYlo2C0aB1cD2e', 'refund.updated', sample)),
+    ).toEqual({
+      kind: 'refund',
+      eventId: 'evt_1Nispe2eZvKYlo2C0aB1cD2e',
+      type: 'refund.updated',
+      reference: undefined,
+      providerReference: 'pi_1GszsK2eZvKYlo2CfhZyoZLp',
+      providerRefundId: 're_1Nispe2eZvKYlo2Cd31jOCgZ',
+      refundId: undefined,
+    });
+  });
+
+  it('falls back to the charge id when a refund has no PaymentIntent', () => {
+    const body = stripeEvent('evt_x', 'refund.created', refundObject({ payment_intent: null, metadata: {} }));
+    expect(stripe.parseWebhook(body)).toMatchObject({ providerReference: 'ch_3Q9zX1LkdIwHu7ix1ChArGe0' });
+  });
+
+  it('keeps the event id stable for the same delivery', () => {
+    const body = stripeEvent('evt_same', 'refund.updated', refundObject());
+    const first = stripe.parseWebhook(body);
+    const again = stripe.parseWebhook(Buffer.from(body));
+    expect(first).toEqual(again);
+    expect(first).toMatchObject({ eventId: 'evt_same' });
+  });
+
+  it('refuses a refund event without an event id or object', () => {
+    const { id: _id, ...noId } = JSON.parse(
+      stripeEvent('evt_x', 'refund.updated', refundObject()).toString('utf8'),
+    ) as Record<string, unknown>;
+    expect(() => stripe.parseWebhook(Buffer.from(JSON.stringify(noId)))).toThrow(ValidationFailed);
+    expect(() =>
+      stripe.parseWebhook(Buffer.from(JSON.stringify({ id: 'evt_y', type: 'charge.refunded', data: {} }))),
+    ).toThrow(ValidationFailed);
+  });
+
+  it('still reads payment events as payments', () => {
+    expect(stripe.parseWebhook(payload('checkout-session-completed.json'))).toMatchObject({
+      kind: 'payment',
+      claimedStatus: 'succeeded',
+    });
   });
 });
