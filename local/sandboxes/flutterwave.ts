@@ -18,6 +18,23 @@
  *   by SDKs such as toneflix/flutterwave-4-nodejs-sdk, not on a Flutterwave page we could read).
  *   Only HTTP 200 counts as delivered; retries are a dashboard setting (real interval not confirmed).
  *
+ * - Refunds: https://developer.flutterwave.com/docs/payment-operations/refunds — `POST
+ *   /v3/transactions/:id/refund` `{amount (major units), comments?}` on the numeric transaction id,
+ *   answered `{"status":"success","message":"Transaction refund initiated","data":{id, account_id,
+ *   tx_id, flw_ref ("URF_…"), wallet_id, amount_refunded, status:"completed", destination:
+ *   "payment_source", meta:{source:"availablebalance"}, created_at}}`; `GET /v3/refunds/:id` and
+ *   `GET /v3/refunds` (not under transactions). v3 sends no refund webhook.
+ *
+ * Modelled refund behaviour: `completed` at once (accepted and taken from the balance) under the
+ * `succeed` knob; `fail` answers `pending` and reads `failed` `refundDelayMs` later, the amount
+ * becoming refundable again; `hold` and `action` (Flutterwave has no needs-action state) answer
+ * `pending` until the control API settles the refund. A refund is refused unless the transaction
+ * is `successful` and the amount fits in what is not yet refunded. Flutterwave v3 has no
+ * idempotency key: a repeated create makes a second refund, as the real API does. *Unconfirmed*:
+ * the exact error texts, the list filters (`page`, `from`, `to`, `status` here, 10 per page,
+ * newest first), whether refund objects echo `comments` (the sandbox echoes it), and `pending` /
+ * `failed` as refund status words (v3 documents only `completed`).
+ *
  * Modelled behaviour: Flutterwave creates the transaction when the customer reaches the payment
  * page, so verifying a tx_ref nobody has tried to pay yet finds nothing; opening the checkout page
  * creates it as `pending`. Not found on verify_by_reference is answered as HTTP 200 with
@@ -69,6 +86,18 @@ interface FlutterwaveTransaction extends LedgerEntry {
   status: 'initiated' | 'pending' | 'successful' | 'failed';
 }
 
+interface FlutterwaveRefund {
+  readonly secretKey: string;
+  readonly id: number;
+  readonly transaction: FlutterwaveTransaction;
+  readonly flwRef: string;
+  /** Minor units of the transaction's currency. */
+  readonly amount: number;
+  readonly comments: string | null;
+  readonly createdAt: Date;
+  status: 'completed' | 'pending' | 'failed';
+}
+
 const currencies = new Set('NGN USD EUR GBP GHS KES UGX TZS RWF ZAR ZMW XAF XOF EGP MWK ETB'.split(' '));
 
 const failure = (status: number, message: string): ApiResponse =>
@@ -78,6 +107,10 @@ export function createFlutterwaveFace(context: FaceContext): Face {
   const ledger = new Ledger<FlutterwaveTransaction>();
   const nextId = numericIds();
   const nextCustomerId = numericIds();
+  const nextRefundId = numericIds();
+  /** Newest last; listed newest first. */
+  const refunds: FlutterwaveRefund[] = [];
+  const refundTimers = new Set<NodeJS.Timeout>();
 
   function createPayment(request: ApiRequest): ApiResponse {
     const body = parseJsonObject(request.body);
@@ -151,10 +184,131 @@ export function createFlutterwaveFace(context: FaceContext): Face {
       },
     });
 
+  /** What is still refundable: the charge minus every refund that has not failed. */
+  const refundable = (transaction: FlutterwaveTransaction): number =>
+    transaction.amount -
+    refunds
+      .filter((r) => r.transaction === transaction && r.status !== 'failed')
+      .reduce((sum, r) => sum + r.amount, 0);
+
+  function createRefund(request: ApiRequest, params: Params): ApiResponse {
+    const body = parseJsonObject(request.body);
+    if (!body) return failure(400, 'Invalid JSON body');
+    const id = /^\d+$/.test(params.id ?? '') ? Number(params.id) : Number.NaN;
+    const [transaction] = ledger.filter((t) => t.secretKey === request.secretKey && t.id === id);
+    if (!transaction || transaction.status === 'initiated') {
+      return failure(400, 'No transaction was found for this id');
+    }
+    if (transaction.status !== 'successful') {
+      return failure(400, 'Only successful transactions can be refunded');
+    }
+    const left = refundable(transaction);
+    // The docs make `amount` optional (the whole charge); the Node SDK requires it.
+    const amount = body.amount === undefined ? left : parseMajor(body.amount, transaction.currency);
+    if (amount === undefined) return failure(400, 'Invalid amount');
+    if (left <= 0) return failure(400, 'Transaction has been fully refunded');
+    if (amount > left) {
+      return failure(
+        400,
+        `Refund amount cannot be greater than the refundable amount of ${formatMajor(left, transaction.currency)} ${transaction.currency}`,
+      );
+    }
+    const comments = body.comments === undefined ? null : (text(body.comments) ?? null);
+    const outcome = context.knobs().refundOutcome;
+    const created: FlutterwaveRefund = {
+      secretKey: request.secretKey,
+      id: nextRefundId(),
+      transaction,
+      flwRef: `URF_${Date.now()}_${randomId(7, '0123456789')}`,
+      amount,
+      comments,
+      createdAt: new Date(),
+      status: outcome === 'succeed' ? 'completed' : 'pending',
+    };
+    refunds.push(created);
+    if (outcome === 'fail') {
+      // Flutterwave queues it and fails it later: the money goes back to the balance.
+      const timer = setTimeout(() => {
+        refundTimers.delete(timer);
+        if (created.status === 'pending') created.status = 'failed';
+      }, context.knobs().refundDelayMs);
+      refundTimers.add(timer);
+    }
+    return reply(200, {
+      status: 'success',
+      message: 'Transaction refund initiated',
+      data: refundData(created),
+    });
+  }
+
+  function fetchRefund(request: ApiRequest, params: Params): ApiResponse {
+    const id = /^\d+$/.test(params.id ?? '') ? Number(params.id) : Number.NaN;
+    const found = refunds.find((r) => r.secretKey === request.secretKey && r.id === id);
+    if (!found) return failure(404, 'Refund not found');
+    return reply(200, { status: 'success', message: 'Refund fetched', data: refundData(found) });
+  }
+
+  function listRefunds(request: ApiRequest): ApiResponse {
+    const page = request.query.get('page') ?? '1';
+    if (!/^[1-9]\d{0,5}$/.test(page)) return failure(400, 'page must be a positive integer');
+    const from = dayStart(request.query.get('from'));
+    const to = dayStart(request.query.get('to'));
+    if (from === null || to === null) return failure(400, 'from and to must be dates as YYYY-MM-DD');
+    const status = request.query.get('status');
+    const matching = refunds
+      .filter(
+        (r) =>
+          r.secretKey === request.secretKey &&
+          (from === undefined || r.createdAt.getTime() >= from) &&
+          (to === undefined || r.createdAt.getTime() < to + 86_400_000) &&
+          (status === null || r.status === status),
+      )
+      .reverse();
+    const pageSize = 10;
+    const current = Number(page);
+    const totalPages = Math.max(1, Math.ceil(matching.length / pageSize));
+    return reply(200, {
+      status: 'success',
+      message: 'Refunds fetched',
+      meta: { page_info: { total: matching.length, current_page: current, total_pages: totalPages } },
+      data: matching.slice((current - 1) * pageSize, current * pageSize).map(refundData),
+    });
+  }
+
+  function refundData(r: FlutterwaveRefund): Record<string, unknown> {
+    return {
+      id: r.id,
+      account_id: accountId(r.secretKey),
+      tx_id: r.transaction.id,
+      flw_ref: r.flwRef,
+      wallet_id: walletId(r.secretKey),
+      amount_refunded: majorNumber(r.amount, r.transaction.currency),
+      status: r.status,
+      destination: 'payment_source',
+      meta: { source: 'availablebalance' },
+      comments: r.comments,
+      created_at: r.createdAt.toISOString(),
+    };
+  }
+
+  function settleRefund(refundId: string, outcome: 'succeeded' | 'failed'): Completion | undefined {
+    const found = /^\d+$/.test(refundId) ? refunds.find((r) => r.id === Number(refundId)) : undefined;
+    if (!found) return undefined;
+    if (found.status !== 'pending') {
+      return { ok: false, status: found.status, message: `This refund is already ${found.status}.` };
+    }
+    // v3 sends no refund webhook: the merchant learns it by polling GET /v3/refunds/:id.
+    found.status = outcome === 'succeeded' ? 'completed' : 'failed';
+    return { ok: true, status: found.status, redirectUrl: undefined };
+  }
+
   const routes = [
     route('POST', '/v3/payments', createPayment),
     route('GET', '/v3/transactions/verify_by_reference', verifyByReference),
     route('GET', '/v3/transactions/:id/verify', verifyById),
+    route('POST', '/v3/transactions/:id/refund', createRefund),
+    route('GET', '/v3/refunds', listRefunds),
+    route('GET', '/v3/refunds/:id', fetchRefund),
   ];
 
   function view(checkoutId: string): CheckoutView | undefined {
@@ -272,6 +426,7 @@ export function createFlutterwaveFace(context: FaceContext): Face {
     handle: (request) => dispatch(routes, request),
     view,
     complete,
+    settleRefund,
     checkoutIds: (reference, secretKey) =>
       ledger
         .filter(
@@ -280,7 +435,12 @@ export function createFlutterwaveFace(context: FaceContext): Face {
             (secretKey === undefined || t.secretKey === secretKey),
         )
         .map((t) => t.checkoutId),
-    reset: () => ledger.clear(),
+    reset: () => {
+      ledger.clear();
+      for (const timer of refundTimers) clearTimeout(timer);
+      refundTimers.clear();
+      refunds.length = 0;
+    },
   };
 }
 
@@ -290,6 +450,19 @@ const processorResponse: Record<FlutterwaveTransaction['status'], string> = {
   successful: 'Approved. Successful',
   failed: 'Declined',
 };
+
+/** A `from`/`to` day (YYYY-MM-DD) as epoch ms at its UTC start; undefined when absent, null when malformed. */
+function dayStart(value: string | null): number | null | undefined {
+  if (value === null) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** The account's wallet id, as refund objects name the balance they were taken from. */
+function walletId(secretKey: string): number {
+  return accountId(secretKey) + 7;
+}
 
 /** A stable Flutterwave account id per secret key, as the dashboard account it belongs to. */
 function accountId(secretKey: string): number {
