@@ -3,6 +3,7 @@ import type { HttpSpec } from '#platform/http';
 import configureProviderEvent from '../events/configure-provider.json' with { type: 'json' };
 import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json' };
 import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
+import createRefundEvent from '../events/create-refund.json' with { type: 'json' };
 import createWebhookEndpointEvent from '../events/create-webhook-endpoint.json' with { type: 'json' };
 import loginEvent from '../events/login.json' with { type: 'json' };
 import changePasswordEvent from '../events/change-password.json' with { type: 'json' };
@@ -36,6 +37,8 @@ type Tag =
   | 'Admin'
   | 'Providers'
   | 'Payments'
+  | 'Refunds'
+  | 'Balance'
   | 'Webhook endpoints'
   | 'Events'
   | 'Provider webhooks'
@@ -43,6 +46,16 @@ type Tag =
 
 const tags: { name: Tag; description: string }[] = [
   { name: 'Payments', description: 'Checkouts through Paystack, Flutterwave, Stripe or Chapa.' },
+  {
+    name: 'Refunds',
+    description:
+      'Money back through the provider that took the payment; the refunds of a payment never add up to more than was captured.',
+  },
+  {
+    name: 'Balance',
+    description:
+      'The ledger: a double-entry shadow of what sits at each provider for you (PayBridge holds no funds), to reconcile with the providers’ settlement reports.',
+  },
   { name: 'Providers', description: 'Your credentials for each provider, per mode.' },
   {
     name: 'Webhook endpoints',
@@ -357,6 +370,61 @@ export const operations: Readonly<Record<string, Operation>> = {
     responses: { 200: ok('The payment, as it stands now.', r.payment) },
     errors: [502],
   },
+  'POST /v1/payments/{id}/refunds': {
+    tag: 'Refunds',
+    summary: 'Refund a payment',
+    description:
+      'Refunds `amount` (minor units; omitted = everything still refundable) of a `succeeded` or `partially_refunded` payment through its provider. The check and the creation are one conditional write, so concurrent refunds can never add up to more than was captured: one that would answers 422 with what is left. Policy per account: within 365 days, at most 10 refunds per payment. `Idempotency-Key` is required. The refund starts `pending` (`refund.created`) and moves when the provider confirms it (`refund.succeeded`, `refund.failed`, `refund.requires_action`); a refund the provider refuses at once is answered as `failed` with its words in `failureReason`, and its amount can be refunded again.',
+    responses: {
+      201: {
+        description: 'The refund, usually `pending` until the provider completes it.',
+        schema: r.refund,
+        headers: {
+          'Idempotency-Key': {
+            description: 'The key the request was made with.',
+            schema: { type: 'string' },
+          },
+          'Idempotent-Replayed': {
+            description:
+              '`true` when this answers an earlier request with the same key (the refund as it is now).',
+            schema: { type: 'string', enum: ['true'] },
+          },
+        },
+      },
+    },
+    errors: [409, 422, 502],
+    requestExample: bodyOf(createRefundEvent),
+    idempotent: true,
+  },
+  'GET /v1/payments/{id}/refunds': {
+    tag: 'Refunds',
+    summary: 'List the refunds of a payment',
+    responses: { 200: ok('Every refund of the payment, newest first (one page).', r.refundList) },
+  },
+  'GET /v1/refunds': {
+    tag: 'Refunds',
+    summary: 'List refunds',
+    responses: { 200: ok('A page of refunds, newest first.', r.refundList) },
+  },
+  'GET /v1/refunds/{id}': {
+    tag: 'Refunds',
+    summary: 'Get a refund',
+    responses: { 200: ok('The refund.', r.refund) },
+  },
+  'GET /v1/balance': {
+    tag: 'Balance',
+    summary: 'Get the balance',
+    description:
+      '`available` = succeeded sales − succeeded refunds − fees (where the provider reports them), and `pendingRefunds`, per provider and currency, from the ledger.',
+    responses: { 200: ok('The balance now.', r.balance) },
+  },
+  'GET /v1/balance-transactions': {
+    tag: 'Balance',
+    summary: 'List balance transactions',
+    description:
+      'The ledger postings, newest first, each with the payment or refund that caused it. `?format=csv` answers the same page as CSV (`text/csv`; the next page’s cursor in the `PayBridge-Next-Cursor` header).',
+    responses: { 200: ok('A page of postings, newest first.', r.balanceTransactionList) },
+  },
 };
 
 const errorDescriptions: Record<number, string> = {
@@ -379,7 +447,11 @@ const paramDescriptions: Record<string, string> = {
   cursor: 'The `nextCursor` of the previous page.',
   mode: '`test` or `live`. An API key acts in its own mode only.',
   month: 'Month of the log, `yyyy-mm` (default: the current month).',
-  status: 'Only payments in this status.',
+  status: 'Only objects in this status.',
+  payment: 'Only those of this payment.',
+  kind: 'Only postings of this kind: `charge`, `fee`, `refund_hold`, `refund`, `refund_void`.',
+  currency: 'Only this currency (ISO 4217).',
+  format: '`json` (default) or `csv`.',
   provider: 'A provider: `paystack`, `flutterwave`, `stripe` or `chapa`.',
   reference: 'Your own reference, as given at creation.',
   type: 'Only events of this type.',
@@ -741,8 +813,13 @@ const webhookDescriptions: Record<EventType, string> = {
     'A checkout reached `expiresAt` unpaid (the provider confirmed it once more; a Stripe session is ended too).',
   'payment.amount_mismatch':
     'The provider reported another amount or currency than initiated (lower, higher, or another currency): the payment is in `requires_review`, `amountMismatch` carries the expected and the reported money.',
-  'refund.succeeded': 'Reserved: refunds are not issued yet.',
-  'refund.failed': 'Reserved: refunds are not issued yet.',
+  'refund.created': 'A refund was created (`pending`): its amount is held from what can be refunded.',
+  'refund.succeeded':
+    'The provider confirmed a refund (its refund lookup, never a webhook alone): the payment is now `partially_refunded` or `refunded`.',
+  'refund.failed':
+    'The provider failed or refused a refund (`failureReason` in its words): its amount can be refunded again.',
+  'refund.requires_action':
+    'The provider needs something before it can refund (`nextAction` says what: Paystack’s customer bank details, Stripe’s `requires_action`).',
   'webhook_endpoint.test': 'Sent by `POST /v1/webhook-endpoints/{id}/test` to that endpoint only.',
   'webhook_endpoint.disabled':
     'An endpoint was disabled (it failed every delivery for 5 days, or answered 410). Recorded in `GET /v1/events`; not yet POSTed to endpoints.',

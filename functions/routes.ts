@@ -275,8 +275,35 @@ export const routes: readonly Route[] = [
     path: '/v1/payments/{id}/verify',
     handler: 'api/verify-payment.ts',
     ...merchantWrite,
+    // A settlement or a refund's move queues the merchant's deliveries.
+    queues: { deliveries: 'send' },
     secrets: 'open',
     timeoutSeconds: 29,
+  },
+  // Refunds and the balance ledger (issue: refunds)
+  {
+    method: 'POST',
+    path: '/v1/payments/{id}/refunds',
+    handler: 'api/create-refund.ts',
+    ...merchantWrite,
+    queues: { deliveries: 'send' },
+    secrets: 'open',
+    timeoutSeconds: 29,
+  },
+  {
+    method: 'GET',
+    path: '/v1/payments/{id}/refunds',
+    handler: 'api/list-payment-refunds.ts',
+    ...merchantRead,
+  },
+  { method: 'GET', path: '/v1/refunds', handler: 'api/list-refunds.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/refunds/{id}', handler: 'api/get-refund.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/balance', handler: 'api/get-balance.ts', ...merchantRead },
+  {
+    method: 'GET',
+    path: '/v1/balance-transactions',
+    handler: 'api/list-balance-transactions.ts',
+    ...merchantRead,
   },
 ];
 

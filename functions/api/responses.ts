@@ -3,6 +3,7 @@ import type { MerchantActor } from '#core/actor';
 import type { Merchant, Tokens, User, publicApiKey } from '#core/identity';
 import { paymentStatuses, type publicPayment } from '#core/payments';
 import type { providerView } from '#core/providers';
+import { type publicRefund, refundReasons, refundStatuses } from '#core/refunds';
 import type { Delivery, DeliveryAttempt, EventType, OutboundEvent } from '#core/webhooks';
 import { eventTypes } from '#core/webhooks';
 import type { publicEndpoint } from '#platform/webhook-endpoints';
@@ -412,6 +413,83 @@ export const meUpdate = named(
   'The updated merchant and the signed-in user.',
 );
 
+export const refundExample = {
+  id: 're_01JXAMPLE0000000000000000F',
+  paymentId: 'pay_01JXAMPLE0000000000000000P',
+  mode: 'test',
+  amount: 250000,
+  currency: 'NGN',
+  status: 'pending',
+  reason: 'requested_by_customer',
+  providerRefundId: '3018284',
+  failureReason: null,
+  nextAction: null,
+  metadata: { ticket: 'T-88' },
+  createdAt: '2026-11-24T10:00:00.000Z',
+  updatedAt: '2026-11-24T10:00:01.000Z',
+};
+
+export const refund = named(
+  z.object({
+    id: id('re'),
+    paymentId: id('pay'),
+    mode,
+    amount: z.int(),
+    currency: z.string(),
+    status: z.enum(refundStatuses),
+    reason: z.nullable(z.enum(refundReasons)),
+    providerRefundId: z.nullable(z.string()),
+    failureReason: z.nullable(z.string()),
+    nextAction: z.nullable(z.string()),
+    metadata: z.record(z.string(), z.string()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  }),
+  'Refund',
+  'Money given back through the provider that took the payment. `status`: pending → succeeded | failed, or `requires_action` (with `nextAction` in words) where the provider needs something. The payment becomes `partially_refunded` / `refunded` only when a refund succeeds; a failed refund gives its amount back to what can be refunded.',
+  refundExample,
+);
+
+export const balance = named(
+  z.object({
+    asOf: isoTime,
+    balances: z.array(
+      z.object({
+        provider: providerName,
+        currency: z.string(),
+        /** Succeeded sales − succeeded refunds − fees, in minor units. */
+        available: z.int(),
+        /** Refunds created and not yet succeeded or failed, in minor units. */
+        pendingRefunds: z.int(),
+      }),
+    ),
+  }),
+  'Balance',
+  'What the ledger says sits at each provider for this merchant and mode (PayBridge holds no funds: your provider accounts do), per provider and currency.',
+  {
+    asOf: '2026-11-24T10:00:00.000Z',
+    balances: [{ provider: 'paystack', currency: 'NGN', available: 825000, pendingRefunds: 250000 }],
+  },
+);
+
+const ledgerAccount = z.enum(['provider_balance', 'sales', 'fees', 'refunds', 'pending_refunds']);
+
+export const balanceTransaction = named(
+  z.object({
+    id: z.string(),
+    kind: z.enum(['charge', 'fee', 'refund_hold', 'refund', 'refund_void']),
+    amount: z.int(),
+    currency: z.string(),
+    provider: providerName,
+    lines: z.array(z.object({ account: ledgerAccount, amount: z.int() })),
+    source: z.object({ type: z.enum(['payment', 'refund']), id: z.string() }),
+    paymentId: id('pay'),
+    createdAt: isoTime,
+  }),
+  'BalanceTransaction',
+  'One immutable, balanced ledger posting (debits positive, credits negative), with the payment or refund that caused it: what you export to reconcile with the provider’s settlement report.',
+);
+
 /** `{ data, hasMore, nextCursor }` (DESIGN.md, Lists): newest first, `?limit=` 1–100 and `?cursor=`. */
 const list = <T extends z.ZodMiniType>(item: T, name: string) =>
   named(
@@ -421,6 +499,8 @@ const list = <T extends z.ZodMiniType>(item: T, name: string) =>
   );
 
 export const paymentList = list(payment, 'Payment');
+export const refundList = list(refund, 'Refund');
+export const balanceTransactionList = list(balanceTransaction, 'BalanceTransaction');
 export const providerConfigList = list(providerConfig, 'ProviderConfig');
 export const webhookEndpointList = list(webhookEndpoint, 'WebhookEndpoint');
 export const eventList = list(event, 'Event');
@@ -470,9 +550,10 @@ const eventObjects = {
   'payment.cancelled': payment,
   'payment.expired': payment,
   'payment.amount_mismatch': payment,
-  // Refunds are not issued yet: the types are reserved; their object is documented with them.
-  'refund.succeeded': z.record(z.string(), z.unknown()),
-  'refund.failed': z.record(z.string(), z.unknown()),
+  'refund.created': refund,
+  'refund.succeeded': refund,
+  'refund.failed': refund,
+  'refund.requires_action': refund,
   'webhook_endpoint.test': z.object({ ...endpointRef, message: z.string() }),
   'webhook_endpoint.disabled': z.object({ ...endpointRef, url: z.string(), reason: z.string() }),
 } satisfies Record<EventType, z.ZodMiniType>;
@@ -508,6 +589,7 @@ type Documented<D, S extends z.ZodMiniType> = [Exclude<keyof D, keyof z.infer<S>
 
 const guards: [
   Documented<ReturnType<typeof publicPayment>, typeof payment>,
+  Documented<ReturnType<typeof publicRefund>, typeof refund>,
   Documented<ReturnType<typeof providerView>, typeof providerConfig>,
   Documented<ReturnType<typeof publicEndpoint>, typeof webhookEndpoint>,
   Documented<ReturnType<typeof publicApiKey>, typeof apiKey>,
@@ -520,5 +602,5 @@ const guards: [
   Documented<{ merchant: Merchant; user: User | null; mode: MerchantActor['mode'] }, typeof me>,
   Documented<AuditEntry, typeof auditEntry>,
   Documented<SecurityEvent, typeof securityEvent>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void guards;

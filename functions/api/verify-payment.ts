@@ -1,10 +1,20 @@
 import { publicPayment, verifyPayment } from '#core/payments';
+import { syncOpenRefunds } from '#core/refunds';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
 import { payments } from '#platform/payments';
+import { refunds } from '#platform/refunds';
 import { paymentParams } from './get-payment.ts';
 
-/** POST /v1/payments/{id}/verify — asks the provider and moves the payment forward if it has. */
-export const handler = http({ params: paymentParams }, async ({ actor, params }) => ({
-  body: publicPayment(await verifyPayment(payments, callerOf(requireMerchant(actor)), params.id)),
-}));
+/**
+ * POST /v1/payments/{id}/verify — the one "ask the provider now" button: moves the
+ * payment forward if the provider has, and synchronises its open refunds.
+ */
+export const handler = http({ params: paymentParams }, async ({ actor, params }) => {
+  const caller = callerOf(requireMerchant(actor));
+  let payment = await verifyPayment(payments, caller, params.id);
+  if ((await syncOpenRefunds(refunds, payment)) > 0) {
+    payment = (await payments.store.getPayment(caller.merchantId, caller.mode, payment.id)) ?? payment;
+  }
+  return { body: publicPayment(payment) };
+});

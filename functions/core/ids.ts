@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 
 /** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
 export type IdPrefix =
-  'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec';
+  'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec' | 're';
 
 const ulid = monotonicFactory();
 

@@ -240,3 +240,8 @@ export function scaleUnits(units: number, from: number, to: number): number {
   }
   return Number(scaled);
 }
+
+/** `12345, 'NGN'` → `123.45 NGN`: an amount in words for messages, exact. */
+export function formatMinor(amount: number, currency: string): string {
+  return `${formatUnits(amount, exponent(currency))} ${currency}`;
+}

@@ -131,11 +131,36 @@ export interface Payment {
   updatedAt: string;
   /** Optimistic-concurrency counter for status transitions. */
   version: number;
+  // Set when the payment succeeds (absent before): what refunds and the ledger need.
+  /** The provider's id for the captured charge, as its refund API needs it (VerifyResult.chargeId). */
+  chargeId?: string | null;
+  /** The provider's fee in minor units, where it reports one. */
+  fee?: number | null;
+  /** What was captured, in minor units (the amount, or more with `acceptOverpayment`). */
+  capturedAmount?: number;
+  /** Captured minus every refund that has not failed: the conditional counter refunds reserve from. */
+  refundableAmount?: number;
+  /** Refunds created (failed ones given back), against the policy's maximum. */
+  refundCount?: number;
+  /** The sum of succeeded refunds. */
+  amountRefunded?: number;
 }
 
 /** What the API returns: everything but internal bookkeeping. */
 export function publicPayment(p: Payment) {
-  const { merchantId: _m, version: _v, attemptReference: _a, checkCount: _c, ...rest } = p;
+  const {
+    merchantId: _m,
+    version: _v,
+    attemptReference: _a,
+    checkCount: _c,
+    chargeId: _ch,
+    fee: _f,
+    capturedAmount: _ca,
+    refundableAmount: _ra,
+    refundCount: _rc,
+    amountRefunded: _ar,
+    ...rest
+  } = p;
   return inFieldOrder(rest, paymentFieldOrder);
 }
 
@@ -309,6 +334,8 @@ export interface PaymentChange {
   nextCheckAt: string | null;
   /** Why, for the audit log, when the move is an exception worth explaining (late settlement). */
   auditReason?: string;
+  /** On a move to `succeeded`: what was captured, for refunds and the ledger. */
+  capture?: { amount: number; chargeId: string | null; fee: number | null };
 }
 
 export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
@@ -473,9 +500,10 @@ function providerError(attempts: Attempt[]): ProviderFailed {
   return new ProviderFailed('provider_error', `No provider could start this payment (${summary}).`, false);
 }
 
-async function claimOrWait(
-  deps: PaymentDeps,
-  caller: Caller,
+/** Claims an idempotency key, waiting a little for a concurrent holder; refunds use it too. */
+export async function claimOrWait(
+  deps: Pick<PaymentDeps, 'store' | 'idempotencyWaitMs'>,
+  caller: Pick<Caller, 'merchantId' | 'mode'>,
   key: string,
   hash: string,
   paymentId: string,
@@ -488,7 +516,7 @@ async function claimOrWait(
       key,
       hash,
       paymentId,
-      clock(deps),
+      new Date(),
     );
     if (claim.kind === 'mismatch') {
       throw new Conflict(
@@ -635,6 +663,17 @@ export async function settlePayment(
           }
         : {}),
     };
+    if (change.status === 'succeeded') {
+      const overpaid =
+        change.amountMismatch !== null &&
+        verdict.currency === payment.currency &&
+        verdict.amount !== undefined;
+      change.capture = {
+        amount: overpaid ? (verdict.amount as number) : payment.amount,
+        chargeId: verdict.chargeId ?? null,
+        fee: verdict.fee ?? null,
+      };
+    }
     change.nextCheckAt =
       deps.nextCheck?.({ ...payment, status: change.status, lateSettlement: lateMove }, now) ?? null;
     const outcome = await deps.transition(payment, change, request.providerEvent);

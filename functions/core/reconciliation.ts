@@ -62,6 +62,8 @@ export interface SweepDeps {
     nextCheckAt: string | null,
     counted: boolean,
   ): Promise<void>;
+  /** Open refunds are due in the same index (ids `re_…`): synchronised with the provider's refund lookup. */
+  syncRefund?(ref: DueRef): Promise<'moved' | 'checked' | 'final' | 'missing' | 'leased'>;
   /** A payment the sweeper moved: for the provider-silence metric and alert. */
   onSettled?(payment: Payment, status: string): Promise<void>;
   readonly now?: () => Date;
@@ -87,6 +89,13 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     await Promise.all(
       due.slice(i, i + parallel).map(async (ref) => {
         try {
+          if (ref.paymentId.startsWith('re_') && deps.syncRefund) {
+            // The refund-sync schedule, beside the payment-sync one (Flutterwave sends no refund webhook).
+            const outcome = await deps.syncRefund(ref);
+            if (outcome === 'moved') report.moved++;
+            else report.checked++;
+            return;
+          }
           const result = await settlePayment(deps.payments, ref.merchantId, ref.mode, ref.paymentId, {
             via: 'reconciliation',
             expireIfDue: true,

@@ -9,8 +9,10 @@ export const eventTypes = [
   'payment.cancelled',
   'payment.expired',
   'payment.amount_mismatch',
+  'refund.created',
   'refund.succeeded',
   'refund.failed',
+  'refund.requires_action',
   'webhook_endpoint.test',
   'webhook_endpoint.disabled',
 ] as const;

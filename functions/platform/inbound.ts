@@ -1,7 +1,10 @@
 import { settlePayment } from '#core/payments';
+import { syncOpenRefunds } from '#core/refunds';
+import { refundsStore } from '#store/refunds';
+import { refunds } from './refunds.ts';
 import { type Delivery, deliveryMessage } from '#core/webhooks';
 import { adapterFor } from '#providers/index';
-import type { ProviderName } from '#providers/types';
+import type { ParsedWebhook, ProviderName } from '#providers/types';
 import { findAttempt } from '#store/payments';
 import { findWebhookToken, markBodySignatures, sendsBodySignatures } from '#store/providers';
 import { recordSecurityEvent } from '#store/security-events';
@@ -69,6 +72,7 @@ export async function processProviderEvent(
     return 'rejected';
   }
   if (parsed.kind === 'ignored') return 'ignored';
+  if (parsed.kind === 'refund') return refundHint(provider, target, parsed);
 
   // Ownership first, duplicates second: a merchant signs its own webhooks (it
   // chose the secret), so its events may only ever touch its own payments and
@@ -121,6 +125,43 @@ export async function processProviderEvent(
       return outcome === 'duplicate' ? 'duplicate' : 'ignored';
     }
   }
+}
+
+/**
+ * A refund webhook is a hint: it names a payment (or our refund), and the
+ * payment's open refunds are read from the provider's refund lookup. Ownership
+ * first: only refunds and payments of the merchant and mode whose URL it came
+ * in on. Duplicates and out-of-order deliveries change nothing, since a refund
+ * moves only when the provider's own lookup says so, once (conditional write).
+ */
+async function refundHint(
+  provider: ProviderName,
+  target: { merchantId: string; mode: 'test' | 'live' },
+  parsed: Extract<ParsedWebhook, { kind: 'refund' }>,
+): Promise<InboundOutcome> {
+  let paymentId: string | undefined;
+  if (parsed.refundId) {
+    paymentId = (await refundsStore.getRefund(target.merchantId, target.mode, parsed.refundId))?.paymentId;
+  }
+  if (!paymentId && parsed.reference) {
+    const attempt = await findAttempt(provider, parsed.reference);
+    if (attempt && attempt.merchantId === target.merchantId && attempt.mode === target.mode) {
+      paymentId = attempt.paymentId;
+    }
+  }
+  if (!paymentId) {
+    logger.warn('refund webhook for a payment we do not know here', {
+      provider,
+      merchantId: target.merchantId,
+    });
+    return 'ignored';
+  }
+  const moved = await syncOpenRefunds(refunds, {
+    merchantId: target.merchantId,
+    mode: target.mode,
+    id: paymentId,
+  });
+  return moved > 0 ? 'applied' : 'ignored';
 }
 
 /** Tokens this container has already marked, so a signed delivery costs a write once, not every time. */

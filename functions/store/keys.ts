@@ -34,6 +34,12 @@
  * | delivery attempts of an event             | pk MER#<mer>#<mode>     sk ATT#<evt>#<att>            |
  * | open payments due for a check (sparse)    | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<pay>    |
  * | provider-silence alert, once a day        | pk MER#<mer>#<mode>     sk SILENCE#<provider>  (ttl)  |
+ * | refund by id / refunds newest first       | pk MER#<mer>#<mode>     sk REFUND#<re>                |
+ * | refunds of a payment                      | gsi1pk MER#<mer>#<mode>#PAY#<pay>#REFUNDS  gsi1sk <re> |
+ * | open refunds due for a check (sparse)     | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<re>     |
+ * | ledger posting (deterministic id)         | pk MER#<mer>#<mode>     sk BTX#<btx>                  |
+ * | ledger postings, newest first             | gsi1pk MER#<mer>#<mode>#BTX  gsi1sk <created>#<btx>   |
+ * | running balance, 8 shards per currency    | pk MER#<mer>#<mode>     sk BAL#<provider>#<currency>#<n> |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -167,11 +173,46 @@ export const keys = {
     gsi2sk: `${nextCheckAt}#${paymentId}`,
   }),
   reconcilePartition: (ns: string, shard: number): string => `RECON#${ns}${shard}`,
+  refund: (merchantId: string, mode: string, refundId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `REFUND#${refundId}`,
+  }),
+  refundPrefix: 'REFUND#',
+  refundsOfPayment: (merchantId: string, mode: string, paymentId: string, refundId: string) => ({
+    gsi1pk: `MER#${merchantId}#${mode}#PAY#${paymentId}#REFUNDS`,
+    gsi1sk: refundId,
+  }),
+  posting: (merchantId: string, mode: string, postingId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `BTX#${postingId}`,
+  }),
+  postingsIndex: (merchantId: string, mode: string, createdAt: string, postingId: string) => ({
+    gsi1pk: `MER#${merchantId}#${mode}#BTX`,
+    gsi1sk: `${createdAt}#${postingId}`,
+  }),
+  /**
+   * The running balance is spread over `balanceShards` items per provider and
+   * currency, each write adding to one at random: a busy merchant's balance never
+   * becomes one hot item; a read sums the shards (one Query).
+   */
+  balanceShard: (
+    merchantId: string,
+    mode: string,
+    provider: string,
+    currency: string,
+    shard: number,
+  ): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `BAL#${provider}#${currency}#${shard}`,
+  }),
+  balancePrefix: 'BAL#',
   providerSilence: (merchantId: string, mode: string, provider: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: `SILENCE#${provider}`,
   }),
 } as const;
+
+export const balanceShards = 8;
 
 /** Partitions of the sweeper's index: a sweep is this many Queries plus one read per due payment. */
 export const reconcileShards = 4;

@@ -1,3 +1,6 @@
+import { capturePostings } from '#core/ledger';
+import { postingItems } from './ledger.ts';
+import { refundFieldOrder } from '#core/refunds';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -43,7 +46,7 @@ const reasons = (error: unknown): (string | undefined)[] =>
   error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
 
 /** The item's `type` names the item kind, so the event's own type is stored as `eventType`. */
-const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantId: string) => ({
+export const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantId: string) => ({
   ...keys.event(merchantId, rest.mode, rest.id),
   type: 'event',
   merchantId,
@@ -62,14 +65,16 @@ const fromEventItem = (item: Item): OutboundEvent => {
     object !== null && typeof object === 'object'
       ? String((object as { id?: unknown }).id).startsWith('pay_')
         ? publicPayment(object as Payment)
-        : idFirst(object)
+        : String((object as { id?: unknown }).id).startsWith('re_')
+          ? inFieldOrder(object, refundFieldOrder)
+          : idFirst(object)
       : object;
   return inFieldOrder(
     { ...rest, type: eventType as OutboundEvent['type'], data: { object: ordered } },
     eventFieldOrder,
   );
 };
-const deliveryItem = (d: Delivery) => ({
+export const deliveryItem = (d: Delivery) => ({
   ...keys.delivery(d.merchantId, d.mode, d.eventId, d.endpointId),
   ...keys.deliveriesOfEndpoint(d.merchantId, d.mode, d.endpointId, d.createdAt, d.eventId),
   type: 'delivery',
@@ -206,6 +211,8 @@ export async function recordPaymentTransition(input: {
   now: string;
 }): Promise<TransitionOutcome> {
   const { payment, change } = input;
+  // A move to `succeeded` records what was captured, and posts it to the ledger in this transaction.
+  const capture = change.status === 'succeeded' ? change.capture : undefined;
   // The sweeper's sparse index keys follow the payment: kept while a check is due, removed once none is.
   const due = change.nextCheckAt
     ? keys.reconcileDue(reconcileNamespace(), payment.id, change.nextCheckAt)
@@ -216,8 +223,10 @@ export async function recordPaymentTransition(input: {
         TableName: tableName(),
         Key: keys.payment(payment.merchantId, payment.mode, payment.id),
         UpdateExpression: `SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next, settledBy = :by, lateSettlement = :late, amountMismatch = :mismatch, lastCheckedAt = :checked, nextCheckAt = :nextCheck${
-          due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'
-        }`,
+          capture
+            ? ', capturedAmount = :captured, refundableAmount = :captured, chargeId = :charge, fee = :fee'
+            : ''
+        }${due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'}`,
         ConditionExpression: 'version = :version',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -232,6 +241,9 @@ export async function recordPaymentTransition(input: {
           ':checked': change.checkedAt,
           ':nextCheck': change.nextCheckAt,
           ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
+          ...(capture
+            ? { ':captured': capture.amount, ':charge': capture.chargeId, ':fee': capture.fee }
+            : {}),
         },
       },
     },
@@ -280,6 +292,9 @@ export async function recordPaymentTransition(input: {
         },
       ),
     );
+  }
+  if (capture) {
+    items.push(...postingItems(capturePostings(payment, capture.amount, capture.fee, input.now)));
   }
   try {
     await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));

@@ -2,6 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sweep, type SweepReport } from '#core/reconciliation';
+import { syncRefund } from '#core/refunds';
+import { refunds } from '#platform/refunds';
 import { reconcileSettings } from '#platform/config';
 import { logger } from '#platform/logger';
 import { payments } from '#platform/payments';
@@ -23,6 +25,7 @@ export const handler = middy(async (_event: unknown, _context: Context): Promise
     due: duePayments,
     recordCheck,
     onSettled: onSweeperSettled,
+    syncRefund: (ref) => syncRefund(refunds, ref.merchantId, ref.mode, ref.paymentId),
   });
   if (report.due > 0) logger.info('reconciliation sweep', { ...report });
   return report;

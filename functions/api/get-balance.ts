@@ -1,0 +1,10 @@
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { balances } from '#store/ledger';
+
+/** GET /v1/balance — what the ledger says sits at each provider, per currency. */
+export const handler = http({}, async ({ actor }) => {
+  const caller = requireMerchant(actor);
+  const asOf = new Date().toISOString();
+  return { body: { asOf, balances: await balances(caller.merchantId, caller.mode) } };
+});
