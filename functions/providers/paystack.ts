@@ -242,7 +242,7 @@ function refundStatusOf(word: string): ProviderRefundStatus {
     case 'failed':
       return 'failed';
     case 'needs-attention':
-      return 'pending';
+      return 'requires_action';
     default:
       // pending, processing, and anything new.
       return 'pending';
@@ -296,7 +296,7 @@ async function refund(ctx: ProviderContext, input: RefundInput): Promise<RefundR
       transaction: transactionOf(input.payment),
       amount: toProviderAmount(input.amount, input.currency),
       currency: input.currency,
-      merchant_note: input.refundId.slice(1),
+      merchant_note: input.refundId,
       ...(customerNote === undefined ? {} : { customer_note: customerNote }),
     },
   });
