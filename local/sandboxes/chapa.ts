@@ -20,11 +20,25 @@
  *   `x-chapa-signature` = hex HMAC-SHA256 of the raw body and `Chapa-Signature` = hex HMAC-SHA256 of the
  *   secret itself, both keyed by the dashboard secret hash (Chapa-Et/chapa-cli `chapa_cli/webhook.py`).
  *
+ * - Refunds: https://developer.chapa.co/refund — `POST /v1/refund/{chapa reference}` (the path takes
+ *   Chapa's own `reference`, not the merchant's tx_ref) with form or JSON `reason?`, `amount?` (major-unit
+ *   string; the whole transaction when absent), `reference?` (unique within the business), `meta?`,
+ *   answered "Refund Initiated" with `data.ref_id`; `GET /v1/refund/{ref_id}/verify` answers "Refund
+ *   verified successfully" with `data.amount` (a number in the sample), `data.currency`, `data.ref_id`.
+ *   Refunds go `initiated` → `refunded`; Chapa sends `charge.refunded` on the payment (PROVIDERS.md).
+ *
  * Not confirmed, chosen here: verify of an unknown tx_ref answers 404 "Invalid transaction or
  * Transaction not found"; verify's `amount` is a decimal string like the webhook's (samples show
  * both strings and numbers); the failed webhook's `status` is `failed/cancelled` as the SDK types say;
  * Chapa documents no retry schedule, so the sandbox's default schedule applies; callback_url receives
  * a GET with `trx_ref`, `ref_id` and `status` after a successful payment (as widely reported).
+ * Refunds: a repeated `reference` answers the refund already made (Chapa may refuse it instead);
+ * the refusal texts for an unpaid transaction, an amount over what is left, a reference used on
+ * another transaction and an unknown ref_id; the failure word `failed` (no webhook is sent for
+ * it); the create and verify answers' fields beyond `ref_id`, `amount` and `currency`; the
+ * `charge.refunded` body, taken to be the flat transaction payload with `status: "refunded"`
+ * and `updated_at` the refund's time, naming no refund. Chapa has no "needs action" state: the
+ * `action` knob holds a refund like `hold`.
  */
 import {
   type ApiRequest,
@@ -42,11 +56,13 @@ import {
   isRecord,
   Ledger,
   type LedgerEntry,
+  majorNumber,
   mediaType,
   type Outcome,
   type Paid,
   type Params,
   parseJsonObject,
+  parseJsonOrForm,
   parseMajor,
   randomId,
   reply,
@@ -76,6 +92,22 @@ interface ChapaTransaction extends LedgerEntry {
   readonly createdAt: Date;
   updatedAt: Date;
   status: 'pending' | 'success' | 'failed';
+}
+
+interface ChapaRefund {
+  /** Chapa's id for the refund (`ref_id`). */
+  readonly refId: string;
+  readonly secretKey: string;
+  readonly transaction: ChapaTransaction;
+  /** The merchant's unique `reference`, when it gave one. */
+  readonly reference: string | null;
+  /** Minor units of the transaction's currency. */
+  readonly amount: number;
+  readonly reason: string | null;
+  readonly meta: unknown;
+  readonly createdAt: Date;
+  updatedAt: Date;
+  status: 'initiated' | 'refunded' | 'failed';
 }
 
 const currencies = new Set(['ETB', 'USD']);
@@ -172,9 +204,146 @@ export function createChapaFace(context: FaceContext): Face {
     });
   }
 
+  /** Every refund by `ref_id`; the control API settles by it. */
+  const refunds = new Map<string, ChapaRefund>();
+  /** Timers finishing queued refunds (`refundDelayMs`), cleared on reset. */
+  const refundTimers = new Map<string, NodeJS.Timeout>();
+
+  const refundsOf = (transaction: ChapaTransaction): ChapaRefund[] =>
+    [...refunds.values()].filter((r) => r.transaction === transaction);
+
+  function refundFields(refund: ChapaRefund) {
+    return {
+      ref_id: refund.refId,
+      reference: refund.reference,
+      tx_ref: refund.transaction.reference,
+      currency: refund.transaction.currency,
+      status: refund.status,
+      reason: refund.reason,
+      meta: refund.meta,
+      created_at: refund.createdAt.toISOString(),
+      updated_at: refund.updatedAt.toISOString(),
+    };
+  }
+
+  const refundInitiated = (refund: ChapaRefund): ApiResponse =>
+    reply(200, {
+      message: 'Refund Initiated',
+      status: 'success',
+      data: {
+        ...refundFields(refund),
+        amount: formatMajor(refund.amount, refund.transaction.currency),
+      },
+    });
+
+  function createRefund(request: ApiRequest, params: Params): ApiResponse {
+    const body = parseJsonOrForm(request.headers, request.body);
+    if (!body) return failure(400, 'Invalid request body');
+    // The path takes Chapa's own reference; the merchant's tx_ref is not found here.
+    const [transaction] = ledger.filter(
+      (t) => t.secretKey === request.secretKey && t.chapaReference === params.chapaReference,
+    );
+    if (!transaction) return failure(404, 'Invalid transaction or Transaction not found');
+    const reference = text(body.reference) ?? null;
+    if (reference !== null) {
+      const earlier = [...refunds.values()].find(
+        (r) => r.secretKey === request.secretKey && r.reference === reference,
+      );
+      if (earlier && earlier.transaction !== transaction) {
+        return failure(400, 'Refund reference has been used before');
+      }
+      // The same unique reference again: the refund already made, not a second one.
+      if (earlier) return refundInitiated(earlier);
+    }
+    if (transaction.status !== 'success') return failure(400, 'Transaction is not eligible for refund');
+    let amount = transaction.amount;
+    if (body.amount !== undefined && body.amount !== '') {
+      const asked = parseMajor(body.amount, transaction.currency);
+      if (asked === undefined) return failure(400, { amount: ['validation.numeric'] });
+      amount = asked;
+    }
+    const refunded = refundsOf(transaction)
+      .filter((r) => r.status !== 'failed')
+      .reduce((sum, r) => sum + r.amount, 0);
+    if (amount > transaction.amount - refunded) {
+      return failure(
+        400,
+        `The refund amount exceeds the refundable amount of ${formatMajor(transaction.amount - refunded, transaction.currency)} ${transaction.currency}`,
+      );
+    }
+    const now = new Date();
+    const refund: ChapaRefund = {
+      refId: randomId(12),
+      secretKey: request.secretKey,
+      transaction,
+      reference,
+      amount,
+      reason: text(body.reason) ?? null,
+      meta: isRecord(body.meta) ? body.meta : null,
+      createdAt: now,
+      updatedAt: now,
+      status: 'initiated',
+    };
+    refunds.set(refund.refId, refund);
+    const knobs = context.knobs();
+    // `hold` stays initiated until the control API settles it; Chapa has no needs-action state,
+    // so `action` holds too.
+    if (knobs.refundOutcome === 'succeed' || knobs.refundOutcome === 'fail') {
+      const outcome = knobs.refundOutcome === 'succeed' ? 'refunded' : 'failed';
+      const timer = setTimeout(() => {
+        refundTimers.delete(refund.refId);
+        finishRefund(refund, outcome);
+      }, knobs.refundDelayMs);
+      refundTimers.set(refund.refId, timer);
+    }
+    return refundInitiated(refund);
+  }
+
+  function verifyRefund(request: ApiRequest, params: Params): ApiResponse {
+    const refund = refunds.get(params.refId ?? '');
+    if (!refund || refund.secretKey !== request.secretKey) return failure(404, 'Refund not found');
+    return reply(200, {
+      message: 'Refund verified successfully',
+      status: 'success',
+      data: {
+        ...refundFields(refund),
+        amount: majorNumber(refund.amount, refund.transaction.currency),
+      },
+    });
+  }
+
+  /** The refund ends; a refunded one sends `charge.refunded` on its payment. */
+  function finishRefund(refund: ChapaRefund, status: 'refunded' | 'failed'): void {
+    const timer = refundTimers.get(refund.refId);
+    if (timer) clearTimeout(timer);
+    refundTimers.delete(refund.refId);
+    refund.status = status;
+    refund.updatedAt = new Date();
+    if (status === 'refunded') {
+      sendWebhook(refund.transaction, {
+        event: 'charge.refunded',
+        status: 'refunded',
+        failureReason: null,
+        updatedAt: refund.updatedAt,
+      });
+    }
+  }
+
+  function settleRefund(refId: string, outcome: 'succeeded' | 'failed'): Completion | undefined {
+    const refund = refunds.get(refId);
+    if (!refund) return undefined;
+    if (refund.status !== 'initiated') {
+      return { ok: false, status: refund.status, message: 'This refund has already been completed.' };
+    }
+    finishRefund(refund, outcome === 'succeeded' ? 'refunded' : 'failed');
+    return { ok: true, status: refund.status, redirectUrl: undefined };
+  }
+
   const routes = [
     route('POST', '/v1/transaction/initialize', initialize),
     route('GET', '/v1/transaction/verify/:txRef', verify),
+    route('POST', '/v1/refund/:chapaReference', createRefund),
+    route('GET', '/v1/refund/:refId/verify', verifyRefund),
   ];
 
   function complete(checkoutId: string, outcome: Outcome, paid?: Paid): Completion | undefined {
@@ -196,11 +365,20 @@ export function createChapaFace(context: FaceContext): Face {
     return { ok: true, status: transaction.status, redirectUrl: transaction.returnUrl };
   }
 
-  function sendWebhook(transaction: ChapaTransaction): void {
+  /** The flat transaction payload: a payment's outcome, or `charge.refunded` on it. */
+  function sendWebhook(
+    transaction: ChapaTransaction,
+    refund?: {
+      readonly event: string;
+      readonly status: string;
+      readonly failureReason: null;
+      readonly updatedAt: Date;
+    },
+  ): void {
     const account = context.account(transaction.secretKey);
     if (!account?.webhookUrl) return;
     const paid = transaction.status === 'success';
-    const event = paid ? 'charge.success' : 'charge.failed/cancelled';
+    const event = refund?.event ?? (paid ? 'charge.success' : 'charge.failed/cancelled');
     const body = JSON.stringify({
       event,
       first_name: transaction.firstName,
@@ -210,12 +388,12 @@ export function createChapaFace(context: FaceContext): Face {
       currency: transaction.currency,
       amount: formatMajor(transaction.amount, transaction.currency),
       charge: formatMajor(fee(transaction), transaction.currency),
-      status: paid ? 'success' : 'failed/cancelled',
-      failure_reason: paid ? null : 'Declined',
+      status: refund?.status ?? (paid ? 'success' : 'failed/cancelled'),
+      failure_reason: refund ? refund.failureReason : paid ? null : 'Declined',
       mode: 'test',
       reference: transaction.chapaReference,
       created_at: transaction.createdAt.toISOString(),
-      updated_at: transaction.updatedAt.toISOString(),
+      updated_at: (refund?.updatedAt ?? transaction.updatedAt).toISOString(),
       type: 'API',
       tx_ref: transaction.reference,
       payment_method: 'test',
@@ -291,6 +469,12 @@ export function createChapaFace(context: FaceContext): Face {
             (secretKey === undefined || t.secretKey === secretKey),
         )
         .map((t) => t.checkoutId),
-    reset: () => ledger.clear(),
+    settleRefund,
+    reset: () => {
+      for (const timer of refundTimers.values()) clearTimeout(timer);
+      refundTimers.clear();
+      refunds.clear();
+      ledger.clear();
+    },
   };
 }
