@@ -17,9 +17,34 @@
  *   delivered; real retries: live mode up to 3 days with exponential backoff, sandboxes 3 times over
  *   a few hours (https://docs.stripe.com/webhooks).
  *
+ * - Refunds: https://docs.stripe.com/api/refunds — `POST /v1/refunds` (`payment_intent` or `charge`,
+ *   `amount` in the charge's units, `reason`, `metadata`), `GET /v1/refunds/:id`, `GET /v1/refunds`
+ *   (`payment_intent`, `charge`, `limit`, `starting_after`; newest first), `POST /v1/refunds/:id/cancel`
+ *   (only `requires_action`); statuses `pending`/`requires_action`/`succeeded`/`failed`/`canceled`,
+ *   `failure_reason`, `pending_reason`, `next_action.display_details`. Over-refund error text and code
+ *   (`amount_too_large`, "Refund amount (…) is greater than unrefunded amount on charge (…)") as quoted in
+ *   reactioncommerce/reaction#3704 and HealthByRo/aa-stripe#77; "Missing required param: charge." with
+ *   neither id as in stripe/stripe-dotnet#2202.
+ * - Refund events: `refund.created`, `refund.updated`, `refund.failed` (sent for charge refunds since
+ *   2024-10-28.acacia; this face sends them whatever the pinned version, as the refunds domain listens
+ *   to them), and `charge.refunded` with the charge object (`amount_refunded` cumulative, no expanded
+ *   `refunds` list since 2022-11-15).
+ *
  * Modelled behaviour: a declined card leaves the session `open` (the customer may try again) and
  * sends nothing; only an explicit expire (the real expire endpoint) sends `checkout.session.expired`.
+ * Since 2022-08-01 a session's PaymentIntent is created when the customer first submits: a decline
+ * leaves one in `requires_payment_method`, a payment makes it `succeeded` with a charge (`ch_…`) and a
+ * balance transaction whose fee is a plausible 1.5% (not Stripe's price list). `payment_intent_data
+ * [metadata]` is copied onto the PaymentIntent and its charge. `GET /v1/checkout/sessions/:id` honours
+ * `expand[]=payment_intent` (and `.latest_charge`, `.latest_charge.balance_transaction`).
  * Only `price_data` line items exist here: a `price` id is answered as a missing resource.
+ *
+ * Refund timing follows the `refundOutcome` and `refundDelayMs` knobs, read per refund: `succeed`
+ * answers `succeeded` at once when the delay is 0, else `pending` then `succeeded` after it; `fail`
+ * answers `pending` and fails after the delay (`failure_reason: expired_or_canceled_card`); `hold`
+ * stays `pending` and `action` stays `requires_action` until `settleRefund` (the control API).
+ * A refund counts against the charge while `pending`/`requires_action`/`succeeded` and is given back
+ * when it fails or is cancelled (*unconfirmed* for `requires_action`: we assume Stripe holds it).
  */
 import {
   type ApiRequest,
@@ -29,6 +54,7 @@ import {
   dispatch,
   type Face,
   type FaceContext,
+  feeOf,
   type FormValue,
   formatMajor,
   hmacHex,
@@ -69,22 +95,59 @@ interface StripeSession extends LedgerEntry {
   readonly successUrl: string | null;
   readonly cancelUrl: string | null;
   readonly metadata: Readonly<Record<string, string>>;
+  /** `payment_intent_data[metadata]`: copied onto the PaymentIntent and its charge. */
+  readonly intentMetadata: Readonly<Record<string, string>>;
   readonly apiVersion: string;
   status: 'open' | 'complete' | 'expired';
   paymentStatus: 'unpaid' | 'paid';
   paymentIntent: string | null;
+  intentCreated: number;
+  intentStatus: 'requires_payment_method' | 'succeeded' | null;
+  /** The successful charge (`ch_…`) and its balance transaction, once paid. */
+  charge: string | null;
+  balanceTransaction: string | null;
+  /** Stripe's processing fee on the charge, in the charge's (Stripe) units. */
+  fee: number;
   lastError: string | undefined;
 }
+
+type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+interface StripeRefund {
+  readonly id: string;
+  readonly secretKey: string;
+  readonly session: StripeSession;
+  readonly created: number;
+  /** In the charge's (Stripe) units. */
+  readonly amount: number;
+  readonly reason: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly balanceTransaction: string;
+  status: RefundStatus;
+  failureReason: string | null;
+  failureBalanceTransaction: string | null;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Basis points of the sandbox's processing fee: plausible, not Stripe's price list. */
+const feeBasisPoints = 150;
+const refundReasons = ['duplicate', 'fraudulent', 'requested_by_customer'];
+const refundParameters = new Set(
+  'payment_intent charge amount reason metadata expand instructions_email refund_application_fee reverse_transfer origin'.split(
+    ' ',
+  ),
+);
 
 /** Parameters Stripe accepts on create that the sandbox takes and ignores; anything else is unknown. */
 const ignoredParameters = [
   'allow_promotion_codes billing_address_collection customer customer_creation expand locale',
-  'payment_intent_data payment_method_types phone_number_collection submit_type ui_mode',
+  'payment_method_types phone_number_collection submit_type ui_mode',
 ].flatMap((line) => line.split(' '));
 const knownParameters = new Set([
   ...'mode line_items client_reference_id customer_email success_url cancel_url metadata expires_at'.split(
     ' ',
   ),
+  'payment_intent_data',
   ...ignoredParameters,
 ]);
 
@@ -215,6 +278,16 @@ export function createStripeFace(context: FaceContext): Face {
     }
     const metadata = metadataFrom(body.metadata);
     if (metadata instanceof StripeError) return metadata;
+    const intentData = body.payment_intent_data;
+    if (intentData !== undefined && !isRecord(intentData)) {
+      return invalidRequest('Invalid object', { param: 'payment_intent_data' });
+    }
+    // Only the metadata is modelled; the other payment_intent_data fields are taken and ignored.
+    const intentMetadata = metadataFrom(
+      intentData === undefined ? undefined : (intentData as Record<string, FormValue>).metadata,
+      'payment_intent_data[metadata]',
+    );
+    if (intentMetadata instanceof StripeError) return intentMetadata;
     const clientReferenceId = stringParam(body, 'client_reference_id');
     if (clientReferenceId instanceof StripeError) return clientReferenceId;
     const customerEmail = stringParam(body, 'customer_email');
@@ -246,17 +319,34 @@ export function createStripeFace(context: FaceContext): Face {
       successUrl: urls.success_url,
       cancelUrl: urls.cancel_url,
       metadata,
+      intentMetadata,
       apiVersion: typeof version === 'string' && version !== '' ? version : defaultApiVersion,
       status: 'open',
       paymentStatus: 'unpaid',
       paymentIntent: null,
+      intentCreated: created,
+      intentStatus: null,
+      charge: null,
+      balanceTransaction: null,
+      fee: 0,
       lastError: undefined,
     };
   }
 
   function retrieveSession(request: ApiRequest, params: Params): ApiResponse {
     const session = ledger.get(request.secretKey, params.id ?? '');
-    return session ? answer(200, sessionObject(session)) : fail(noSuchSession(params.id ?? ''));
+    if (!session) return fail(noSuchSession(params.id ?? ''));
+    const expand = new Set([...request.query.getAll('expand[]'), ...request.query.getAll('expand')]);
+    for (const path of expand) {
+      if (!expandable.has(path)) {
+        return fail(invalidRequest(`This property cannot be expanded (${path}).`, { param: 'expand' }));
+      }
+    }
+    // Expanding `a.b.c` expands `a` and `a.b` on the way, as Stripe does.
+    const withParents = new Set(
+      [...expand].flatMap((path) => path.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
+    );
+    return answer(200, sessionObject(session, withParents));
   }
 
   function expireSession(request: ApiRequest, params: Params): ApiResponse {
@@ -276,13 +366,386 @@ export function createStripeFace(context: FaceContext): Face {
     });
   }
 
+  // -------------------------------------------------------------------------
+  // Refunds
+  // -------------------------------------------------------------------------
+
+  const refunds = new Map<string, StripeRefund>();
+  const refundTimers = new Set<NodeJS.Timeout>();
+
+  /** What counts against the charge: every refund not failed or cancelled. */
+  function amountRefunded(session: StripeSession): number {
+    let total = 0;
+    for (const r of refunds.values()) {
+      if (r.session === session && r.status !== 'failed' && r.status !== 'canceled') total += r.amount;
+    }
+    return total;
+  }
+
+  function createRefund(request: ApiRequest): ApiResponse {
+    return idempotent(request, () => {
+      const body = formBody(request);
+      if (body instanceof StripeError) return fail(body);
+      const created = refundFrom(request, body);
+      if (created instanceof StripeError) return fail(created);
+      refunds.set(created.id, created);
+      const session = created.session;
+      sendEvent(session, 'refund.created', refundObject(created));
+      sendEvent(session, 'charge.refunded', chargeObject(session, new Set()));
+      return answer(200, refundObject(created));
+    });
+  }
+
+  function refundFrom(request: ApiRequest, body: Record<string, FormValue>): StripeRefund | StripeError {
+    for (const name of Object.keys(body)) {
+      if (!refundParameters.has(name)) {
+        return invalidRequest(`Received unknown parameter: ${name}`, {
+          code: 'parameter_unknown',
+          param: name,
+        });
+      }
+    }
+    const intentId = stringParam(body, 'payment_intent');
+    if (intentId instanceof StripeError) return intentId;
+    const chargeId = stringParam(body, 'charge');
+    if (chargeId instanceof StripeError) return chargeId;
+    if (intentId === null && chargeId === null) return missingParam('charge');
+    const session = ledger.filter(
+      (s) =>
+        s.secretKey === request.secretKey &&
+        (intentId === null || s.paymentIntent === intentId) &&
+        (chargeId === null || s.charge === chargeId),
+    )[0];
+    if (!session) {
+      return intentId === null
+        ? noSuchObject('charge', chargeId ?? '', 'charge', 400)
+        : noSuchObject('payment_intent', intentId, 'payment_intent', 400);
+    }
+    if (session.intentStatus !== 'succeeded' || session.charge === null) {
+      // *Unconfirmed* wording and code: Stripe's answer for a PaymentIntent that was never paid.
+      return invalidRequest(
+        `This PaymentIntent (${session.paymentIntent ?? ''}) does not have a successful charge to refund.`,
+        { param: 'payment_intent' },
+      );
+    }
+    const remaining = session.amountTotal - amountRefunded(session);
+    let amount = remaining;
+    if (body.amount !== undefined) {
+      if (typeof body.amount !== 'string' || !/^\d{1,15}$/.test(body.amount) || Number(body.amount) <= 0) {
+        return invalidRequest(`Invalid positive integer`, {
+          code: 'parameter_invalid_integer',
+          param: 'amount',
+        });
+      }
+      amount = Number(body.amount);
+    }
+    if (remaining <= 0) {
+      return invalidRequest(`Charge ${session.charge} has already been refunded.`, {
+        code: 'charge_already_refunded',
+      });
+    }
+    if (amount > remaining) {
+      const money = (units: number) =>
+        `${session.currency.toUpperCase()} ${formatMajor(units, session.currency)}`;
+      const what = remaining === session.amountTotal ? 'charge amount' : 'unrefunded amount on charge';
+      return invalidRequest(
+        `Refund amount (${money(amount)}) is greater than ${what} (${money(remaining)})`,
+        {
+          code: 'amount_too_large',
+          param: 'amount',
+        },
+      );
+    }
+    const reason = stringParam(body, 'reason');
+    if (reason instanceof StripeError) return reason;
+    if (reason !== null && !refundReasons.includes(reason)) {
+      return invalidRequest(`Invalid reason: must be one of ${refundReasons.join(', ')}`, {
+        param: 'reason',
+      });
+    }
+    const metadata = metadataFrom(body.metadata);
+    if (metadata instanceof StripeError) return metadata;
+
+    const knobs = context.knobs();
+    const refund: StripeRefund = {
+      id: `re_${randomId(24)}`,
+      secretKey: request.secretKey,
+      session,
+      created: Math.floor(Date.now() / 1000),
+      amount,
+      reason,
+      metadata,
+      balanceTransaction: `txn_${randomId(24)}`,
+      status: 'pending',
+      failureReason: null,
+      failureBalanceTransaction: null,
+      timer: undefined,
+    };
+    switch (knobs.refundOutcome) {
+      case 'succeed':
+        // Card refunds usually succeed at once; a queued one finishes after the delay.
+        if (knobs.refundDelayMs === 0) refund.status = 'succeeded';
+        else schedule(refund, 'succeeded', knobs.refundDelayMs);
+        break;
+      case 'fail':
+        // Stripe never refuses a valid refund outright: it accepts it and fails it later.
+        schedule(refund, 'failed', knobs.refundDelayMs);
+        break;
+      case 'action':
+        refund.status = 'requires_action';
+        break;
+      case 'hold':
+        break;
+    }
+    return refund;
+  }
+
+  function schedule(refund: StripeRefund, outcome: 'succeeded' | 'failed', delayMs: number): void {
+    const timer = setTimeout(() => {
+      refundTimers.delete(timer);
+      refund.timer = undefined;
+      finishRefund(refund, outcome);
+    }, delayMs);
+    refund.timer = timer;
+    refundTimers.add(timer);
+  }
+
+  /** Ends a pending or requires_action refund and sends its event. */
+  function finishRefund(refund: StripeRefund, outcome: 'succeeded' | 'failed' | 'canceled'): void {
+    if (refund.timer !== undefined) {
+      clearTimeout(refund.timer);
+      refundTimers.delete(refund.timer);
+      refund.timer = undefined;
+    }
+    refund.status = outcome;
+    if (outcome === 'failed') {
+      refund.failureReason = 'expired_or_canceled_card';
+      refund.failureBalanceTransaction = `txn_${randomId(24)}`;
+      // *Unconfirmed*: Stripe may also send refund.updated for a failure; this face sends refund.failed.
+      sendEvent(refund.session, 'refund.failed', refundObject(refund));
+    } else {
+      sendEvent(refund.session, 'refund.updated', refundObject(refund));
+    }
+  }
+
+  function settleRefund(refundId: string, outcome: 'succeeded' | 'failed'): Completion | undefined {
+    const refund = refunds.get(refundId);
+    if (!refund) return undefined;
+    if (refund.status !== 'pending' && refund.status !== 'requires_action') {
+      return {
+        ok: false,
+        status: refund.status,
+        message: `Refund ${refund.id} is already ${refund.status}.`,
+      };
+    }
+    finishRefund(refund, outcome);
+    return { ok: true, status: refund.status, redirectUrl: undefined };
+  }
+
+  function ownRefund(request: ApiRequest, id: string): StripeRefund | undefined {
+    const refund = refunds.get(id);
+    return refund?.secretKey === request.secretKey ? refund : undefined;
+  }
+
+  function retrieveRefund(request: ApiRequest, params: Params): ApiResponse {
+    const refund = ownRefund(request, params.id ?? '');
+    return refund
+      ? answer(200, refundObject(refund))
+      : fail(noSuchObject('refund', params.id ?? '', 'id', 404));
+  }
+
+  function cancelRefund(request: ApiRequest, params: Params): ApiResponse {
+    return idempotent(request, () => {
+      const refund = ownRefund(request, params.id ?? '');
+      if (!refund) return fail(noSuchObject('refund', params.id ?? '', 'id', 404));
+      if (refund.status !== 'requires_action') {
+        // *Unconfirmed* wording.
+        return fail(
+          invalidRequest(
+            `Only refunds with status requires_action can be canceled. This refund has a status of ${refund.status}.`,
+          ),
+        );
+      }
+      finishRefund(refund, 'canceled');
+      return answer(200, refundObject(refund));
+    });
+  }
+
+  function listRefunds(request: ApiRequest): ApiResponse {
+    const query = request.query;
+    const limitText = query.get('limit');
+    const limit = limitText === null ? 10 : Number(limitText);
+    if (!/^\d+$/.test(limitText ?? '10') || limit < 1 || limit > 100) {
+      return fail(
+        invalidRequest('This value must be greater than or equal to 1 and less than or equal to 100.', {
+          param: 'limit',
+        }),
+      );
+    }
+    const intentId = query.get('payment_intent');
+    const chargeId = query.get('charge');
+    if (
+      intentId !== null &&
+      !ledger.filter((s) => s.secretKey === request.secretKey && s.paymentIntent === intentId)[0]
+    ) {
+      return fail(noSuchObject('payment_intent', intentId, 'payment_intent', 400));
+    }
+    // Newest first, as Stripe lists; ties broken by creation order.
+    let all = [...refunds.values()]
+      .filter(
+        (r) =>
+          r.secretKey === request.secretKey &&
+          (intentId === null || r.session.paymentIntent === intentId) &&
+          (chargeId === null || r.session.charge === chargeId),
+      )
+      .reverse();
+    const after = query.get('starting_after');
+    if (after !== null) {
+      const at = all.findIndex((r) => r.id === after);
+      if (at < 0) return fail(noSuchObject('refund', after, 'starting_after', 400));
+      all = all.slice(at + 1);
+    }
+    const page = all.slice(0, limit);
+    return answer(200, {
+      object: 'list',
+      data: page.map(refundObject),
+      has_more: all.length > limit,
+      url: '/v1/refunds',
+    });
+  }
+
+  function refundObject(r: StripeRefund): Record<string, unknown> {
+    const s = r.session;
+    return {
+      id: r.id,
+      object: 'refund',
+      amount: r.amount,
+      balance_transaction: r.balanceTransaction,
+      charge: s.charge,
+      created: r.created,
+      currency: s.currency,
+      destination_details: {
+        card: {
+          reference_status: r.status === 'succeeded' ? 'available' : 'pending',
+          reference_type: 'acquirer_reference_number',
+          type: 'refund',
+        },
+        type: 'card',
+      },
+      ...(r.status === 'failed'
+        ? { failure_balance_transaction: r.failureBalanceTransaction, failure_reason: r.failureReason }
+        : {}),
+      metadata: r.metadata,
+      ...(r.status === 'requires_action'
+        ? {
+            instructions_email: s.customerEmail,
+            next_action: {
+              type: 'display_details',
+              display_details: {
+                email_sent: {
+                  email_sent_at: r.created,
+                  email_sent_to: s.customerEmail ?? 'customer@example.com',
+                },
+                expires_at: r.created + 30 * 24 * 3600,
+              },
+            },
+          }
+        : {}),
+      payment_intent: s.paymentIntent,
+      pending_reason: r.status === 'pending' ? 'processing' : null,
+      reason: r.reason,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: r.status,
+      transfer_reversal: null,
+    };
+  }
+
   const routes = [
     route('POST', '/v1/checkout/sessions', createSession),
     route('GET', '/v1/checkout/sessions/:id', retrieveSession),
     route('POST', '/v1/checkout/sessions/:id/expire', expireSession),
+    route('POST', '/v1/refunds', createRefund),
+    route('GET', '/v1/refunds', listRefunds),
+    route('GET', '/v1/refunds/:id', retrieveRefund),
+    route('POST', '/v1/refunds/:id/cancel', cancelRefund),
   ];
 
-  function sessionObject(s: StripeSession): Record<string, unknown> {
+  function paymentIntentObject(s: StripeSession, expand: ReadonlySet<string>): Record<string, unknown> {
+    const paid = s.intentStatus === 'succeeded';
+    return {
+      id: s.paymentIntent,
+      object: 'payment_intent',
+      amount: s.amountTotal,
+      amount_capturable: 0,
+      amount_received: paid ? s.amountTotal : 0,
+      capture_method: 'automatic_async',
+      client_secret: `${s.paymentIntent ?? ''}_secret_${randomId(24)}`,
+      confirmation_method: 'automatic',
+      created: s.intentCreated,
+      currency: s.currency,
+      customer: null,
+      description: null,
+      last_payment_error: paid
+        ? null
+        : { code: 'card_declined', message: 'Your card was declined.', type: 'card_error' },
+      latest_charge: expand.has('payment_intent.latest_charge') ? chargeObject(s, expand) : s.charge,
+      livemode: false,
+      metadata: s.intentMetadata,
+      payment_method_types: ['card'],
+      status: s.intentStatus,
+    };
+  }
+
+  function chargeObject(s: StripeSession, expand: ReadonlySet<string>): Record<string, unknown> | null {
+    if (s.charge === null) return null;
+    const refunded = amountRefunded(s);
+    return {
+      id: s.charge,
+      object: 'charge',
+      amount: s.amountTotal,
+      amount_captured: s.amountTotal,
+      amount_refunded: refunded,
+      balance_transaction: expand.has('payment_intent.latest_charge.balance_transaction')
+        ? balanceTransactionObject(s)
+        : s.balanceTransaction,
+      captured: true,
+      created: s.intentCreated,
+      currency: s.currency,
+      livemode: false,
+      metadata: s.intentMetadata,
+      paid: true,
+      payment_intent: s.paymentIntent,
+      refunded: refunded === s.amountTotal,
+      status: 'succeeded',
+    };
+  }
+
+  function balanceTransactionObject(s: StripeSession): Record<string, unknown> {
+    return {
+      id: s.balanceTransaction,
+      object: 'balance_transaction',
+      amount: s.amountTotal,
+      currency: s.currency,
+      fee: s.fee,
+      fee_details: [
+        {
+          amount: s.fee,
+          application: null,
+          currency: s.currency,
+          description: 'Stripe processing fees',
+          type: 'stripe_fee',
+        },
+      ],
+      net: s.amountTotal - s.fee,
+      reporting_category: 'charge',
+      source: s.charge,
+      status: 'pending',
+      type: 'charge',
+    };
+  }
+
+  function sessionObject(s: StripeSession, expand: ReadonlySet<string> = new Set()): Record<string, unknown> {
     const complete = s.status === 'complete';
     return {
       id: s.id,
@@ -327,7 +790,10 @@ export function createStripeFace(context: FaceContext): Face {
       locale: null,
       metadata: s.metadata,
       mode: 'payment',
-      payment_intent: s.paymentIntent,
+      payment_intent:
+        expand.has('payment_intent') && s.paymentIntent !== null
+          ? paymentIntentObject(s, expand)
+          : s.paymentIntent,
       payment_link: null,
       payment_method_collection: 'if_required',
       payment_method_options: {},
@@ -350,7 +816,8 @@ export function createStripeFace(context: FaceContext): Face {
     };
   }
 
-  function sendEvent(session: StripeSession, type: string): void {
+  /** Sends one event about `session` (its own object unless another is given: a refund, a charge). */
+  function sendEvent(session: StripeSession, type: string, object?: Record<string, unknown> | null): void {
     const account = context.account(session.secretKey);
     if (!account?.webhookUrl) return;
     const event = {
@@ -358,7 +825,7 @@ export function createStripeFace(context: FaceContext): Face {
       object: 'event',
       api_version: session.apiVersion,
       created: Math.floor(Date.now() / 1000),
-      data: { object: sessionObject(session) },
+      data: { object: object ?? sessionObject(session) },
       livemode: false,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
@@ -418,15 +885,24 @@ export function createStripeFace(context: FaceContext): Face {
     if (session.status !== 'open') {
       return { ok: false, status: session.status, message: `This Checkout Session is ${session.status}.` };
     }
+    // The PaymentIntent comes to be at the customer's first attempt, declined or not.
+    if (session.paymentIntent === null) {
+      session.paymentIntent = `pi_${randomId(24)}`;
+      session.intentCreated = Math.floor(Date.now() / 1000);
+    }
     if (outcome === 'decline') {
       session.lastError = 'Your card was declined.';
+      session.intentStatus = 'requires_payment_method';
       return { ok: true, status: session.status, redirectUrl: undefined };
     }
     session.status = 'complete';
     session.paymentStatus = 'paid';
     if (paid?.amount !== undefined) session.amountTotal = paid.amount;
     if (paid?.currency !== undefined) session.currency = paid.currency.toLowerCase();
-    session.paymentIntent = `pi_${randomId(24)}`;
+    session.intentStatus = 'succeeded';
+    session.charge = `ch_${randomId(24)}`;
+    session.balanceTransaction = `txn_${randomId(24)}`;
+    session.fee = feeOf(session.amountTotal, feeBasisPoints);
     session.lastError = undefined;
     sendEvent(session, 'checkout.session.completed');
     const redirectUrl = session.successUrl?.replaceAll('{CHECKOUT_SESSION_ID}', session.id) ?? undefined;
@@ -474,6 +950,7 @@ export function createStripeFace(context: FaceContext): Face {
     view,
     complete,
     lapse,
+    settleRefund,
     checkoutIds: (reference, secretKey) =>
       ledger
         .filter(
@@ -483,10 +960,30 @@ export function createStripeFace(context: FaceContext): Face {
         )
         .map((s) => s.checkoutId),
     reset: () => {
+      for (const timer of refundTimers) clearTimeout(timer);
+      refundTimers.clear();
+      refunds.clear();
       ledger.clear();
       idempotency.clear();
     },
   };
+}
+
+const expandable: ReadonlySet<string> = new Set([
+  'payment_intent',
+  'payment_intent.latest_charge',
+  'payment_intent.latest_charge.balance_transaction',
+]);
+
+/** Stripe's "No such …" answer: 404 for the object in the path, 400 for one named by a parameter. */
+function noSuchObject(kind: string, id: string, param: string, status: 400 | 404): StripeError {
+  return new StripeError(status, {
+    type: 'invalid_request_error',
+    code: 'resource_missing',
+    message: `No such ${kind}: '${id}'`,
+    param,
+    doc_url: 'https://stripe.com/docs/error-codes/resource-missing',
+  });
 }
 
 function noSuchSession(id: string): StripeError {
@@ -544,9 +1041,12 @@ function lineItem(item: FormValue, param: string): (LineItem & { readonly curren
   };
 }
 
-function metadataFrom(value: FormValue | undefined): Record<string, string> | StripeError {
+function metadataFrom(
+  value: FormValue | undefined,
+  param = 'metadata',
+): Record<string, string> | StripeError {
   if (value === undefined || value === '') return {};
-  if (!isRecord(value)) return invalidRequest('Invalid object', { param: 'metadata' });
+  if (!isRecord(value)) return invalidRequest('Invalid object', { param });
   const metadata: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value as Record<string, FormValue>)) {
     if (typeof entry !== 'string') return invalidRequest('Invalid object', { param: `metadata[${key}]` });

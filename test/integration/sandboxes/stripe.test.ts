@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { stripeApiVersion } from '#providers/stripe';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stripe, stripeApiVersion } from '#providers/stripe';
 import { fetchJson, useSandboxes } from '#test/sandbox-fixture';
 import { carrying, type ReceivedRequest } from '#test/sandbox-receiver';
 
@@ -252,5 +252,440 @@ describe('Stripe sandbox', () => {
     });
     expect(changed.status).toBe(400);
     expect(changed.body.error.type).toBe('idempotency_error');
+  });
+});
+
+describe('Stripe sandbox refunds', () => {
+  const { sandbox, hooks, control, clickOn } = useSandboxes();
+
+  beforeAll(async () => {
+    const configured = await control('PUT', '/stripe/accounts', {
+      secretKey,
+      webhookUrl: `${hooks().url}/hooks/stripe`,
+      webhookSecret: signingSecret,
+    });
+    expect(configured.status).toBe(200);
+  });
+
+  beforeEach(async () => {
+    const knobs = await control('POST', '/stripe/knobs', {
+      refundOutcome: 'succeed',
+      refundDelayMs: 0,
+      holdWebhooks: false,
+    });
+    expect(knobs.status).toBe(200);
+  });
+
+  const api = (path: string, init: RequestInit & { key?: string } = {}) => {
+    const { key = secretKey, ...rest } = init;
+    return fetchJson(`${sandbox().baseUrls.stripe}${path}`, {
+      ...rest,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Bearer ${key}`,
+        ...(rest.headers as Record<string, string> | undefined),
+      },
+    });
+  };
+
+  /** A paid Checkout Session of USD 30.00 (or `amount` JPY when asked), with our reference on its PaymentIntent. */
+  async function paidSession(currency = 'usd', unitAmount = '3000') {
+    const reference = `ref_${randomUUID()}`;
+    const created = await api('/v1/checkout/sessions', {
+      method: 'POST',
+      body: new URLSearchParams({
+        mode: 'payment',
+        'line_items[0][price_data][currency]': currency,
+        'line_items[0][price_data][unit_amount]': unitAmount,
+        'line_items[0][price_data][product_data][name]': 'Order',
+        'line_items[0][quantity]': '1',
+        client_reference_id: reference,
+        customer_email: 'ada@example.com',
+        success_url: 'https://merchant.example/success',
+        'payment_intent_data[metadata][paybridge_reference]': reference,
+      }).toString(),
+    });
+    expect(created.status).toBe(200);
+    expect((await clickOn(created.body.url, 'success')).body).toMatchObject({ status: 'complete' });
+    const session = await api(`/v1/checkout/sessions/${created.body.id}`);
+    const paymentIntent = session.body.payment_intent as string;
+    expect(paymentIntent).toMatch(/^pi_/);
+    return { reference, sessionId: created.body.id as string, paymentIntent };
+  }
+
+  const createRefund = (fields: Record<string, string>, idempotencyKey = `re_${randomUUID()}`) =>
+    api('/v1/refunds', {
+      method: 'POST',
+      body: new URLSearchParams(fields).toString(),
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+
+  /** The webhook of `type` whose data.object has `id`. */
+  const eventFor = (type: string, id: string) => (request: ReceivedRequest) => {
+    try {
+      const event = JSON.parse(request.raw.toString('utf8')) as {
+        type?: string;
+        data?: { object?: { id?: string } };
+      };
+      return event.type === type && event.data?.object?.id === id;
+    } catch {
+      return false;
+    }
+  };
+  const eventsFor = (id: string) =>
+    hooks()
+      .received.map(
+        (request) =>
+          JSON.parse(request.raw.toString('utf8')) as { type: string; data: { object: { id: string } } },
+      )
+      .filter((event) => event.data.object.id === id)
+      .map((event) => event.type);
+
+  it('verify with expand[]=payment_intent shows the PaymentIntent, our metadata, the charge and a 1.5% fee', async () => {
+    const { reference, sessionId, paymentIntent } = await paidSession();
+    const expanded = await api(
+      `/v1/checkout/sessions/${sessionId}?expand[]=payment_intent.latest_charge.balance_transaction`,
+    );
+    expect(expanded.status).toBe(200);
+    expect(expanded.body.payment_intent).toMatchObject({
+      id: paymentIntent,
+      object: 'payment_intent',
+      status: 'succeeded',
+      amount: 3000,
+      amount_received: 3000,
+      currency: 'usd',
+      metadata: { paybridge_reference: reference },
+      latest_charge: {
+        object: 'charge',
+        payment_intent: paymentIntent,
+        metadata: { paybridge_reference: reference },
+        amount_refunded: 0,
+        balance_transaction: { object: 'balance_transaction', amount: 3000, fee: 45, net: 2955 },
+      },
+    });
+    const plain = await api(`/v1/checkout/sessions/${sessionId}?expand[]=payment_intent`);
+    expect(typeof plain.body.payment_intent.latest_charge).toBe('string');
+  });
+
+  it('refunds in full at once (succeed, no delay) and sends refund.created and charge.refunded, signed', async () => {
+    const { reference, paymentIntent } = await paidSession();
+    const answer = await createRefund({
+      payment_intent: paymentIntent,
+      amount: '3000',
+      reason: 'requested_by_customer',
+      'metadata[paybridge_refund_id]': 're_full',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      object: 'refund',
+      amount: 3000,
+      currency: 'usd',
+      payment_intent: paymentIntent,
+      status: 'succeeded',
+      reason: 'requested_by_customer',
+      metadata: { paybridge_refund_id: 're_full' },
+    });
+    expect(answer.body.id).toMatch(/^re_/);
+    expect(answer.body.charge).toMatch(/^ch_/);
+
+    const created = await hooks().waitFor(eventFor('refund.created', answer.body.id));
+    expectValidStripeSignature(created);
+    const charge = await hooks().waitFor(eventFor('charge.refunded', answer.body.charge));
+    expectValidStripeSignature(charge);
+    expect(JSON.parse(charge.raw.toString('utf8')).data.object).toMatchObject({
+      amount: 3000,
+      amount_refunded: 3000,
+      refunded: true,
+      payment_intent: paymentIntent,
+      metadata: { paybridge_reference: reference },
+    });
+    // The adapter reads what the sandbox sends.
+    expect(stripe.parseWebhook(created.raw)).toMatchObject({
+      kind: 'refund',
+      type: 'refund.created',
+      providerReference: paymentIntent,
+      providerRefundId: answer.body.id,
+      refundId: 're_full',
+    });
+    expect(stripe.parseWebhook(charge.raw)).toMatchObject({ kind: 'refund', reference });
+  });
+
+  it('refunds in parts, counts them cumulatively, and refuses an over-refund in Stripe’s words', async () => {
+    const { paymentIntent } = await paidSession();
+    const first = await createRefund({ payment_intent: paymentIntent, amount: '1000' });
+    expect(first.body).toMatchObject({ amount: 1000, status: 'succeeded' });
+    const firstCharge = await hooks().waitFor(eventFor('charge.refunded', first.body.charge));
+    expect(JSON.parse(firstCharge.raw.toString('utf8')).data.object).toMatchObject({
+      amount_refunded: 1000,
+      refunded: false,
+    });
+
+    const over = await createRefund({ payment_intent: paymentIntent, amount: '2500' });
+    expect(over.status).toBe(400);
+    expect(over.body.error).toEqual({
+      type: 'invalid_request_error',
+      code: 'amount_too_large',
+      param: 'amount',
+      message: 'Refund amount (USD 25.00) is greater than unrefunded amount on charge (USD 20.00)',
+    });
+
+    const rest = await createRefund({ payment_intent: paymentIntent }); // no amount: the remainder
+    expect(rest.body).toMatchObject({ amount: 2000, status: 'succeeded' });
+    await hooks().waitFor(
+      (request) =>
+        eventFor('charge.refunded', first.body.charge)(request) &&
+        JSON.parse(request.raw.toString('utf8')).data.object.amount_refunded === 3000,
+    );
+
+    const again = await createRefund({ payment_intent: paymentIntent, amount: '1' });
+    expect(again.status).toBe(400);
+    expect(again.body.error).toMatchObject({ code: 'charge_already_refunded' });
+    const listed = await api(`/v1/refunds?payment_intent=${paymentIntent}`);
+    expect(listed.body).toMatchObject({ object: 'list', has_more: false, url: '/v1/refunds' });
+    expect(listed.body.data.map((r: { amount: number }) => r.amount)).toEqual([2000, 1000]);
+  });
+
+  it('refuses a refund on an unpaid, unknown or missing PaymentIntent, and another key’s', async () => {
+    const created = await api('/v1/checkout/sessions', {
+      method: 'POST',
+      body: new URLSearchParams({
+        mode: 'payment',
+        'line_items[0][price_data][currency]': 'usd',
+        'line_items[0][price_data][unit_amount]': '500',
+        'line_items[0][price_data][product_data][name]': 'Order',
+        'line_items[0][quantity]': '1',
+        client_reference_id: `ref_${randomUUID()}`,
+        success_url: 'https://merchant.example/success',
+      }).toString(),
+    });
+    await clickOn(created.body.url, 'decline');
+    const declined = await api(`/v1/checkout/sessions/${created.body.id}?expand[]=payment_intent`);
+    expect(declined.body.payment_intent).toMatchObject({ status: 'requires_payment_method' });
+    const unpaid = await createRefund({ payment_intent: declined.body.payment_intent.id, amount: '500' });
+    expect(unpaid.status).toBe(400);
+    expect(unpaid.body.error.message).toMatch(/does not have a successful charge to refund/);
+
+    const unknown = await createRefund({ payment_intent: 'pi_doesNotExist', amount: '500' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'resource_missing', param: 'payment_intent' });
+
+    const missing = await createRefund({ amount: '500' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({
+      code: 'parameter_missing',
+      message: 'Missing required param: charge.',
+    });
+
+    const { paymentIntent } = await paidSession();
+    const otherKey = await api('/v1/refunds', {
+      method: 'POST',
+      key: 'sk_test_51StripeMerchantTwo',
+      body: new URLSearchParams({ payment_intent: paymentIntent }).toString(),
+    });
+    expect(otherKey.status).toBe(400);
+    expect(otherKey.body.error.code).toBe('resource_missing');
+  });
+
+  it('answers the first refund to a repeated Idempotency-Key, and refuses the key with other parameters', async () => {
+    const { paymentIntent } = await paidSession();
+    const callsBefore = (await control('GET', '/stripe/calls')).body.count as number;
+    const key = `re_${randomUUID()}`;
+    const fields = { payment_intent: paymentIntent, amount: '1200', 'metadata[paybridge_refund_id]': key };
+    const first = await createRefund(fields, key);
+    const second = await createRefund(fields, key);
+    expect(second.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const calls = (await control('GET', '/stripe/calls')).body;
+    expect(calls.count - callsBefore).toBe(2);
+    expect(
+      calls.calls
+        .slice(callsBefore)
+        .filter((c: { method: string; path: string }) => c.method === 'POST' && c.path === '/v1/refunds'),
+    ).toHaveLength(2);
+    const listed = await api(`/v1/refunds?payment_intent=${paymentIntent}`);
+    expect(listed.body.data).toHaveLength(1);
+
+    const changed = await createRefund({ ...fields, amount: '1300' }, key);
+    expect(changed.status).toBe(400);
+    expect(changed.body.error.type).toBe('idempotency_error');
+  });
+
+  it('with a delay, answers pending and succeeds later with refund.updated', async () => {
+    await control('POST', '/stripe/knobs', { refundDelayMs: 150 });
+    const { paymentIntent } = await paidSession();
+    const answer = await createRefund({ payment_intent: paymentIntent, amount: '500' });
+    expect(answer.body).toMatchObject({ status: 'pending', pending_reason: 'processing' });
+    expect((await api(`/v1/refunds/${answer.body.id}`)).body.status).toBe('pending');
+    const updated = await hooks().waitFor(eventFor('refund.updated', answer.body.id));
+    expectValidStripeSignature(updated);
+    expect(JSON.parse(updated.raw.toString('utf8')).data.object.status).toBe('succeeded');
+    expect((await api(`/v1/refunds/${answer.body.id}`)).body.status).toBe('succeeded');
+  });
+
+  it('fail: pending first, then failed with a failure_reason and refund.failed; the amount becomes refundable again', async () => {
+    await control('POST', '/stripe/knobs', { refundOutcome: 'fail', refundDelayMs: 50 });
+    const { paymentIntent } = await paidSession();
+    const answer = await createRefund({ payment_intent: paymentIntent, amount: '3000' });
+    expect(answer.body.status).toBe('pending');
+    const failed = await hooks().waitFor(eventFor('refund.failed', answer.body.id));
+    expectValidStripeSignature(failed);
+    const refund = (await api(`/v1/refunds/${answer.body.id}`)).body;
+    expect(refund).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card' });
+    expect(refund.failure_balance_transaction).toMatch(/^txn_/);
+    await control('POST', '/stripe/knobs', { refundOutcome: 'succeed', refundDelayMs: 0 });
+    const retried = await createRefund({ payment_intent: paymentIntent, amount: '3000' });
+    expect(retried.body).toMatchObject({ status: 'succeeded', amount: 3000 });
+  });
+
+  it('hold: stays pending until the control API completes it; a final refund cannot be completed again', async () => {
+    await control('POST', '/stripe/knobs', { refundOutcome: 'hold', refundDelayMs: 0 });
+    const { paymentIntent } = await paidSession();
+    const answer = await createRefund({ payment_intent: paymentIntent, amount: '700' });
+    expect(answer.body.status).toBe('pending');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await api(`/v1/refunds/${answer.body.id}`)).body.status).toBe('pending');
+    expect(eventsFor(answer.body.id)).toEqual(['refund.created']);
+
+    const completed = await control('POST', `/stripe/refunds/${answer.body.id}/complete`, {
+      outcome: 'succeeded',
+    });
+    expect(completed.status).toBe(200);
+    expect(completed.body).toMatchObject({ status: 'succeeded' });
+    expect((await api(`/v1/refunds/${answer.body.id}`)).body.status).toBe('succeeded');
+    const updated = await hooks().waitFor(eventFor('refund.updated', answer.body.id));
+    expectValidStripeSignature(updated);
+
+    const twice = await control('POST', `/stripe/refunds/${answer.body.id}/complete`, { outcome: 'failed' });
+    expect(twice.status).toBe(409);
+    const unknown = await control('POST', '/stripe/refunds/re_unknown/complete', { outcome: 'succeeded' });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('action: answers requires_action with next_action; the control API fails it, the cancel endpoint cancels another', async () => {
+    await control('POST', '/stripe/knobs', { refundOutcome: 'action' });
+    const { paymentIntent } = await paidSession();
+    const answer = await createRefund({ payment_intent: paymentIntent, amount: '1000' });
+    expect(answer.body).toMatchObject({
+      status: 'requires_action',
+      next_action: {
+        type: 'display_details',
+        display_details: { email_sent: { email_sent_to: 'ada@example.com' } },
+      },
+    });
+    const failed = await control('POST', `/stripe/refunds/${answer.body.id}/complete`, { outcome: 'failed' });
+    expect(failed.body).toMatchObject({ status: 'failed' });
+    await hooks().waitFor(eventFor('refund.failed', answer.body.id));
+
+    const another = await createRefund({ payment_intent: paymentIntent, amount: '1000' });
+    expect(another.body.status).toBe('requires_action');
+    const cancelled = await api(`/v1/refunds/${another.body.id}/cancel`, { method: 'POST' });
+    expect(cancelled.body).toMatchObject({ status: 'canceled' });
+    const cannot = await api(`/v1/refunds/${another.body.id}/cancel`, { method: 'POST' });
+    expect(cannot.status).toBe(400);
+  });
+
+  it('holds refund webhooks with holdWebhooks, and lists them in the deliveries', async () => {
+    await control('POST', '/stripe/knobs', { holdWebhooks: true });
+    const { paymentIntent } = await paidSession();
+    const answer = await createRefund({ payment_intent: paymentIntent, amount: '100' });
+    const deliveries = (await control('GET', '/stripe/webhooks')).body.deliveries as {
+      event: string;
+      state: string;
+    }[];
+    expect(
+      deliveries.filter((d) => d.event === 'refund.created' && d.state === 'held').length,
+    ).toBeGreaterThan(0);
+    expect(
+      deliveries.filter((d) => d.event === 'charge.refunded' && d.state === 'held').length,
+    ).toBeGreaterThan(0);
+    await control('POST', '/stripe/webhooks/release');
+    await hooks().waitFor(eventFor('refund.created', answer.body.id));
+  });
+
+  it('answers Stripe’s errors for an unknown refund and a bad list limit', async () => {
+    const unknown = await api('/v1/refunds/re_nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({
+      code: 'resource_missing',
+      message: "No such refund: 're_nope'",
+    });
+    expect((await api('/v1/refunds?limit=101')).status).toBe(400);
+  });
+
+  it('the adapter refunds and looks refunds up end to end against the sandbox', async () => {
+    await control('POST', '/stripe/knobs', { refundDelayMs: 100 });
+    const ctx = {
+      baseUrl: sandbox().baseUrls.stripe,
+      credentials: { secretKey, webhookSecret: signingSecret },
+      timeoutMs: 2000,
+    };
+    const reference = `ref_${randomUUID()}`;
+    const init = await stripe.initialize(ctx, {
+      reference,
+      amount: 5000,
+      currency: 'JPY',
+      customer: { email: 'ada@example.com' },
+      redirectUrl: 'https://merchant.example/return',
+    });
+    await clickOn(init.checkoutUrl, 'success');
+    const verified = await stripe.verify(ctx, { reference, providerReference: init.providerReference });
+    expect(verified).toMatchObject({ status: 'succeeded', amount: 5000, currency: 'JPY' });
+    expect(verified.chargeId).toMatch(/^pi_/);
+    expect(verified.fee).toBeUndefined();
+    const payment = { reference, providerReference: init.providerReference, chargeId: verified.chargeId };
+
+    const refundId = `re_${randomUUID().replaceAll('-', '')}`;
+    const lookup = { refundId, providerRefundId: undefined, payment, amount: 2000, currency: 'JPY' };
+    expect(await stripe.lookupRefund(ctx, lookup)).toBeUndefined();
+
+    const result = await stripe.refund(ctx, {
+      refundId,
+      payment,
+      amount: 2000,
+      currency: 'JPY',
+      reason: 'duplicate',
+    });
+    expect(result).toMatchObject({ status: 'pending', amount: 2000, providerStatus: 'pending' });
+    expect(result.providerRefundId).toMatch(/^re_/);
+    // A retry after a lost answer gets the same refund back.
+    expect(
+      (await stripe.refund(ctx, { refundId, payment, amount: 2000, currency: 'JPY', reason: 'duplicate' }))
+        .providerRefundId,
+    ).toBe(result.providerRefundId);
+
+    const byOurId = await stripe.lookupRefund(ctx, lookup);
+    expect(byOurId).toMatchObject({ providerRefundId: result.providerRefundId, amount: 2000 });
+    const created = await hooks().waitFor(eventFor('refund.created', result.providerRefundId));
+    expect(
+      stripe.verifyWebhookSignature(
+        created.raw,
+        created.headers as Record<string, string>,
+        ctx.credentials,
+        new Date(),
+      ),
+    ).toEqual({ ok: true });
+    expect(stripe.parseWebhook(created.raw)).toMatchObject({ kind: 'refund', reference, refundId });
+
+    await hooks().waitFor(eventFor('refund.updated', result.providerRefundId));
+    const byStripeId = await stripe.lookupRefund(ctx, {
+      ...lookup,
+      providerRefundId: result.providerRefundId,
+    });
+    expect(byStripeId).toMatchObject({ status: 'succeeded', amount: 2000 });
+    expect(
+      await stripe.lookupRefund(ctx, { ...lookup, providerRefundId: 're_unknownAtStripe' }),
+    ).toBeUndefined();
+
+    const over = await stripe
+      .refund(ctx, {
+        refundId: `re_${randomUUID().replaceAll('-', '')}`,
+        payment,
+        amount: 3001,
+        currency: 'JPY',
+      })
+      .catch((e: unknown) => e);
+    expect(over).toMatchObject({ code: 'provider_rejected', retryable: false });
+    expect((over as Error).message).toContain('is greater than unrefunded amount on charge');
   });
 });
