@@ -15,6 +15,11 @@
  *   set-max-amount <merchantId> <test|live> <CUR> <minor units|default>
  *                          a merchant's own maximum for one payment in one currency (the default
  *                          is core/money.ts `defaultMaxAmounts`; `default` removes the override)
+ *   set-refund-policy <merchantId> <test|live> <window days> <max refunds per payment>
+ *                          a merchant's refund policy (default: 365 days, 10 refunds per payment)
+ *   check-ledger <merchantId> <test|live>
+ *                          proves the ledger invariant: postings balance, accounts sum to zero, each
+ *                          payment's captured − succeeded refunds and the running balance agree
  *
  * It talks to the table named by TABLE_NAME with the usual AWS credentials (cloud), or, with no
  * TABLE_NAME, to the running `npm start` (its `.local/stack.json` says where): it needs nothing else.
@@ -22,7 +27,9 @@
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
 import { isCurrency } from '#core/money';
+import { checkMerchantLedger } from '#platform/ledger-check';
 import { setAmountLimit } from '#store/payments';
+import { setRefundPolicy } from '#store/refunds';
 import { setRole, setStatus } from '#store/identity';
 import { localAwsEnv } from './resources.ts';
 import { generateJwtKeys, publicJwkSet } from './stack.ts';
@@ -72,6 +79,29 @@ async function main(): Promise<number> {
       console.log(`${arg} ${mode} ${currency}: ${max === null ? 'default maximum' : `at most ${max}`}`);
       return 0;
     }
+    case 'set-refund-policy': {
+      const [mode, days, max] = rest;
+      const windowDays = Number(days);
+      const maxRefundsPerPayment = Number(max);
+      if (!arg || (mode !== 'test' && mode !== 'live')) return usage();
+      if (!Number.isSafeInteger(windowDays) || windowDays < 1 || windowDays > 3650) return usage();
+      if (!Number.isSafeInteger(maxRefundsPerPayment) || maxRefundsPerPayment < 1 || maxRefundsPerPayment > 100) {
+        return usage();
+      }
+      if (!useTable()) return noTable();
+      await setRefundPolicy(arg, mode, { windowDays, maxRefundsPerPayment });
+      console.log(`${arg} ${mode}: refunds within ${windowDays} days, at most ${maxRefundsPerPayment} per payment`);
+      return 0;
+    }
+    case 'check-ledger': {
+      const [mode] = rest;
+      if (!arg || (mode !== 'test' && mode !== 'live')) return usage();
+      if (!useTable()) return noTable();
+      const problems = await checkMerchantLedger(arg, mode);
+      for (const p of problems) console.log(`${p.kind}: ${p.message}`);
+      console.log(problems.length === 0 ? `${arg} ${mode}: the ledger holds` : `${problems.length} problem(s)`);
+      return problems.length === 0 ? 0 : 1;
+    }
     case 'new-jwt-keys': {
       const fresh = JSON.parse(generateJwtKeys()) as { keys: unknown[] };
       const old = arg ? ((JSON.parse(readFileSync(arg, 'utf8')) as { keys?: unknown[] }).keys ?? []) : [];
@@ -98,7 +128,8 @@ function usage(): number {
   console.error(
     'usage: npm run admin -- grant-admin <email> | revoke-admin <email> | suspend-user <email> | reinstate-user <email>\n' +
       '       | new-jwt-keys [old.json] | public-jwt-keys <set.json>\n' +
-      '       | set-max-amount <merchantId> <test|live> <CUR> <minor units|default>',
+      '       | set-max-amount <merchantId> <test|live> <CUR> <minor units|default>\n' +
+      '       | set-refund-policy <merchantId> <test|live> <days> <max refunds> | check-ledger <merchantId> <test|live>',
   );
   return 2;
 }

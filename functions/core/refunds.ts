@@ -258,8 +258,8 @@ async function reserveRefund(
   if ((payment.refundCount ?? 0) >= policy.maxRefundsPerPayment) throw tooMany(policy);
   const left = refundable(payment);
   const amount = input.amount ?? left;
-  if (amount <= 0 || left <= 0) {
-    throw new Unprocessable('nothing_to_refund', 'This payment has been refunded in full already.', 'amount');
+  if (input.amount === undefined && left <= 0) {
+    throw new Unprocessable('nothing_to_refund', 'Everything captured on this payment is refunded or being refunded already.', 'amount');
   }
   if (amount > left) throw exceeds(amount, payment, left);
   const at = now.toISOString();
