@@ -571,7 +571,8 @@ const refundEvent = z.object({
  *   only to endpoints on API version 2024-10-28.acacia or later; older endpoints get
  *   `charge.refund.updated` instead, so both are read.
  * - `charge.refunded` carries the charge: its `payment_intent` and the PaymentIntent metadata
- *   copied onto it (`paybridge_reference`); it does not say which refund (the refunds list is not
+ *   copied onto it (`paybridge_reference`; *unconfirmed* that Stripe copies it onto the charge: when
+ *   absent, `providerReference` still names the PaymentIntent); it does not say which refund (the refunds list is not
  *   expanded since 2022-11-15) and `amount_refunded` is cumulative.
  */
 const refundEventTypes: ReadonlySet<string> = new Set([
