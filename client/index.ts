@@ -4,6 +4,9 @@ import type * as listApiKeys from '../functions/api/list-api-keys.ts';
 import type * as listAuditLogs from '../functions/api/list-audit-logs.ts';
 import type * as listEvents from '../functions/api/list-events.ts';
 import type * as listPayments from '../functions/api/list-payments.ts';
+import type * as listRefunds from '../functions/api/list-refunds.ts';
+import type * as listBalanceTransactions from '../functions/api/list-balance-transactions.ts';
+import type { createRefundBody } from '../functions/api/create-refund.ts';
 import type * as listProviders from '../functions/api/list-providers.ts';
 import type * as listSecurityEvents from '../functions/api/list-security-events.ts';
 import type * as deleteProvider from '../functions/api/delete-provider.ts';
@@ -53,6 +56,9 @@ type Out<S extends z.ZodMiniType> = z.output<S>;
 
 export type Mode = 'test' | 'live';
 export type Payment = Out<typeof responses.payment>;
+export type Refund = Out<typeof responses.refund>;
+export type Balance = Out<typeof responses.balance>;
+export type BalanceTransaction = Out<typeof responses.balanceTransaction>;
 export type ProviderConfig = Out<typeof responses.providerConfig>;
 export type WebhookEndpoint = Out<typeof responses.webhookEndpoint>;
 export type WebhookEndpointWithSecret = Out<typeof responses.webhookEndpointWithSecret>;
@@ -79,6 +85,7 @@ export interface Page<T> {
 }
 
 export type CreatePaymentInput = z.input<typeof createPaymentBody>;
+export type CreateRefundInput = z.input<typeof createRefundBody>;
 export type ConfigureProviderInput = z.input<typeof configureProviderBody>;
 export type CreateWebhookEndpointInput = z.input<typeof createWebhookEndpointBody>;
 export type UpdateWebhookEndpointInput = z.input<typeof updateWebhookEndpointBody>;
@@ -97,6 +104,8 @@ type QueryOf<H> = H extends { readonly spec: HttpSpec<infer _B, infer Q, infer _
   : never;
 
 export type ListPaymentsQuery = QueryOf<typeof listPayments.handler>;
+export type ListRefundsQuery = QueryOf<typeof listRefunds.handler>;
+export type ListBalanceTransactionsQuery = Omit<QueryOf<typeof listBalanceTransactions.handler>, 'format'>;
 export type ListEventsQuery = QueryOf<typeof listEvents.handler>;
 export type ListProvidersQuery = QueryOf<typeof listProviders.handler>;
 export type RemoveProviderQuery = QueryOf<typeof deleteProvider.handler>;
@@ -279,9 +288,37 @@ export function createClient(options: ClientOptions) {
         }),
       get: (paymentId: string) => call<Payment>('GET /v1/payments/{id}', { params: id(paymentId) }),
       list: (query?: ListPaymentsQuery) => call<Page<Payment>>('GET /v1/payments', { query }),
-      /** Asks the provider now and moves the payment forward if it has. */
+      /** Asks the provider now: moves the payment forward if it has, and syncs its open refunds. */
       verify: (paymentId: string) =>
         call<Payment>('POST /v1/payments/{id}/verify', { params: id(paymentId) }),
+    },
+
+    refunds: {
+      /**
+       * Refunds `amount` (minor units; omitted = everything still refundable) of a succeeded
+       * payment. `idempotencyKey` is required, as for payments: a retry never refunds twice.
+       */
+      create: (paymentId: string, body: CreateRefundInput, opts: { idempotencyKey: string }) =>
+        call<Refund>('POST /v1/payments/{id}/refunds', {
+          params: id(paymentId),
+          body,
+          headers: { 'idempotency-key': opts.idempotencyKey },
+        }),
+      get: (refundId: string) => call<Refund>('GET /v1/refunds/{id}', { params: id(refundId) }),
+      list: (query?: ListRefundsQuery) => call<Page<Refund>>('GET /v1/refunds', { query }),
+      ofPayment: (paymentId: string) =>
+        call<Page<Refund>>('GET /v1/payments/{id}/refunds', { params: id(paymentId) }),
+    },
+
+    balance: {
+      /** What the ledger says sits at each provider, per currency. */
+      get: () => call<Balance>('GET /v1/balance'),
+      /** Ledger postings, newest first, each with the payment or refund that caused it. */
+      transactions: (query?: ListBalanceTransactionsQuery) =>
+        call<Page<BalanceTransaction>>('GET /v1/balance-transactions', { query }),
+      /** The same page as CSV text, for a spreadsheet. */
+      transactionsCsv: (query?: ListBalanceTransactionsQuery) =>
+        call<string>('GET /v1/balance-transactions', { query: { ...query, format: 'csv' } }),
     },
 
     webhookEndpoints: {

@@ -158,8 +158,8 @@ export interface RefundDeps {
   readonly now?: () => Date;
   /** Seconds between checks of an open refund; the last repeats (read when needed: configuration). */
   readonly schedule?: () => readonly number[];
-  /** How long the create holds the provider call before a sync may re-submit (ms). */
-  readonly leaseMs?: number;
+  /** How long the create holds the provider call before a sync may re-submit (ms): longer than the create can take. */
+  readonly leaseMs?: () => number;
   readonly idempotencyWaitMs?: number;
 }
 
@@ -259,11 +259,15 @@ async function reserveRefund(
   const left = refundable(payment);
   const amount = input.amount ?? left;
   if (input.amount === undefined && left <= 0) {
-    throw new Unprocessable('nothing_to_refund', 'Everything captured on this payment is refunded or being refunded already.', 'amount');
+    throw new Unprocessable(
+      'nothing_to_refund',
+      'Everything captured on this payment is refunded or being refunded already.',
+      'amount',
+    );
   }
   if (amount > left) throw exceeds(amount, payment, left);
   const at = now.toISOString();
-  const leaseMs = deps.leaseMs ?? defaultLeaseMs;
+  const leaseMs = deps.leaseMs?.() ?? defaultLeaseMs;
   const refund: Refund = {
     id: refundId,
     merchantId: caller.merchantId,
@@ -449,7 +453,7 @@ export async function syncRefund(
       });
       return after && after.status !== refund.status ? 'moved' : 'checked';
     }
-    const until = now.getTime() + (deps.leaseMs ?? defaultLeaseMs);
+    const until = now.getTime() + (deps.leaseMs?.() ?? defaultLeaseMs);
     if (!(await deps.store.takeSubmitLease(refund, until))) return 'leased';
     const leased = { ...refund, submitLeaseUntil: until, version: refund.version + 1 };
     const after = await submit(deps, payment, leased);

@@ -15,7 +15,7 @@ import type { RefundTarget } from '#providers/types';
 import { paymentsStore } from '#store/payments';
 import { refundsStore } from '#store/refunds';
 import { listEndpoints } from '#store/webhooks';
-import { reconcileSettings } from './config.ts';
+import { config, reconcileSettings } from './config.ts';
 import { payments, providerConfig } from './payments.ts';
 import { adapterFor, providerContext } from './providers.ts';
 import { enqueueDeliveries } from './queues.ts';
@@ -112,6 +112,10 @@ export const refunds: RefundDeps = {
   store: refundsStore,
   gateway: refundGateway,
   schedule: () => reconcileSettings().schedule,
+  // The create may spend up to three provider timeouts (the adapter's own tries): a sync waits that long
+  // before it concludes the create died, and at least the 29 s the create route can run in the cloud.
+  leaseMs: () =>
+    Math.max(3 * config().PROVIDER_TIMEOUT_MS, config().PAYBRIDGE_STAGE === 'local' ? 1_000 : 30_000),
   async reserve(payment, refund, policy, idempotency, audit) {
     const { event, deliveries } = await eventFor(refund, 'refund.created', refund.createdAt);
     const hold = posting(sourceOf(refund), 'refund_hold', refund.amount, refund.createdAt);

@@ -15,6 +15,8 @@ import { useSandboxes } from '#test/sandbox-fixture';
 // is run by hand here (so a test can tell a webhook from a sync apart).
 vi.hoisted(() => {
   process.env.RECONCILE_SCHEDULE = '1,1,1';
+  // Short provider timeouts, so a refund whose answer is late times out within a test.
+  process.env.PROVIDER_TIMEOUT_MS = '1500';
   process.env.RECONCILE_NAMESPACE = `r${Math.random().toString(36).slice(2, 8)}-`;
 });
 
@@ -37,6 +39,7 @@ afterEach(async () => {
       refundDelayMs: 50,
       failNext: 0,
       hangNext: 0,
+      latencyMs: 0,
     });
   }
 });
@@ -128,7 +131,11 @@ const getRefund = async (s: Shop, id: string): Promise<RefundView> =>
 
 async function refund(s: Shop, paymentId: string, body: Record<string, unknown> = {}, key?: string) {
   const res = await post(s, `/v1/payments/${paymentId}/refunds`, body, key);
-  return { status: res.status, headers: res.headers, body: (await res.json()) as RefundView & { error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as RefundView & { error?: { code: string; message: string } },
+  };
 }
 
 /** Waits (bounded) for an outcome; never asserts on how long it took. */
@@ -158,7 +165,10 @@ const refundEvents = async (s: Shop, paymentId: string, refundId: string) =>
 
 /** One run of the reconciliation sweeper's handler (its refund schedule included). */
 async function sweepOnce(): Promise<void> {
-  const handler = (await loadHandler('workers/reconcile-payments.ts')) as (e: unknown, c: Context) => Promise<unknown>;
+  const handler = (await loadHandler('workers/reconcile-payments.ts')) as (
+    e: unknown,
+    c: Context,
+  ) => Promise<unknown>;
   await handler({}, lambdaContext('workers/reconcile-payments.ts'));
 }
 
@@ -170,7 +180,10 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
 
   it('refunds a payment in full (no amount = the whole remainder): the payment becomes refunded, one refund.succeeded', async () => {
     const payment = await paidPayment(s, amount);
-    const created = await refund(s, payment.id, { reason: 'requested_by_customer', metadata: { ticket: 'T-1' } });
+    const created = await refund(s, payment.id, {
+      reason: 'requested_by_customer',
+      metadata: { ticket: 'T-1' },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body).toMatchObject({
       id: expect.stringMatching(/^re_/),
@@ -189,7 +202,10 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
     );
     expect(done.providerRefundId).not.toBeNull();
     expect((await getPayment(s, payment.id)).status).toBe('refunded');
-    expect(await refundEvents(s, payment.id, created.body.id)).toEqual(['refund.created', 'refund.succeeded']);
+    expect(await refundEvents(s, payment.id, created.body.id)).toEqual([
+      'refund.created',
+      'refund.succeeded',
+    ]);
     const again = await refund(s, payment.id, { amount: 1 });
     expect(again.status).toBe(422);
     expect(again.body.error?.code).toBe('payment_not_refundable');
@@ -230,12 +246,19 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
       Array.from({ length: 10 }, () => refund(s, payment.id, { amount: amount / 3 })),
     );
     const statuses = answers.map((a) => a.status).sort();
-    expect(statuses.filter((c) => c === 201)).toHaveLength(3);
-    expect(statuses.filter((c) => c === 422)).toHaveLength(7);
+    const seen = JSON.stringify(answers.map((a) => [a.status, a.body.error?.code ?? a.body.status]));
+    expect(
+      statuses.filter((c) => c === 201),
+      seen,
+    ).toHaveLength(3);
+    expect(
+      statuses.filter((c) => c === 422),
+      seen,
+    ).toHaveLength(7);
     for (const a of answers.filter((x) => x.status === 422)) {
       expect(a.body.error?.code).toBe('amount_exceeds_refundable');
     }
-    expect((await refundCalls(provider)) - before).toBe(3);
+    expect((await refundCalls(provider)) - before, seen).toBe(3);
   });
 
   it('gives the amount back when the provider fails a refund (refund.failed), so it can be refunded again', async () => {
@@ -265,9 +288,13 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
     const pending = await getRefund(s, created.body.id);
     expect(pending.status).toBe('pending');
     expect(pending.providerRefundId).not.toBeNull();
-    const settled = await sandboxes.control('POST', `/${provider}/refunds/${encodeURIComponent(pending.providerRefundId ?? '')}/complete`, {
-      outcome: 'succeeded',
-    });
+    const settled = await sandboxes.control(
+      'POST',
+      `/${provider}/refunds/${encodeURIComponent(pending.providerRefundId ?? '')}/complete`,
+      {
+        outcome: 'succeeded',
+      },
+    );
     expect(settled.status, JSON.stringify(settled.body)).toBe(200);
     const done = await until(
       async () => {
@@ -281,7 +308,10 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
     await sandboxes.control('POST', `/${provider}/webhooks/release`);
     await verify(s, payment.id);
     await sweepOnce();
-    expect(await refundEvents(s, payment.id, created.body.id)).toEqual(['refund.created', 'refund.succeeded']);
+    expect(await refundEvents(s, payment.id, created.body.id)).toEqual([
+      'refund.created',
+      'refund.succeeded',
+    ]);
   });
 
   it.skipIf(provider === 'flutterwave')(
@@ -297,9 +327,42 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
         (r) => r.status === 'succeeded',
       );
       expect(done.status).toBe('succeeded');
-      expect(await refundEvents(s, payment.id, created.body.id)).toEqual(['refund.created', 'refund.succeeded']);
+      expect(await refundEvents(s, payment.id, created.body.id)).toEqual([
+        'refund.created',
+        'refund.succeeded',
+      ]);
     },
   );
+
+  it('looks a refund up after a provider timeout on create, and never creates it twice', async () => {
+    const payment = await paidPayment(s, amount);
+    const before = await refundCalls(provider);
+    // The provider takes the refund but answers after our timeout: the outcome is unknown to us.
+    await sandboxes.control('POST', `/${provider}/knobs`, { latencyMs: 2500 });
+    const created = await refund(s, payment.id);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ status: 'pending', providerRefundId: null });
+    await sandboxes.control('POST', `/${provider}/knobs`, { latencyMs: 0 });
+    const done = await until(
+      async () => {
+        await sweepOnce();
+        await verify(s, payment.id);
+        return getRefund(s, created.body.id);
+      },
+      (r) => r.status === 'succeeded',
+      30_000,
+    );
+    expect(done.providerRefundId).not.toBeNull();
+    expect((await getPayment(s, payment.id)).status).toBe('refunded');
+    // Chapa's lookup without its id is the create again with our unique reference (idempotent there).
+    const calls = (await refundCalls(provider)) - before;
+    if (provider === 'chapa') expect(calls).toBeLessThanOrEqual(2);
+    else expect(calls).toBe(1);
+    expect(await refundEvents(s, payment.id, created.body.id)).toEqual([
+      'refund.created',
+      'refund.succeeded',
+    ]);
+  });
 
   it('refuses to refund a payment that has not succeeded (422)', async () => {
     const res = await post(s, '/v1/payments', {

@@ -7,6 +7,10 @@ import { paymentsStore } from '#store/payments';
 import { newId } from '#core/ids';
 import type { Payment } from '#core/payments';
 import { insertEvent } from '#store/webhooks';
+import { posting } from '#core/ledger';
+import type { Refund } from '#core/refunds';
+import { defaultRefundPolicy } from '#core/refunds';
+import { refundsStore } from '#store/refunds';
 
 /**
  * The tenancy sweep: for every route in the table, a caller from merchant B
@@ -118,6 +122,94 @@ beforeAll(async () => {
     };
     await insertEvent(w.a.merchantId, event, []);
     aWebhook[mode].eventId = event.id;
+  }
+});
+
+/**
+ * Merchant A's succeeded payment and a refund of it, per mode, through the real store's
+ * reserve transaction (refund, payment counter, ledger hold, balance shard, event).
+ */
+const aRefunds: Record<'test' | 'live', { paymentId: string; refundId: string; postingId: string }> = {
+  test: { paymentId: '', refundId: '', postingId: '' },
+  live: { paymentId: '', refundId: '', postingId: '' },
+};
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const at = new Date().toISOString();
+    const payment: Payment = {
+      ...(await paymentsStore.getPayment(w.a.merchantId, mode, aPayments[mode]))!,
+      id: newId('pay'),
+      attemptReference: newId('ref'),
+      reference: null,
+      status: 'succeeded',
+      capturedAmount: 5000,
+      refundableAmount: 5000,
+      chargeId: 'ref-a',
+    };
+    await paymentsStore.insertPayment(payment, undefined, {
+      actor: { kind: 'anonymous' },
+      meta: { ip: '', userAgent: '', requestId: 'fixture' },
+    });
+    const refund: Refund = {
+      id: newId('re'),
+      merchantId: w.a.merchantId,
+      mode,
+      paymentId: payment.id,
+      provider: 'paystack',
+      amount: 1000,
+      currency: 'NGN',
+      status: 'pending',
+      reason: null,
+      metadata: { secret: 'a-refund-meta' },
+      providerRefundId: null,
+      providerStatus: null,
+      failureReason: null,
+      nextAction: null,
+      submitted: false,
+      submitLeaseUntil: Date.now() + 600_000,
+      lastCheckedAt: null,
+      nextCheckAt: null,
+      checkCount: 0,
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    };
+    const key = `refund-fixture-${mode}`;
+    expect(
+      (await paymentsStore.claimIdempotency(w.a.merchantId, mode, key, 'h', refund.id, new Date())).kind,
+    ).toBe('claimed');
+    const hold = posting(
+      {
+        merchantId: w.a.merchantId,
+        mode,
+        provider: 'paystack',
+        currency: 'NGN',
+        paymentId: payment.id,
+        source: { type: 'refund', id: refund.id },
+      },
+      'refund_hold',
+      1000,
+      at,
+    );
+    const outcome = await refundsStore.reserve({
+      payment,
+      refund,
+      policy: defaultRefundPolicy,
+      hold,
+      event: {
+        id: newId('evt'),
+        type: 'refund.created',
+        createdAt: at,
+        mode,
+        paymentId: payment.id,
+        data: { object: { id: refund.id } },
+      },
+      deliveries: [],
+      idempotency: { key, status: 201, body: { id: refund.id } },
+      audit: { actor: { kind: 'anonymous' }, meta: { ip: '', userAgent: '', requestId: 'fixture' } },
+    });
+    expect(outcome).toBe('reserved');
+    aRefunds[mode] = { paymentId: payment.id, refundId: refund.id, postingId: hold.id };
   }
 });
 
@@ -415,6 +507,59 @@ const cases: Record<string, Case> = {
     kind: 'object',
     method: 'POST',
     path: (_w, credential) => `/v1/payments/${aPayments[modeOf(credential)]}/verify`,
+  },
+  'POST /v1/payments/{id}/refunds': {
+    kind: 'custom',
+    // B naming A's succeeded payment (with a valid body and key) finds no such payment; A's counter is untouched.
+    run: async (_w, credential) => {
+      const mode = modeOf(credential);
+      const res = await api.request(`/v1/payments/${aRefunds[mode].paymentId}/refunds`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${credential}`,
+          'content-type': 'application/json',
+          'idempotency-key': `refund-fixture-${mode}`,
+        },
+        body: JSON.stringify({ amount: 1 }),
+      });
+      expect(res.status).toBe(404);
+      const after = await paymentsStore.getPayment(w.a.merchantId, mode, aRefunds[mode].paymentId);
+      expect(after?.refundableAmount).toBe(4000);
+    },
+  },
+  'GET /v1/payments/{id}/refunds': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/payments/${aRefunds[modeOf(c)].paymentId}/refunds`,
+  },
+  'GET /v1/refunds': {
+    kind: 'list',
+    path: '/v1/refunds?limit=100',
+    mustNotContain: () => [aRefunds.test.refundId, aRefunds.live.refundId, 'a-refund-meta'],
+  },
+  'GET /v1/refunds/{id}': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/refunds/${aRefunds[modeOf(c)].refundId}`,
+  },
+  'GET /v1/balance': {
+    kind: 'custom',
+    // B has taken no money: its balance is empty whatever A holds.
+    run: async (_w, credential) => {
+      const res = await api.request('/v1/balance', bearer(credential));
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { balances: unknown[] }).balances).toEqual([]);
+    },
+  },
+  'GET /v1/balance-transactions': {
+    kind: 'list',
+    path: '/v1/balance-transactions?limit=100',
+    mustNotContain: () => [
+      aRefunds.test.postingId,
+      aRefunds.live.postingId,
+      aRefunds.test.refundId,
+      aRefunds.live.refundId,
+    ],
   },
   'DELETE /v1/providers/{provider}': {
     kind: 'object',
