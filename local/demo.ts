@@ -169,7 +169,36 @@ async function main(): Promise<void> {
     );
   }
 
-  step(6, 'The event and its attempt log');
+  step(6, 'Refund half of each payment, wait for the signed refund.succeeded webhook, read the balance');
+  for (const [i, plan] of plans.entries()) {
+    const paymentId = ids[i] as string;
+    const refund = await client.refunds.create(
+      paymentId,
+      { amount: Math.floor(plan.amount / 2), reason: 'requested_by_customer' },
+      { idempotencyKey: `demo-refund-${paymentId}` },
+    );
+    const deadline = Date.now() + 20_000;
+    // Refunds finish asynchronously at every provider: a webhook (or, for Flutterwave, which sends none,
+    // the sweeper) completes it; `verify` is the "ask the provider now" button, used here to be quick.
+    while (received.get(refund.id)?.type !== 'refund.succeeded' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (received.get(refund.id)?.type !== 'refund.succeeded') await client.payments.verify(paymentId);
+    }
+    const got = received.get(refund.id);
+    if (got?.type !== 'refund.succeeded') throw new Error(`no refund.succeeded for ${refund.id} within 20 s`);
+    const payment = await client.payments.get(paymentId);
+    ok(
+      `${plan.provider}: ${refund.id} ${refund.amount} ${refund.currency} → refund.succeeded, payment ${payment.status}`,
+    );
+  }
+  const balance = await client.balance.get();
+  for (const row of balance.balances) {
+    ok(
+      `balance ${row.provider} ${row.currency}: available ${row.available}, pending refunds ${row.pendingRefunds}`,
+    );
+  }
+
+  step(7, 'The event and its attempt log');
   const events = await client.events.list({ paymentId: ids[0] as string });
   const event = events.data[0];
   if (event) {
@@ -177,7 +206,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify((await client.events.attempts(event.id)).data, null, 2));
   }
   receiver.close();
-  console.log('\nDone: four providers, one API, one webhook format.');
+  console.log('\nDone: four providers, one API, one webhook format, refunds and a balance.');
 }
 
 main().catch((error: unknown) => {

@@ -102,7 +102,11 @@ describe('npm start', () => {
     expect(demo.status).toBe(0);
     for (const provider of ['paystack', 'flutterwave', 'stripe', 'chapa']) {
       expect(demo.stdout).toMatch(new RegExp(`${provider}: pay_\\w+ .* payment\\.succeeded, verified`));
+      expect(demo.stdout).toMatch(
+        new RegExp(`${provider}: re_\\w+ .* refund\\.succeeded, payment partially_refunded`),
+      );
     }
+    expect(demo.stdout).toMatch(/balance paystack NGN: available \d+, pending refunds 0/);
     expect(demo.stdout).toContain('Done: four providers');
   });
 

@@ -547,6 +547,47 @@ const plans: Record<string, Plan> = {
     idPrefixes: ['pay_', 'key_'],
     callsProvider: true,
   },
+  // The fixture's payments are pending: a refund of one is a 422 (not refundable), never a 5xx.
+  'POST /v1/payments/{id}/refunds': {
+    params: { id: (f) => f.paymentIds },
+    idPrefixes: ['pay_', 're_'],
+    body: () => ({
+      required: {},
+      optional: {
+        amount: fc.oneof(fc.integer({ min: 1, max: 10_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+        reason: fc.constantFrom('requested_by_customer', 'duplicate', 'fraudulent', 'other'),
+        metadata: fc.dictionary(fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/), fc.string({ maxLength: 20 }), {
+          maxKeys: 5,
+        }),
+      },
+    }),
+    callsProvider: true,
+  },
+  'GET /v1/payments/{id}/refunds': { params: { id: (f) => f.paymentIds }, idPrefixes: ['pay_', 're_'] },
+  'GET /v1/refunds': {
+    queryNames: ['limit', 'cursor', 'status', 'payment', 'createdFrom', 'createdTo'],
+    queries: [
+      '?limit=1',
+      '?status=pending',
+      '?payment=pay_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '?createdFrom=2024-01-01T00:00:00Z&createdTo=2099-01-01T00:00:00.000Z',
+    ],
+  },
+  'GET /v1/refunds/{id}': {
+    params: { id: () => ['re_01ARZ3NDEKTSV4RRFFQ69G5FAV'] },
+    idPrefixes: ['re_', 'pay_'],
+  },
+  'GET /v1/balance': {},
+  'GET /v1/balance-transactions': {
+    // `format=csv` answers text by design (tested in refunds.test.ts); the fuzz checks the JSON answers.
+    queryNames: ['limit', 'cursor', 'kind', 'provider', 'currency', 'payment', 'createdFrom', 'createdTo'],
+    queries: [
+      '?limit=1',
+      '?kind=charge&provider=paystack&currency=NGN',
+      '?payment=pay_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '?createdFrom=2024-01-01T00:00:00Z&createdTo=2099-01-01T00:00:00.000Z',
+    ],
+  },
 };
 
 // ---------------------------------------------------------------- who calls
