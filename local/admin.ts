@@ -85,12 +85,18 @@ async function main(): Promise<number> {
       const maxRefundsPerPayment = Number(max);
       if (!arg || (mode !== 'test' && mode !== 'live')) return usage();
       if (!Number.isSafeInteger(windowDays) || windowDays < 1 || windowDays > 3650) return usage();
-      if (!Number.isSafeInteger(maxRefundsPerPayment) || maxRefundsPerPayment < 1 || maxRefundsPerPayment > 100) {
+      if (
+        !Number.isSafeInteger(maxRefundsPerPayment) ||
+        maxRefundsPerPayment < 1 ||
+        maxRefundsPerPayment > 100
+      ) {
         return usage();
       }
       if (!useTable()) return noTable();
       await setRefundPolicy(arg, mode, { windowDays, maxRefundsPerPayment });
-      console.log(`${arg} ${mode}: refunds within ${windowDays} days, at most ${maxRefundsPerPayment} per payment`);
+      console.log(
+        `${arg} ${mode}: refunds within ${windowDays} days, at most ${maxRefundsPerPayment} per payment`,
+      );
       return 0;
     }
     case 'check-ledger': {
@@ -99,7 +105,9 @@ async function main(): Promise<number> {
       if (!useTable()) return noTable();
       const problems = await checkMerchantLedger(arg, mode);
       for (const p of problems) console.log(`${p.kind}: ${p.message}`);
-      console.log(problems.length === 0 ? `${arg} ${mode}: the ledger holds` : `${problems.length} problem(s)`);
+      console.log(
+        problems.length === 0 ? `${arg} ${mode}: the ledger holds` : `${problems.length} problem(s)`,
+      );
       return problems.length === 0 ? 0 : 1;
     }
     case 'new-jwt-keys': {

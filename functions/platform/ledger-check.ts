@@ -10,7 +10,11 @@ import { stripRefund } from '#store/refunds';
 import { tableName } from '#store/table-name';
 import { dynamoClient } from './clients.ts';
 
-async function everyItem<T>(pk: string, prefix: string, map: (item: Record<string, unknown>) => T): Promise<T[]> {
+async function everyItem<T>(
+  pk: string,
+  prefix: string,
+  map: (item: Record<string, unknown>) => T,
+): Promise<T[]> {
   const found: T[] = [];
   let start: Record<string, unknown> | undefined;
   do {

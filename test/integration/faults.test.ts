@@ -8,6 +8,7 @@ import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
 import { usePipeline } from '#test/pipeline';
+import { checkMerchantLedger } from '#platform/ledger-check';
 import { testCredentials } from '#test/providers';
 import { useSandboxes } from '#test/sandbox-fixture';
 
@@ -73,10 +74,14 @@ function throttleDynamo(every: number): () => void {
   return () => dynamoClient().middlewareStack.remove(name);
 }
 
+/** Every merchant of this file: the ledger invariant is checked over all of them at the end. */
+const merchants: string[] = [];
+
 async function shop(
   providers: ('paystack' | 'flutterwave')[],
 ): Promise<{ merchant: TestMerchant; key: string }> {
   const merchant = await registerMerchant(api.request);
+  merchants.push(merchant.merchantId);
   const { key } = await createKey(api.request, merchant, 'test', 'full');
   for (const provider of providers) {
     const credentials = testCredentials(provider);
@@ -241,5 +246,63 @@ describe('fault injection', () => {
     } finally {
       await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: false, failNext: 0 });
     }
+  });
+
+  it('looks a refund up when the provider’s answer to its create is lost (timeout), and never refunds twice', async () => {
+    const s = await shop(['paystack']);
+    const res = await create(s.key, 'refund-timeout-1', 60000);
+    const payment = (await res.json()) as { id: string; checkoutUrl: string };
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    await until(async () => {
+      const r = await api.request(`/v1/payments/${payment.id}/verify`, { method: 'POST', ...bearer(s.key) });
+      return ((await r.json()) as { status: string }).status === 'succeeded';
+    });
+    const refundCalls = async () =>
+      (
+        (await sandboxes.control('GET', '/paystack/calls')).body as {
+          calls: { method: string; path: string }[];
+        }
+      ).calls.filter((c) => c.method === 'POST' && c.path === '/refund').length;
+    const before = await refundCalls();
+    // Paystack takes the refund but answers after our 1 s timeout; Paystack has no idempotency key,
+    // so only the lookup by our refund id (its merchant_note) stands between a retry and a double refund.
+    await sandboxes.control('POST', '/paystack/knobs', { latencyMs: 1800 });
+    let refundId = '';
+    try {
+      const r = await api.request(`/v1/payments/${payment.id}/refunds`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${s.key}`,
+          'idempotency-key': 'rt-1',
+        },
+        body: JSON.stringify({ amount: 20000 }),
+      });
+      expect(r.status).toBe(201);
+      const created = (await r.json()) as { id: string; status: string; providerRefundId: string | null };
+      expect(created).toMatchObject({ status: 'pending', providerRefundId: null });
+      refundId = created.id;
+    } finally {
+      await sandboxes.control('POST', '/paystack/knobs', { latencyMs: 0 });
+    }
+    const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+    await until(async () => {
+      await handler({}, {} as never);
+      const r = await api.request(`/v1/refunds/${refundId}`, bearer(s.key));
+      return ((await r.json()) as { status: string }).status === 'succeeded';
+    });
+    expect((await refundCalls()) - before).toBe(1);
+    const events = await listEvents(s.merchant.merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data.map((e) => e.type).sort()).toEqual([
+      'payment.succeeded',
+      'refund.created',
+      'refund.succeeded',
+    ]);
+  });
+
+  it('keeps the ledger whole for every merchant of this file, faults and all', async () => {
+    expect(merchants.length).toBeGreaterThan(0);
+    for (const merchantId of merchants)
+      expect(await checkMerchantLedger(merchantId, 'test'), merchantId).toEqual([]);
   });
 });
