@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMaxAmounts } from '#core/money';
 import type { ProviderName } from '#providers/types';
+import { checkMerchantLedger } from '#platform/ledger-check';
 import { setAmountLimit } from '#store/payments';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
@@ -140,6 +141,17 @@ describe.each(cases)('payments through $provider', ({ provider, amount, currency
     // Terminal: verifying again changes nothing.
     const again = await verify(shop, created.id);
     expect(['failed', 'expired']).toContain(again.status);
+  });
+
+  it('posts every captured payment to the ledger, and the ledger holds', async () => {
+    const balance = (await (await api.request('/v1/balance', bearer(shop.key))).json()) as {
+      balances: { provider: string; currency: string; available: number }[];
+    };
+    // The first test's payment succeeded: its charge (less the provider's fee, where reported) is available.
+    expect(
+      balance.balances.find((b) => b.provider === provider && b.currency === currency)?.available,
+    ).toBeGreaterThan(0);
+    expect(await checkMerchantLedger(shop.merchant.merchantId, 'test')).toEqual([]);
   });
 });
 
