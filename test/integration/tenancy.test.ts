@@ -136,8 +136,10 @@ const aRefunds: Record<'test' | 'live', { paymentId: string; refundId: string; p
 beforeAll(async () => {
   for (const mode of ['test', 'live'] as const) {
     const at = new Date().toISOString();
+    const pending = await paymentsStore.getPayment(w.a.merchantId, mode, aPayments[mode]);
+    if (!pending) throw new Error('fixture payment missing');
     const payment: Payment = {
-      ...(await paymentsStore.getPayment(w.a.merchantId, mode, aPayments[mode]))!,
+      ...pending,
       id: newId('pay'),
       attemptReference: newId('ref'),
       reference: null,
