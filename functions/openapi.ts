@@ -3,6 +3,8 @@ import type { HttpSpec } from '#platform/http';
 import configureProviderEvent from '../events/configure-provider.json' with { type: 'json' };
 import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json' };
 import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
+import createPaymentLinkEvent from '../events/create-payment-link.json' with { type: 'json' };
+import updatePaymentLinkEvent from '../events/update-payment-link.json' with { type: 'json' };
 import createRefundEvent from '../events/create-refund.json' with { type: 'json' };
 import createWebhookEndpointEvent from '../events/create-webhook-endpoint.json' with { type: 'json' };
 import loginEvent from '../events/login.json' with { type: 'json' };
@@ -37,6 +39,7 @@ type Tag =
   | 'Admin'
   | 'Providers'
   | 'Payments'
+  | 'Payment links'
   | 'Refunds'
   | 'Balance'
   | 'Webhook endpoints'
@@ -46,6 +49,11 @@ type Tag =
 
 const tags: { name: Tag; description: string }[] = [
   { name: 'Payments', description: 'Checkouts through Paystack, Flutterwave, Stripe or Chapa.' },
+  {
+    name: 'Payment links',
+    description:
+      'A hosted payment page per link (`/pay/{slug}`, with a QR code), where the customer picks how to pay among your providers: for selling on Instagram, WhatsApp or at a market stall without a website. The pages are HTML for customers, not JSON.',
+  },
   {
     name: 'Refunds',
     description:
@@ -425,6 +433,84 @@ export const operations: Readonly<Record<string, Operation>> = {
       'The ledger postings, newest first, each with the payment or refund that caused it. `?format=csv` answers the same page as CSV (`text/csv`; the next page’s cursor in the `PayBridge-Next-Cursor` header).',
     responses: { 200: ok('A page of postings, newest first.', r.balanceTransactionList) },
   },
+  'POST /v1/payment-links': {
+    tag: 'Payment links',
+    summary: 'Create a payment link',
+    description:
+      'A hosted payment page for a fixed `amount`, or for an amount the customer chooses within `allowCustomerAmount` ({min, max}, minor units). The page offers one button per provider you have enabled for the currency (narrowed to `providers` when given), labelled for customers: “Pay with card” (Stripe), “Pay with Paystack”, “Mobile money” (Flutterwave), “telebirr / CBE Birr” (Chapa). Share `url`, or print the QR code at `qrCodeUrl`. `maxPayments` bounds how many payments the link starts (a conditional counter, never exceeded however many customers press at once); `expiresAt` ends it.',
+    responses: { 201: ok('The link, with its page URL and QR code URL.', r.paymentLink) },
+    errors: [422],
+    requestExample: bodyOf(createPaymentLinkEvent),
+  },
+  'GET /v1/payment-links': {
+    tag: 'Payment links',
+    summary: 'List payment links',
+    responses: { 200: ok('A page of links, newest first.', r.paymentLinkList) },
+  },
+  'GET /v1/payment-links/{id}': {
+    tag: 'Payment links',
+    summary: 'Get a payment link',
+    responses: { 200: ok('The link.', r.paymentLink) },
+  },
+  'PATCH /v1/payment-links/{id}': {
+    tag: 'Payment links',
+    summary: 'Update a payment link',
+    description:
+      '`active: false` turns the page off (customers see that it is off; its payments are untouched); `true` turns it back on. `title` and `description` change what the page shows.',
+    responses: { 200: ok('The link.', r.paymentLink) },
+    requestExample: bodyOf(updatePaymentLinkEvent),
+  },
+  'GET /v1/payment-links/{id}/payments': {
+    tag: 'Payment links',
+    summary: 'List the payments of a payment link',
+    description: 'The same as `GET /v1/payments?paymentLink={id}`.',
+    responses: { 200: ok('A page of payments made through the link, newest first.', r.paymentList) },
+  },
+  'GET /pay/{slug}': {
+    tag: 'Payment links',
+    summary: 'The hosted payment page (HTML)',
+    description:
+      'For customers, not programs: the merchant’s name, the title, description and amount (or an “Amount” field), an “Email” field and one button per provider. No script, no third-party request (a strict Content-Security-Policy), readable on a 360 px phone. An unknown link answers a 404 page; an inactive, expired or sold-out one a 410 page; no provider for the currency a 503 page. Query parameters are ignored.',
+    responses: { 200: { description: 'The page.', contentType: 'text/html' } },
+    errors: [410, 503],
+  },
+  'POST /pay/{slug}': {
+    tag: 'Payment links',
+    summary: 'Submit the hosted payment page (HTML form)',
+    description:
+      'The page’s form, `application/x-www-form-urlencoded`: `token` (the page’s one-time token), `email`, `provider` and, for a customer-chosen amount, `amount` (major units). Creates the payment exactly as `POST /v1/payments` does, with `paymentLinkId` set and the token as its Idempotency-Key (sending the same form twice makes one payment), and answers 303 to the provider’s checkout. Refusals are HTML pages: 422 (the form again, saying what to fix: an amount outside the bounds, a missing email), 409 (the form was already sent with other choices), 410 (inactive, expired or sold out), 429 (too many attempts from the address or to the link), 502 (the provider failed).',
+    responses: {
+      200: {
+        description:
+          'The same form sent again after its payment settled: that payment’s status page (HTML), not a second payment.',
+        contentType: 'text/html',
+      },
+      303: { description: 'To the provider’s checkout (for the same form sent again: the same checkout).' },
+    },
+    errors: [404, 409, 410, 413, 415, 422, 429, 502],
+  },
+  'GET /pay/{slug}/done': {
+    tag: 'Payment links',
+    summary: 'After paying (HTML)',
+    description:
+      'Where the provider returns the customer: the payment’s status; a pending payment’s page refreshes itself every 3 seconds until settled, a succeeded one links to the link’s `redirectUrl`. `?session=` (what the provider is given) answers 303 to `?payment=`.',
+    responses: {
+      200: { description: 'The status page.', contentType: 'text/html' },
+      303: { description: 'To `?payment=pay_…`.' },
+    },
+  },
+  'GET /pay/{slug}/qr.svg': {
+    tag: 'Payment links',
+    summary: 'The link’s QR code (SVG)',
+    description: 'The page’s URL as a QR code. Cacheable for a day.',
+    responses: { 200: { description: 'The QR code.', contentType: 'image/svg+xml' } },
+  },
+  'GET /pay/{slug}/qr.png': {
+    tag: 'Payment links',
+    summary: 'The link’s QR code (PNG)',
+    description: 'The page’s URL as a QR code, 8 pixels a module. Cacheable for a day.',
+    responses: { 200: { description: 'The QR code.', contentType: 'image/png' } },
+  },
 };
 
 const errorDescriptions: Record<number, string> = {
@@ -433,6 +519,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'Authenticated, but not allowed (another mode’s objects, an admin route).',
   404: 'No such object in the caller’s merchant and mode.',
   409: 'Conflicts with the current state (a duplicate, a reused Idempotency-Key, a concurrent change).',
+  410: 'Gone: the payment link is inactive, expired or sold out (an HTML page).',
   413: 'The body is too large.',
   415: 'The body is not `application/json`.',
   422: 'Well-formed but refused (e.g. a currency no enabled provider takes).',
@@ -461,6 +548,9 @@ const paramDescriptions: Record<string, string> = {
   id: 'The object’s id.',
   token: 'The opaque token of the provider configuration’s `webhookUrl`.',
   file: 'The asset’s file name.',
+  slug: 'The random token of a payment link’s `url`.',
+  paymentLink: 'Only payments made through this payment link (`plink_…`).',
+  session: 'The one-time token of the form that started the payment.',
 };
 
 /** OpenAPI security requirement for each credential kind (`[]` = none). */

@@ -304,6 +304,66 @@ export const routes: readonly Route[] = [
     path: '/v1/balance-transactions',
     handler: 'api/list-balance-transactions.ts',
     ...merchantRead,
+  }, // Payment links (issue 17): a hosted page per link, the customer picks the provider
+  { method: 'POST', path: '/v1/payment-links', handler: 'api/create-payment-link.ts', ...merchantWrite },
+  { method: 'GET', path: '/v1/payment-links', handler: 'api/list-payment-links.ts', ...merchantRead },
+  { method: 'GET', path: '/v1/payment-links/{id}', handler: 'api/get-payment-link.ts', ...merchantRead },
+  {
+    method: 'PATCH',
+    path: '/v1/payment-links/{id}',
+    handler: 'api/update-payment-link.ts',
+    ...merchantWrite,
+  },
+  {
+    method: 'GET',
+    path: '/v1/payment-links/{id}/payments',
+    handler: 'api/list-payment-link-payments.ts',
+    ...merchantRead,
+  },
+  // The hosted page (the form adds per-IP and per-link limits of its own to the route's per-IP one).
+  // Public HTML, no credential, per-IP limited; reads only (the form writes).
+  {
+    method: 'GET',
+    path: '/pay/{slug}',
+    handler: 'api/pay-page.ts',
+    credential: 'none',
+    rateLimit: 'standard',
+    table: 'read',
+  },
+  {
+    method: 'POST',
+    path: '/pay/{slug}',
+    handler: 'api/pay-submit.ts',
+    credential: 'none',
+    rateLimit: 'standard',
+    // The same payment creation as POST /v1/payments: provider calls with the merchant's keys.
+    table: 'readwrite',
+    secrets: 'open',
+    timeoutSeconds: 29,
+  },
+  {
+    method: 'GET',
+    path: '/pay/{slug}/done',
+    handler: 'api/pay-done.ts',
+    credential: 'none',
+    rateLimit: 'standard',
+    table: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/pay/{slug}/qr.svg',
+    handler: 'api/pay-qr-svg.ts',
+    credential: 'none',
+    rateLimit: 'standard',
+    table: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/pay/{slug}/qr.png',
+    handler: 'api/pay-qr-png.ts',
+    credential: 'none',
+    rateLimit: 'standard',
+    table: 'read',
   },
 ];
 

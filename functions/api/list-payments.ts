@@ -3,7 +3,7 @@ import { ValidationFailed } from '#core/errors';
 import { paymentStatuses, publicPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { limit, pageParams, reference } from '#platform/schemas';
+import { limit, objectId, pageParams, reference } from '#platform/schemas';
 import { listPayments } from '#store/payments';
 
 const query = z.strictObject({
@@ -12,6 +12,7 @@ const query = z.strictObject({
   status: z.optional(z.enum(paymentStatuses)),
   provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
   reference: z.optional(reference),
+  paymentLink: z.optional(objectId('plink', 'a payment link')),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),
   createdTo: z.optional(z.string().check(z.iso.datetime())),
 });
@@ -36,6 +37,7 @@ export const handler = http({ query }, async ({ actor, query }) => {
       status: query.status,
       provider: query.provider,
       reference: query.reference,
+      paymentLink: query.paymentLink,
       createdFrom: from,
       createdTo: to,
     },

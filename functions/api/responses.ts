@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { MerchantActor } from '#core/actor';
 import type { Merchant, Tokens, User, publicApiKey } from '#core/identity';
 import { paymentStatuses, type publicPayment } from '#core/payments';
+import type { publicPaymentLink } from '#core/payment-links';
 import type { providerView } from '#core/providers';
 import { type publicRefund, refundReasons, refundStatuses } from '#core/refunds';
 import type { Delivery, DeliveryAttempt, EventType, OutboundEvent } from '#core/webhooks';
@@ -81,6 +82,7 @@ export const paymentExample = {
   description: 'Order #1042',
   redirectUrl: 'https://shop.example/orders/1042',
   metadata: { order: '1042' },
+  paymentLinkId: null,
   attempts: [
     {
       provider: 'paystack',
@@ -123,6 +125,8 @@ export const payment = named(
     description: z.nullable(z.string()),
     redirectUrl: z.nullable(z.string()),
     metadata: z.record(z.string(), z.string()),
+    /** The payment link the customer paid through (`plink_…`), or null (absent on payments made before links existed). */
+    paymentLinkId: z.optional(z.nullable(id('plink'))),
     attempts: z.array(
       z.object({
         provider: providerName,
@@ -490,6 +494,58 @@ export const balanceTransaction = named(
   'One immutable, balanced ledger posting (debits positive, credits negative), with the payment or refund that caused it: what you export to reconcile with the provider’s settlement report.',
 );
 
+export const paymentLinkExample = {
+  id: 'plink_01JXAMPLE0000000000000000L',
+  mode: 'test',
+  url: 'https://api.paybridge.example/pay/q3Yx8v0bKp2LmZ7a1c9dEw',
+  qrCodeUrl: 'https://api.paybridge.example/pay/q3Yx8v0bKp2LmZ7a1c9dEw/qr.svg',
+  active: true,
+  title: 'Ankara tote bag',
+  description: 'Hand-made in Lagos. Delivery in 3 days.',
+  amount: 1500000,
+  allowCustomerAmount: null,
+  currency: 'NGN',
+  providers: null,
+  expiresAt: null,
+  maxPayments: 50,
+  paymentsCount: 3,
+  redirectUrl: 'https://instagram.com/ankara.shop',
+  metadata: { sku: 'TOTE-1' },
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+};
+
+export const paymentLink = named(
+  z.object({
+    id: id('plink'),
+    mode,
+    /** The hosted payment page: share it (Instagram, WhatsApp) or print its QR code. */
+    url: z.string(),
+    /** The page's URL as a QR code (SVG; `qr.png` beside it for a PNG). */
+    qrCodeUrl: z.string(),
+    active: z.boolean(),
+    title: z.string(),
+    description: z.nullable(z.string()),
+    /** A fixed price in minor units, or null when the customer chooses within `allowCustomerAmount`. */
+    amount: z.nullable(z.int()),
+    allowCustomerAmount: z.nullable(z.object({ min: z.int(), max: z.int() })),
+    currency: z.string(),
+    /** The providers offered; null = every provider enabled for the currency. */
+    providers: z.nullable(z.array(providerName)),
+    expiresAt: nullableTime,
+    maxPayments: z.nullable(z.int()),
+    /** Payments started through the link (checkouts opened); `maxPayments` bounds it. */
+    paymentsCount: z.int(),
+    redirectUrl: z.nullable(z.string()),
+    metadata: z.record(z.string(), z.string()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  }),
+  'PaymentLink',
+  'A hosted payment page at `url`, with its QR code at `qrCodeUrl`: the customer enters an email (and the amount, within `allowCustomerAmount`), picks how to pay among your providers that take the currency, and is sent to that provider’s checkout. Payments made through it carry `paymentLinkId`. An inactive, expired or sold-out link (`paymentsCount` reached `maxPayments`) answers a page saying so.',
+  paymentLinkExample,
+);
+
 /** `{ data, hasMore, nextCursor }` (DESIGN.md, Lists): newest first, `?limit=` 1–100 and `?cursor=`. */
 const list = <T extends z.ZodMiniType>(item: T, name: string) =>
   named(
@@ -499,6 +555,7 @@ const list = <T extends z.ZodMiniType>(item: T, name: string) =>
   );
 
 export const paymentList = list(payment, 'Payment');
+export const paymentLinkList = list(paymentLink, 'PaymentLink');
 export const refundList = list(refund, 'Refund');
 export const balanceTransactionList = list(balanceTransaction, 'BalanceTransaction');
 export const providerConfigList = list(providerConfig, 'ProviderConfig');
@@ -590,6 +647,7 @@ type Documented<D, S extends z.ZodMiniType> = [Exclude<keyof D, keyof z.infer<S>
 const guards: [
   Documented<ReturnType<typeof publicPayment>, typeof payment>,
   Documented<ReturnType<typeof publicRefund>, typeof refund>,
+  Documented<ReturnType<typeof publicPaymentLink>, typeof paymentLink>,
   Documented<ReturnType<typeof providerView>, typeof providerConfig>,
   Documented<ReturnType<typeof publicEndpoint>, typeof webhookEndpoint>,
   Documented<ReturnType<typeof publicApiKey>, typeof apiKey>,
@@ -602,5 +660,5 @@ const guards: [
   Documented<{ merchant: Merchant; user: User | null; mode: MerchantActor['mode'] }, typeof me>,
   Documented<AuditEntry, typeof auditEntry>,
   Documented<SecurityEvent, typeof securityEvent>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void guards;

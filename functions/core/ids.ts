@@ -2,7 +2,20 @@ import { monotonicFactory } from 'ulid';
 
 /** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
 export type IdPrefix =
-  'mer' | 'usr' | 'key' | 'pay' | 'ref' | 'evt' | 'we' | 'msg' | 'att' | 'ses' | 'aud' | 'sec' | 're';
+  | 'mer'
+  | 'usr'
+  | 'key'
+  | 'pay'
+  | 'ref'
+  | 'evt'
+  | 'we'
+  | 'msg'
+  | 'att'
+  | 'ses'
+  | 'aud'
+  | 'sec'
+  | 're'
+  | 'plink';
 
 const ulid = monotonicFactory();
 

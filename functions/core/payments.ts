@@ -144,6 +144,8 @@ export interface Payment {
   refundCount?: number;
   /** The sum of succeeded refunds. */
   amountRefunded?: number;
+  /** The payment link (`plink_…`) the customer paid through, or null (absent on payments made before links). */
+  paymentLinkId?: string | null;
 }
 
 /** What the API returns: everything but internal bookkeeping. */
@@ -179,6 +181,7 @@ export const paymentFieldOrder = [
   'description',
   'redirectUrl',
   'metadata',
+  'paymentLinkId',
   'attempts',
   'failureReason',
   'expiresAt',
@@ -204,6 +207,8 @@ export interface CreatePaymentInput {
   /** Lifetime of the checkout; default 24 h, bounded by `expiryBounds`. */
   expiresInSeconds?: number | undefined;
   acceptOverpayment?: boolean | undefined;
+  /** Set by the hosted payment page (core/payment-links.ts), never by the API's body. */
+  paymentLinkId?: string | undefined;
 }
 
 /** Default payment lifetime. */
@@ -454,6 +459,7 @@ export async function createPayment(
           description: input.description ?? null,
           redirectUrl: input.redirectUrl ?? null,
           metadata: input.metadata ?? {},
+          paymentLinkId: input.paymentLinkId ?? null,
           attempts,
           failureReason: null,
           expiresAt: expiresAt.toISOString(),
@@ -669,7 +675,7 @@ export async function settlePayment(
         verdict.currency === payment.currency &&
         verdict.amount !== undefined;
       change.capture = {
-        amount: overpaid ? (verdict.amount as number) : payment.amount,
+        amount: overpaid && verdict.amount !== undefined ? verdict.amount : payment.amount,
         chargeId: verdict.chargeId ?? null,
         fee: verdict.fee ?? null,
       };

@@ -40,6 +40,10 @@
  * | ledger posting (deterministic id)         | pk MER#<mer>#<mode>     sk BTX#<btx>                  |
  * | ledger postings, newest first             | gsi1pk MER#<mer>#<mode>#BTX  gsi1sk <created>#<btx>   |
  * | running balance, 8 shards per currency    | pk MER#<mer>#<mode>     sk BAL#<provider>#<currency>#<n> |
+ * | payment link by id / links newest first   | pk MER#<mer>#<mode>     sk PLINK#<plink>              |
+ * | payment link by its public slug (page)    | pk PLINKSLUG#<slug>     sk PLINKSLUG                  |
+ * | payments of a link (a link payment has no merchant reference, so gsi1 is free) | gsi1pk MER#<mer>#<mode>#PLINK#<plink>  gsi1sk <pay> |
+ * | form submission's claim on a link's counter (24 h) | pk PLINKSUB#<plink>#<token> sk PLINKSUB  (ttl) |
  *
  * Merchant objects that live in a mode (payments, providers, events, …) use
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
@@ -206,6 +210,27 @@ export const keys = {
     sk: `BAL#${provider}#${currency}#${shard}`,
   }),
   balancePrefix: 'BAL#',
+  paymentLink: (merchantId: string, mode: string, linkId: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `PLINK#${linkId}`,
+  }),
+  paymentLinkPrefix: 'PLINK#',
+  /** The public page's slug → merchant, mode and link: the page's only lookup, one GetItem. */
+  paymentLinkSlug: (slug: string): Key => ({ pk: `PLINKSLUG#${slug}`, sk: 'PLINKSLUG' }),
+  /** Payments made through a link (`GET /v1/payment-links/{id}/payments`, `?paymentLink=`). */
+  paymentsOfLink: (merchantId: string, mode: string, linkId: string, paymentId: string) => ({
+    gsi1pk: `MER#${merchantId}#${mode}#PLINK#${linkId}`,
+    gsi1sk: paymentId,
+  }),
+  /**
+   * One hosted-page form submission's slot in its link's `paymentsCount`: written in
+   * the same transaction as the counter's conditional increment, so a double tap
+   * counts once. Outside the merchant's partition, expired by TTL.
+   */
+  paymentLinkSubmission: (linkId: string, token: string): Key => ({
+    pk: `PLINKSUB#${linkId}#${token}`,
+    sk: 'PLINKSUB',
+  }),
   providerSilence: (merchantId: string, mode: string, provider: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: `SILENCE#${provider}`,

@@ -36,7 +36,11 @@ const isConditionFailure = (error: unknown): boolean =>
 
 const paymentItem = (p: Payment) => ({
   ...keys.payment(p.merchantId, p.mode, p.id),
-  ...(p.reference ? keys.paymentReferenceIndex(p.merchantId, p.mode, p.reference, p.id) : {}),
+  ...(p.reference
+    ? keys.paymentReferenceIndex(p.merchantId, p.mode, p.reference, p.id)
+    : p.paymentLinkId
+      ? keys.paymentsOfLink(p.merchantId, p.mode, p.paymentLinkId, p.id)
+      : {}),
   ...(p.nextCheckAt ? keys.reconcileDue(reconcileNamespace(), p.id, p.nextCheckAt) : {}),
   type: 'payment',
   ...p,
@@ -250,14 +254,17 @@ export interface PaymentFilters {
   status?: PaymentStatus | undefined;
   provider?: string | undefined;
   reference?: string | undefined;
+  /** Only payments made through this payment link (`plink_…`). */
+  paymentLink?: string | undefined;
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
 }
 
 /**
  * A merchant's payments in one mode, newest first. Payment ids are ULIDs, so a
- * created range is a sort-key range; a merchant reference goes through gsi1;
- * status and provider filter the page (a page may then hold fewer than `limit`).
+ * created range is a sort-key range; a merchant reference goes through gsi1, and
+ * so does a payment link (link payments carry no merchant reference); status and
+ * provider filter the page (a page may then hold fewer than `limit`).
  */
 export async function listPayments(
   merchantId: string,
@@ -279,11 +286,18 @@ export async function listPayments(
     values[':provider'] = filters.provider;
     filterParts.push('#provider = :provider');
   }
+  if (filters.paymentLink && filters.reference) {
+    names['#link'] = 'paymentLinkId';
+    values[':link'] = filters.paymentLink;
+    filterParts.push('#link = :link');
+  }
   const lower = filters.createdFrom ? `PAY#pay_${encodeTime(ulidTime(filters.createdFrom), 10)}` : 'PAY#';
   const upper = filters.createdTo ? `PAY#pay_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'PAY#~';
   let command: QueryCommand;
-  if (filters.reference) {
-    const gsi1pk = keys.paymentReferenceIndex(merchantId, mode, filters.reference, '').gsi1pk;
+  if (filters.reference || filters.paymentLink) {
+    const gsi1pk = filters.reference
+      ? keys.paymentReferenceIndex(merchantId, mode, filters.reference, '').gsi1pk
+      : keys.paymentsOfLink(merchantId, mode, filters.paymentLink as string, '').gsi1pk;
     values[':p'] = gsi1pk;
     command = new QueryCommand({
       TableName: tableName(),

@@ -1,0 +1,15 @@
+import { publicPaymentLink } from '#core/payment-links';
+import { http } from '#platform/http';
+import { requireMerchant } from '#platform/identity';
+import { publicBaseUrl } from '#platform/payment-links';
+import { listQuery, pageParams } from '#platform/schemas';
+import { listPaymentLinks } from '#store/payment-links';
+
+/** GET /v1/payment-links — newest first, in the caller's merchant and mode. */
+export const handler = http({ query: listQuery }, async ({ actor, query, event }) => {
+  const caller = requireMerchant(actor);
+  const { limit, cursor } = pageParams(query);
+  const page = await listPaymentLinks(caller.merchantId, caller.mode, limit, cursor);
+  const base = publicBaseUrl(event);
+  return { body: { ...page, data: page.data.map((link) => publicPaymentLink(link, base)) } };
+});
