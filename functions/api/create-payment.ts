@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
-import { ValidationFailed } from '#core/errors';
 import { createPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
 import { payments } from '#platform/payments';
-import { header } from '#platform/request';
+import { idempotencyKeyOf } from '#platform/request';
 import { currency, email, reference } from '#platform/schemas';
 
 export const createPaymentBody = z.strictObject({
@@ -47,22 +46,8 @@ export const createPaymentBody = z.strictObject({
 /** POST /v1/payments — a checkout with the first provider that can take it. */
 export const handler = http({ body: createPaymentBody }, async ({ actor, body, event, meta }) => {
   const caller = requireMerchant(actor);
-  const key = header(event, 'idempotency-key');
-  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw new ValidationFailed(
-      'invalid_idempotency_key',
-      'Idempotency-Key must be 1–255 printable ASCII characters.',
-      'Idempotency-Key',
-    );
-  }
   // Every caller, dashboard included: a double-clicked button must not start two checkouts.
-  if (key === undefined) {
-    throw new ValidationFailed(
-      'idempotency_key_required',
-      'Send an Idempotency-Key header with every POST /v1/payments.',
-      'Idempotency-Key',
-    );
-  }
+  const key = idempotencyKeyOf(event, 'POST /v1/payments');
   const out = await createPayment(payments, callerOf(caller), body, key, meta);
   const headers: Record<string, string> = { 'idempotency-key': key };
   // Stripe's header: this answer is the stored first one, not a new payment.

@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
-import { ValidationFailed } from '#core/errors';
 import { createRefund, refundReasons } from '#core/refunds';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
 import { refunds } from '#platform/refunds';
-import { header } from '#platform/request';
+import { idempotencyKeyOf } from '#platform/request';
 import { paymentParams } from './get-payment.ts';
 
 export const createRefundBody = z.strictObject({
@@ -14,13 +13,11 @@ export const createRefundBody = z.strictObject({
   metadata: z.optional(
     z
       .record(
-        z
-          .string()
-          .check(
-            z.regex(/^[A-Za-z0-9_.-]{1,40}$/, {
-              error: 'keys must be 1–40 letters, digits, `_`, `.` or `-`',
-            }),
-          ),
+        z.string().check(
+          z.regex(/^[A-Za-z0-9_.-]{1,40}$/, {
+            error: 'keys must be 1–40 letters, digits, `_`, `.` or `-`',
+          }),
+        ),
         z.string().check(z.maxLength(500)),
       )
       .check(z.refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')),
@@ -32,21 +29,7 @@ export const handler = http(
   { params: paymentParams, body: createRefundBody },
   async ({ actor, params, body, event, meta }) => {
     const caller = requireMerchant(actor);
-    const key = header(event, 'idempotency-key');
-    if (key === undefined) {
-      throw new ValidationFailed(
-        'idempotency_key_required',
-        'Send an Idempotency-Key header with every refund: a retried request must not refund twice.',
-        'Idempotency-Key',
-      );
-    }
-    if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-      throw new ValidationFailed(
-        'invalid_idempotency_key',
-        'Idempotency-Key must be 1–255 printable ASCII characters.',
-        'Idempotency-Key',
-      );
-    }
+    const key = idempotencyKeyOf(event, 'refund');
     const out = await createRefund(refunds, callerOf(caller), params.id, body, key, meta);
     const headers: Record<string, string> = { 'idempotency-key': key };
     if (out.replayed) headers['idempotent-replayed'] = 'true';

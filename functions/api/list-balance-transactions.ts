@@ -1,9 +1,8 @@
 import * as z from 'zod/mini';
-import { ValidationFailed } from '#core/errors';
 import { type Posting, postingKinds } from '#core/ledger';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { currency, limit, objectId, pageParams } from '#platform/schemas';
+import { currency, limit, objectId, pageParams, createdRange } from '#platform/schemas';
 import { listPostings } from '#store/ledger';
 
 const query = z.strictObject({
@@ -58,15 +57,7 @@ const csvRow = (p: Posting) =>
 export const handler = http({ query }, async ({ actor, query }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
-  const from = query.createdFrom ? new Date(query.createdFrom) : undefined;
-  const to = query.createdTo ? new Date(query.createdTo) : undefined;
-  if (from && to && from > to) {
-    throw new ValidationFailed(
-      'invalid_field',
-      '`createdFrom` must not be after `createdTo`.',
-      'createdFrom',
-    );
-  }
+  const { createdFrom, createdTo } = createdRange(query);
   const page = await listPostings(
     caller.merchantId,
     caller.mode,
@@ -75,8 +66,8 @@ export const handler = http({ query }, async ({ actor, query }) => {
       provider: query.provider,
       currency: query.currency,
       paymentId: query.payment,
-      createdFrom: from,
-      createdTo: to,
+      createdFrom,
+      createdTo,
     },
     limit,
     cursor,

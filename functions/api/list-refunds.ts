@@ -1,9 +1,8 @@
 import * as z from 'zod/mini';
-import { ValidationFailed } from '#core/errors';
 import { publicRefund, refundStatuses } from '#core/refunds';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { limit, objectId, pageParams } from '#platform/schemas';
+import { limit, objectId, pageParams, createdRange } from '#platform/schemas';
 import { listRefunds } from '#store/refunds';
 
 const query = z.strictObject({
@@ -19,19 +18,11 @@ const query = z.strictObject({
 export const handler = http({ query }, async ({ actor, query }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
-  const from = query.createdFrom ? new Date(query.createdFrom) : undefined;
-  const to = query.createdTo ? new Date(query.createdTo) : undefined;
-  if (from && to && from > to) {
-    throw new ValidationFailed(
-      'invalid_field',
-      '`createdFrom` must not be after `createdTo`.',
-      'createdFrom',
-    );
-  }
+  const { createdFrom, createdTo } = createdRange(query);
   const page = await listRefunds(
     caller.merchantId,
     caller.mode,
-    { status: query.status, paymentId: query.payment, createdFrom: from, createdTo: to },
+    { status: query.status, paymentId: query.payment, createdFrom, createdTo },
     limit,
     cursor,
   );

@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
 import { checkLedger, type LedgerProblem, type PaymentFacts } from '#core/ledger';
 import type { Payment } from '#core/payments';
@@ -7,31 +6,7 @@ import { keys } from '#store/keys';
 import { allPostings, balances } from '#store/ledger';
 import { stripPayment } from '#store/payments';
 import { stripRefund } from '#store/refunds';
-import { tableName } from '#store/table-name';
-import { dynamoClient } from './clients.ts';
-
-async function everyItem<T>(
-  pk: string,
-  prefix: string,
-  map: (item: Record<string, unknown>) => T,
-): Promise<T[]> {
-  const found: T[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    found.push(...(out.Items ?? []).map(map));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return found;
-}
+import { allWithPrefix } from '#store/pagination';
 
 /**
  * The ledger invariant for one merchant and mode, from what is stored: every
@@ -45,8 +20,8 @@ export async function checkMerchantLedger(merchantId: string, mode: Mode): Promi
   const pk = keys.modePartition(merchantId, mode);
   const [postings, payments, refunds, balance] = await Promise.all([
     allPostings(merchantId, mode),
-    everyItem<Payment>(pk, keys.paymentPrefix, stripPayment),
-    everyItem<Refund>(pk, keys.refundPrefix, stripRefund),
+    allWithPrefix<Payment>(pk, keys.paymentPrefix, stripPayment),
+    allWithPrefix<Refund>(pk, keys.refundPrefix, stripRefund),
     balances(merchantId, mode),
   ]);
   const facts: PaymentFacts[] = payments.map((p) => {

@@ -81,6 +81,29 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
   return undefined;
 }
 
+/**
+ * The request's `Idempotency-Key`, required from every caller on routes that move money (a
+ * double-clicked button or a retried request must not act twice): 1–255 printable ASCII characters.
+ */
+export function idempotencyKeyOf(event: APIGatewayProxyEventV2, route: string): string {
+  const key = header(event, 'idempotency-key');
+  if (key === undefined) {
+    throw new ValidationFailed(
+      'idempotency_key_required',
+      `Send an Idempotency-Key header with every ${route}: a retried request must not act twice.`,
+      'Idempotency-Key',
+    );
+  }
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new ValidationFailed(
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1–255 printable ASCII characters.',
+      'Idempotency-Key',
+    );
+  }
+  return key;
+}
+
 type Where = 'body' | 'query' | 'path';
 
 function validate<T>(schema: Schema<T>, data: unknown, where: Where, status = 400): T {

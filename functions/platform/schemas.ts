@@ -33,7 +33,7 @@ export const limit = z.optional(
 
 export const mode = z.enum(['test', 'live']);
 
-/** `?limit=&cursor=` (DESIGN.md, Lists). */
+/** `?limit=&cursor=` (ARCHITECTURE.md, Conventions: Lists). */
 export const listQuery = z.strictObject({
   limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
@@ -49,4 +49,21 @@ export function pageParams(query: { limit?: string | undefined; cursor?: string 
     throw new ValidationFailed('invalid_field', '`limit` must be an integer from 1 to 100.', 'limit');
   }
   return { limit, cursor: query.cursor };
+}
+
+/** `?createdFrom=&createdTo=` as dates, the first not after the second (400 otherwise). */
+export function createdRange(query: { createdFrom?: string | undefined; createdTo?: string | undefined }): {
+  createdFrom: Date | undefined;
+  createdTo: Date | undefined;
+} {
+  const createdFrom = query.createdFrom ? new Date(query.createdFrom) : undefined;
+  const createdTo = query.createdTo ? new Date(query.createdTo) : undefined;
+  if (createdFrom && createdTo && createdFrom > createdTo) {
+    throw new ValidationFailed(
+      'invalid_field',
+      '`createdFrom` must not be after `createdTo`.',
+      'createdFrom',
+    );
+  }
+  return { createdFrom, createdTo };
 }

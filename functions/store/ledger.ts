@@ -3,7 +3,7 @@ import type { Mode } from '#core/actor';
 import { balanceDelta, type Posting, type PostingKind } from '#core/ledger';
 import { dynamoClient } from '#platform/clients';
 import { balanceShards, keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { allWithPrefix, decodeCursor, encodeCursor, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -161,21 +161,6 @@ export async function listPostings(
 }
 
 /** Every posting of a merchant and mode (the invariant check; an admin tool, not a request path). */
-export async function allPostings(merchantId: string, mode: Mode): Promise<Posting[]> {
-  const found: Posting[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.modePartition(merchantId, mode), ':prefix': 'BTX#' },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    found.push(...(out.Items ?? []).map(stripPosting));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return found;
+export function allPostings(merchantId: string, mode: Mode): Promise<Posting[]> {
+  return allWithPrefix(keys.modePartition(merchantId, mode), 'BTX#', stripPosting);
 }

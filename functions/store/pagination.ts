@@ -3,7 +3,7 @@ import { ValidationFailed } from '#core/errors';
 import { dynamoClient } from '#platform/clients';
 import { tableName } from './table-name.ts';
 
-/** A page of a list, newest first (DESIGN.md, Lists). */
+/** A page of a list, newest first (ARCHITECTURE.md, Conventions: Lists). */
 export interface Page<T> {
   data: T[];
   hasMore: boolean;
@@ -124,4 +124,31 @@ export async function itemsWithPrefix<T>(
     }),
   );
   return (out.Items ?? []).map(map);
+}
+
+/**
+ * Every item in partition `pk` whose sort key starts with `prefix`, page after page, read
+ * consistently: for operator tools (the ledger check), never a request path.
+ */
+export async function allWithPrefix<T>(
+  pk: string,
+  prefix: string,
+  map: (item: Record<string, unknown>) => T,
+): Promise<T[]> {
+  const found: T[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamoClient().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    found.push(...(out.Items ?? []).map(map));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return found;
 }
