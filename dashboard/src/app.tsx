@@ -1,14 +1,17 @@
 import type { Mode } from '#client';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ErrorNotice } from './components/ui.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
+import { BalancePage } from './pages/balance.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PaymentDetailPage, PaymentsPage } from './pages/payments.tsx';
 import { ProvidersPage } from './pages/providers.tsx';
+import { RefundsPage } from './pages/refunds.tsx';
 import { SecurityPage } from './pages/security.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { WebhooksPage } from './pages/webhooks.tsx';
 import { href, useRoute } from './router.ts';
-import { type Session, type SessionApi, sessionClient } from './session.ts';
+import { restoreSession, type Session, type SessionApi, sessionClient } from './session.ts';
 import type { PayBridgeClient } from '#client';
 
 export interface PageProps {
@@ -27,13 +30,35 @@ const pages = [
   { path: 'security', name: 'Security' },
 ] as const;
 
-export function App() {
+export function App({ restore = restoreSession }: { restore?: () => Promise<Session | undefined> }) {
   const [session, setSession] = useState<Session | undefined>(undefined);
+  // A reload signs back in from the refresh cookie (HttpOnly: the page never sees it).
+  const [restoring, setRestoring] = useState<'trying' | 'done' | { error: unknown }>('trying');
+  useEffect(() => {
+    restore().then(
+      (s) => {
+        if (s) setSession(s);
+        setRestoring('done');
+      },
+      (error: unknown) => setRestoring({ error }),
+    );
+  }, []);
   // Each sign-in gets a fresh key: every page below remounts, so nothing of a previous merchant survives.
   const [generation, setGeneration] = useState(0);
+  if (restoring === 'trying') {
+    return (
+      <main class="auth" id="main">
+        <h1>PayBridge</h1>
+        <p role="status" class="muted">
+          Loading your session…
+        </p>
+      </main>
+    );
+  }
   if (!session) {
     return (
       <SignInPage
+        notice={typeof restoring === 'object' ? <ErrorNotice error={restoring.error} /> : undefined}
         onSignedIn={(s) => {
           setGeneration((g) => g + 1);
           setSession(s);
@@ -62,9 +87,12 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   const [section = 'overview', id] = route;
   const [signingOut, setSigningOut] = useState(false);
 
-  const signOut = async () => {
+  const signOut = async (everywhere: boolean) => {
     setSigningOut(true);
-    // Revokes the refresh token's family; signed out here whatever the answer.
+    // Ends every session of the user (the other devices at their next refresh) …
+    if (everywhere) await client.auth.logoutEverywhere().catch(() => undefined);
+    // … and this one: revokes its refresh token's family and removes the cookie; signed out here
+    // whatever the answer.
     await client.auth.logout().catch(() => undefined);
     onSignedOut();
   };
@@ -77,14 +105,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       case 'payments':
         return id ? <PaymentDetailPage {...props} id={id} /> : <PaymentsPage {...props} />;
       case 'refunds':
-        return <Placeholder title="Refunds" text="Refunds arrive with the refunds API." />;
+        return <RefundsPage {...props} id={id} />;
       case 'balance':
-        return (
-          <Placeholder
-            title="Balance"
-            text="The balance ledger arrives with the refunds API (balances, balance transactions and CSV export)."
-          />
-        );
+        return <BalancePage {...props} fetch={api.fetch} />;
       case 'webhooks':
         return <WebhooksPage {...props} />;
       case 'api-keys':
@@ -120,8 +143,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           Test mode
         </label>
         <span class="who">{session.email}</span>
-        <button type="button" onClick={() => void signOut()} disabled={signingOut}>
+        <button type="button" onClick={() => void signOut(false)} disabled={signingOut}>
           Sign out
+        </button>
+        <button
+          type="button"
+          onClick={() => void signOut(true)}
+          disabled={signingOut}
+          title="Ends your sessions on every device and browser"
+        >
+          Sign out everywhere
         </button>
       </header>
       {mode === 'test' ? (

@@ -54,3 +54,19 @@ export function formatMoney(amount: number | bigint, currency: string, locale = 
 export function sumMinor(amounts: readonly number[]): bigint {
   return amounts.reduce((total, amount) => total + BigInt(amount), 0n);
 }
+
+/**
+ * The integer count of minor units a person typed as a decimal, by string arithmetic only:
+ * ("20.50", 2) → 2050, ("1,000", 0) → 1000, ("0.005", 2) → undefined (more digits than the
+ * currency has), ("-1", 2) / ("abc", 2) / ("", 2) → undefined. Group separators (",", spaces) are ignored.
+ */
+export function decimalToMinor(text: string, digits: number): number | undefined {
+  const cleaned = text.trim().replace(/[,\s\u00a0]/g, '');
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(cleaned);
+  if (!match) return undefined;
+  const whole = match[1] ?? '0';
+  const fraction = match[2] ?? '';
+  if (fraction.length > digits) return undefined;
+  const units = BigInt(whole + fraction.padEnd(digits, '0'));
+  return units <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(units) : undefined;
+}

@@ -1,39 +1,88 @@
-import { createClient, type Mode, type PayBridgeClient, PayBridgeError, type Tokens } from '#client';
+import { createClient, type Mode, type PayBridgeClient, PayBridgeError } from '#client';
 
 /**
- * The signed-in session, in memory only: the access token and the refresh token live in this
- * module's variables, never in localStorage, sessionStorage or a readable cookie, so a reload
- * signs the user out (the price of keeping tokens away from storage an injected script could read).
+ * The signed-in session. The access token lives in this object, in memory only. The refresh token
+ * never reaches the page: the API keeps it in an `HttpOnly; Secure; SameSite=Strict` cookie scoped
+ * to `/v1/auth/refresh` (the dashboard opts in with the `PayBridge-Refresh-Cookie: 1` header), so
+ * nothing in localStorage, sessionStorage or a readable cookie, and a reload signs back in from
+ * the cookie (`restoreSession`).
  */
 export interface Session {
   readonly email: string;
   readonly merchantId: string;
   readonly businessName: string;
   accessToken: string;
-  refreshToken: string;
 }
 
 export interface SessionApi {
   /** The client for the current session and mode. */
   client(mode: Mode): PayBridgeClient;
+  /** The fetch the clients use (refresh-and-retry on an expired access token). */
+  readonly fetch: typeof fetch;
+}
+
+interface Options {
+  baseUrl?: string;
+  fetch?: typeof fetch;
+}
+
+/** The dashboard's opt-in to the refresh cookie, sent on every `/v1/auth/` call. */
+export const refreshCookieHeader = 'paybridge-refresh-cookie';
+
+/**
+ * A fetch that sends `PayBridge-Refresh-Cookie: 1` to the auth routes and lets the browser carry
+ * the same-origin cookie, so sign-in, refresh and sign-out deal in the cookie, never the body.
+ */
+export function withRefreshCookie(doFetch: typeof fetch): typeof fetch {
+  return (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (!/\/v1\/auth\//.test(url)) return doFetch(input, init);
+    const headers = new Headers(init?.headers);
+    headers.set(refreshCookieHeader, '1');
+    return doFetch(input, { ...init, headers, credentials: 'same-origin' });
+  };
+}
+
+const baseOf = (options: Options) => options.baseUrl ?? location.origin;
+const fetchOf = (options: Options): typeof fetch =>
+  withRefreshCookie(options.fetch ?? ((input, init) => fetch(input, init)));
+
+/**
+ * A new access token from the refresh cookie (which the answer rotates). `refreshToken` moves a
+ * session whose refresh token arrived in JSON (sign-up) into the cookie. Throws PayBridgeError.
+ */
+export async function refreshAccessToken(options: Options & { refreshToken?: string } = {}): Promise<string> {
+  const response = await fetchOf(options)(`${baseOf(options).replace(/\/+$/, '')}/v1/auth/refresh`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(options.refreshToken === undefined ? {} : { refreshToken: options.refreshToken }),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  if (!response.ok) throw new PayBridgeError(response.status, body, response.headers);
+  const token = (body as { accessToken?: unknown } | undefined)?.accessToken;
+  if (typeof token !== 'string') throw new PayBridgeError(502, body, response.headers);
+  return token;
 }
 
 /** What the dashboard calls: the typed client, with a refresh-and-retry on an expired access token. */
 export function sessionClient(
   session: Session,
-  options: { baseUrl?: string; fetch?: typeof fetch; onExpired?: () => void } = {},
+  options: Options & { onExpired?: () => void } = {},
 ): SessionApi {
-  const baseUrl = options.baseUrl ?? location.origin;
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-  const anonymous = createClient({ baseUrl, fetch: doFetch });
+  const baseUrl = baseOf(options);
+  const doFetch = fetchOf(options);
   let refreshing: Promise<void> | undefined;
 
   const refresh = async (): Promise<void> => {
-    refreshing ??= anonymous.auth
-      .refresh(session.refreshToken)
-      .then((tokens: Tokens) => {
-        session.accessToken = tokens.accessToken;
-        session.refreshToken = tokens.refreshToken;
+    refreshing ??= refreshAccessToken({ ...options, baseUrl })
+      .then((accessToken) => {
+        session.accessToken = accessToken;
       })
       .finally(() => (refreshing = undefined));
     return refreshing;
@@ -43,12 +92,17 @@ export function sessionClient(
   const retrying: typeof fetch = async (input, init) => {
     const response = await doFetch(input, init);
     const sent = new Headers(init?.headers).get('authorization');
-    if (response.status !== 401 || sent !== `Bearer ${session.accessToken}`) return response;
-    try {
-      await refresh();
-    } catch (error) {
-      options.onExpired?.();
-      throw error;
+    if (response.status !== 401 || sent === null) return response;
+    if (sent !== `Bearer ${session.accessToken}`) {
+      // Another call refreshed meanwhile: retry with the token it got.
+      if (refreshing) await refreshing.catch(() => undefined);
+    } else {
+      try {
+        await refresh();
+      } catch (error) {
+        options.onExpired?.();
+        throw error;
+      }
     }
     const headers = new Headers(init?.headers);
     headers.set('authorization', `Bearer ${session.accessToken}`);
@@ -56,6 +110,7 @@ export function sessionClient(
   };
 
   return {
+    fetch: retrying,
     client: (mode) =>
       createClient({
         baseUrl,
@@ -69,41 +124,53 @@ export function sessionClient(
   };
 }
 
-/** Signs in and returns the session. Throws PayBridgeError. */
-export async function signIn(
-  email: string,
-  password: string,
-  options: { baseUrl?: string; fetch?: typeof fetch } = {},
-): Promise<Session> {
-  const client = createClient({ baseUrl: options.baseUrl ?? location.origin, ...fetchOption(options) });
-  const tokens = await client.auth.login({ email, password });
-  const me = await client.with({ accessToken: tokens.accessToken }).me.get();
+async function sessionFor(accessToken: string, options: Options, fallbackEmail = ''): Promise<Session> {
+  const me = await createClient({ baseUrl: baseOf(options), fetch: fetchOf(options), accessToken }).me.get();
   return {
-    email: me.user?.email ?? email,
+    email: me.user?.email ?? fallbackEmail,
     merchantId: me.merchant.id,
     businessName: me.merchant.businessName,
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
+    accessToken,
   };
 }
 
-/** Creates a merchant and its owner, signed in. Throws PayBridgeError. */
+/** Signs in (the refresh token goes into the cookie) and returns the session. Throws PayBridgeError. */
+export async function signIn(email: string, password: string, options: Options = {}): Promise<Session> {
+  const client = createClient({ baseUrl: baseOf(options), fetch: fetchOf(options) });
+  const tokens = await client.auth.login({ email, password });
+  return sessionFor(tokens.accessToken, options, email);
+}
+
+/**
+ * Creates a merchant and its owner, signed in. Sign-up answers with JSON tokens; one refresh with
+ * the cookie opt-in rotates that refresh token into the cookie, so the page keeps none of it.
+ */
 export async function signUp(
   input: { email: string; password: string; businessName: string },
-  options: { baseUrl?: string; fetch?: typeof fetch } = {},
+  options: Options = {},
 ): Promise<Session> {
-  const client = createClient({ baseUrl: options.baseUrl ?? location.origin, ...fetchOption(options) });
+  const client = createClient({ baseUrl: baseOf(options), fetch: fetchOf(options) });
   const registration = await client.auth.register(input);
+  const accessToken = await refreshAccessToken({ ...options, refreshToken: registration.refreshToken });
   return {
     email: registration.user.email,
     merchantId: registration.merchant.id,
     businessName: registration.merchant.businessName,
-    accessToken: registration.accessToken,
-    refreshToken: registration.refreshToken,
+    accessToken,
   };
 }
 
-const fetchOption = (options: { fetch?: typeof fetch }) => (options.fetch ? { fetch: options.fetch } : {});
+/** The session the refresh cookie still holds (after a reload), or undefined when there is none. */
+export async function restoreSession(options: Options = {}): Promise<Session | undefined> {
+  let accessToken: string;
+  try {
+    accessToken = await refreshAccessToken(options);
+  } catch (error) {
+    if (error instanceof PayBridgeError && error.status < 500 && error.status !== 429) return undefined;
+    throw error;
+  }
+  return sessionFor(accessToken, options);
+}
 
 /** Our error message and request id, for people. */
 export function describeError(error: unknown): { message: string; requestId: string | undefined } {

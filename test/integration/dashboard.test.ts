@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createClient } from '#client';
@@ -54,6 +55,11 @@ async function signUp(page: Page, email: string, business: string) {
 const nav = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
 
+async function a11yAndScreenshot(page: Page, a11y: Record<string, string[]>, name: string, file: string) {
+  a11y[name] = await seriousA11yViolations(page);
+  await screenshot(page, file);
+}
+
 /** Visits a page through the navigation bar, checks it with axe and saves a screenshot. */
 async function visit(page: Page, name: string, heading: string, a11y: Record<string, string[]>) {
   await nav(page, name).click();
@@ -69,7 +75,7 @@ async function visit(page: Page, name: string, heading: string, a11y: Record<str
 
 describe('the merchant dashboard in Chromium', () => {
   it.skipIf(browserMissing !== undefined)(
-    'signs up, makes a key, configures Paystack, sees a sandbox payment succeed live, its timeline, its delivery and a resend; live mode shows none of it',
+    'signs up (a reload keeps the session), makes a key, configures Paystack, sees a sandbox payment succeed live, its timeline, refunds part of it, sees refund and balance, its delivery and a resend; live mode shows none of it',
     { timeout: 180_000 },
     async () => {
       await withBrowser(async (context) => {
@@ -79,6 +85,23 @@ describe('the merchant dashboard in Chromium', () => {
         a11y['Sign in'] = await seriousA11yViolations(page);
         await screenshot(page, 'sign-in');
         await signUp(page, `owner-${randomUUID()}@example.com`, 'Browser Shop');
+
+        // A reload keeps the session: the refresh token is an HttpOnly cookie the page cannot read,
+        // the access token lives in memory only, and nothing sits in web storage.
+        await page.reload();
+        await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+        expect(
+          await page.evaluate(() => [
+            localStorage.length,
+            sessionStorage.length,
+            // Runs in the page (this file has no DOM types): the cookies a script can read.
+            (globalThis as unknown as { document: { cookie: string } }).document.cookie,
+          ]),
+        ).toEqual([0, 0, '']);
+        const cookies = await context.cookies();
+        expect(cookies.map((c) => [c.name, c.path, c.httpOnly, c.secure, c.sameSite])).toEqual([
+          ['__Secure-paybridge-refresh', '/v1/auth/refresh', true, true, 'Strict'],
+        ]);
 
         // Every page is reachable from the navigation bar, passes axe, and says it is in test mode.
         const modeSwitch = page.getByRole('switch', { name: 'Test mode' });
@@ -95,9 +118,12 @@ describe('the merchant dashboard in Chromium', () => {
         ] as const) {
           await visit(page, name, heading, a11y);
           await page.getByRole('note').filter({ hasText: 'Test mode' }).waitFor();
-          // No fake data where the API does not exist yet.
-          if (name === 'Refunds') await page.getByText('Refunds arrive with the refunds API.').waitFor();
         }
+        await nav(page, 'Refunds').click();
+        await page.getByText('No refunds yet.').waitFor();
+        await nav(page, 'Balance').click();
+        await page.getByText('No balance yet').waitFor();
+        await page.getByText('No balance transactions yet.').waitFor();
 
         // An API key, shown once.
         await nav(page, 'API keys').click();
@@ -165,7 +191,85 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await page.getByRole('alert').count()).toBe(0);
         a11y['Payment detail'] = await seriousA11yViolations(page);
         await screenshot(page, 'payment-detail');
-        // (Refunding part of it waits for the refunds API.)
+
+        // Refund part of it: the amount defaults to what is left, a reason, a confirmation; a double
+        // click on "Confirm refund" still makes one refund (one Idempotency-Key per submission).
+        const amountField = page.getByLabel('Refund amount (NGN)');
+        expect(await amountField.inputValue()).toBe('10750.50');
+        await amountField.fill('2,000.50');
+        await page.getByLabel('Reason').selectOption('requested_by_customer');
+        await page.getByRole('button', { name: 'Refund', exact: true }).click();
+        const confirmation = page.getByRole('group', { name: 'Confirm refund' });
+        expect(await confirmation.textContent()).toContain('NGN\u00a02,000.50');
+        await a11yAndScreenshot(page, a11y, 'Refund confirmation', 'refund-confirm');
+        await page.getByRole('button', { name: 'Confirm refund' }).dblclick();
+        const refundRows = page.getByRole('table', { name: 'Refunds of this payment' }).locator('tbody tr');
+        await refundRows.first().waitFor();
+        // The provider finishes it; "Verify with provider" syncs open refunds (as the sweeper would).
+        await expect
+          .poll(
+            async () => {
+              const text = (await refundRows.first().textContent()) ?? '';
+              if (!text.includes('succeeded')) {
+                await page.getByRole('button', { name: 'Verify with provider' }).click();
+                await page.getByRole('button', { name: 'Verify with provider' }).waitFor();
+              }
+              return text;
+            },
+            { timeout: 30_000, interval: 1000 },
+          )
+          .toContain('succeeded');
+        await page.getByRole('definition').getByText('partially refunded').waitFor({ timeout: 15_000 });
+        expect(await refundRows.count()).toBe(1);
+        expect(await refundRows.first().textContent()).toContain('NGN\u00a02,000.50');
+        const refunds = await merchantApi.refunds.ofPayment(payment.id);
+        expect(refunds.data.map((r) => [r.amount, r.status])).toEqual([[200050, 'succeeded']]);
+        expect((await merchantApi.payments.get(payment.id)).status).toBe('partially_refunded');
+        // The form now offers what is left.
+        expect(await page.getByLabel('Refund amount (NGN)').inputValue()).toBe('8750.00');
+        await a11yAndScreenshot(page, a11y, 'Payment refunded', 'payment-refunded');
+
+        // The refund in the refunds list, and its page, linked to the payment.
+        const refundId = refunds.data[0]?.id ?? '';
+        await nav(page, 'Refunds').click();
+        const refundRow = page.locator(`tr[data-refund-id="${refundId}"]`);
+        await refundRow.waitFor();
+        expect(await refundRow.textContent()).toContain(payment.id);
+        a11y['Refunds with data'] = await seriousA11yViolations(page);
+        await screenshot(page, 'refunds-with-data');
+        await refundRow.getByRole('link', { name: refundId }).click();
+        await page.getByRole('heading', { name: `Refund ${refundId}`, level: 1 }).waitFor();
+        await page.getByRole('link', { name: payment.id }).waitFor();
+        await a11yAndScreenshot(page, a11y, 'Refund detail', 'refund-detail');
+
+        // The balance: Paystack NGN, the charge and the refund in the ledger, exported as CSV.
+        await nav(page, 'Balance').click();
+        const balanceRow = page
+          .getByRole('table', { name: /Balance per provider and currency/ })
+          .getByRole('row')
+          .filter({ hasText: 'Paystack' });
+        await balanceRow.waitFor();
+        expect(await balanceRow.textContent()).toContain('NGN');
+        const ledger = page.getByRole('table', { name: 'Balance transactions, newest first' });
+        await ledger.getByRole('cell', { name: 'Refund', exact: true }).first().waitFor();
+        await ledger.getByRole('cell', { name: 'Charge', exact: true }).first().waitFor();
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Export CSV' }).click(),
+        ]);
+        expect(download.suggestedFilename()).toBe('paybridge-test-balance-transactions.csv');
+        const csv = readFileSync((await download.path()) ?? '', 'utf8')
+          .trim()
+          .split('\n');
+        expect(csv[0]).toMatch(/^id,created_at,kind,provider,currency,amount,/);
+        expect(csv.filter((line) => line.includes(refundId))).not.toHaveLength(0);
+        expect(csv.filter((line) => line.includes(payment.id)).length).toBe(csv.length - 1);
+        await page
+          .getByRole('status')
+          .filter({ hasText: /^Exported \d+ transactions?\.$/ })
+          .waitFor();
+        a11y['Balance with data'] = await seriousA11yViolations(page);
+        await screenshot(page, 'balance-with-data');
 
         // The delivery on the webhooks page, then a resend: a second attempt, received again.
         await nav(page, 'Webhooks').click();
@@ -200,6 +304,11 @@ describe('the merchant dashboard in Chromium', () => {
         await page.getByRole('note').filter({ hasText: 'Live mode' }).waitFor();
         await nav(page, 'Payments').click();
         await page.getByText('No payments yet').waitFor();
+        expect(await page.getByRole('main').textContent()).not.toContain(payment.id);
+        await nav(page, 'Refunds').click();
+        await page.getByText('No refunds yet.').waitFor();
+        await nav(page, 'Balance').click();
+        await page.getByText('No balance yet').waitFor();
         expect(await page.getByRole('main').textContent()).not.toContain(payment.id);
         await nav(page, 'Webhooks').click();
         await page.getByText('No endpoints yet').waitFor();
@@ -240,10 +349,11 @@ describe('the merchant dashboard in Chromium', () => {
         await page.getByText(receiver.url('/a-hooks')).first().waitFor();
         const loadedBefore = await page.evaluate(() => performance.timeOrigin);
 
-        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('button', { name: 'Sign out', exact: true }).click();
         await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
-        // No token left behind in web storage.
+        // No token left behind in web storage, and the refresh cookie is gone.
         expect(await page.evaluate(() => [localStorage.length, sessionStorage.length])).toEqual([0, 0]);
+        expect(await context.cookies()).toEqual([]);
         await signUp(page, `owner-${randomUUID()}@example.com`, 'Shop B');
         expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedBefore); // same app, no reload
 
@@ -261,6 +371,13 @@ describe('the merchant dashboard in Chromium', () => {
         expect(text).not.toContain(payment.id);
         expect(text).not.toContain('a-hooks');
         expect(text).not.toContain('Shop A');
+
+        // "Sign out everywhere" ends B's sessions: a reload finds no session to restore.
+        await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+        await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+        expect(await context.cookies()).toEqual([]);
+        await page.reload();
+        await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
         expect(problems).toEqual([]);
       });
     },

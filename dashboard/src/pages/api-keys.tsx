@@ -4,6 +4,8 @@ import type { PageProps } from '../app.tsx';
 import { dateTime, Empty, ErrorNotice, Loaded, ShownOnce, StatusBadge } from '../components/ui.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 
+export type KeyScope = 'server' | 'full';
+
 export function ApiKeysPage({ client, mode }: PageProps) {
   const keys = useLoad(() => client.apiKeys.list({ limit: 100 }), [client]);
   const [created, setCreated] = useState<ApiKeyWithSecret | undefined>(undefined);
@@ -15,7 +17,7 @@ export function ApiKeysPage({ client, mode }: PageProps) {
       </p>
       <CreateKeyForm
         defaultMode={mode}
-        create={(name, keyMode) => client.apiKeys.create({ name, mode: keyMode })}
+        create={(name, keyMode, scope) => client.apiKeys.create({ name, mode: keyMode, scope })}
         onCreated={(key) => {
           setCreated(key);
           keys.reload();
@@ -34,6 +36,7 @@ export function ApiKeysPage({ client, mode }: PageProps) {
                   <th scope="col">Name</th>
                   <th scope="col">Prefix</th>
                   <th scope="col">Mode</th>
+                  <th scope="col">Scope</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
                   <th scope="col">Status</th>
@@ -64,11 +67,12 @@ export function CreateKeyForm({
   onCreated,
 }: {
   defaultMode: Mode;
-  create: (name: string, mode: Mode) => Promise<ApiKeyWithSecret>;
+  create: (name: string, mode: Mode, scope: KeyScope) => Promise<ApiKeyWithSecret>;
   onCreated: (key: ApiKeyWithSecret) => void;
 }) {
   const [name, setName] = useState('');
   const [keyMode, setKeyMode] = useState<Mode>(defaultMode);
+  const [scope, setScope] = useState<KeyScope>('server');
   const action = useAction(create);
   return (
     <form
@@ -76,7 +80,7 @@ export function CreateKeyForm({
       aria-label="Create API key"
       onSubmit={(e) => {
         e.preventDefault();
-        void action.run(name.trim(), keyMode).then((key) => {
+        void action.run(name.trim(), keyMode, scope).then((key) => {
           if (key) {
             setName('');
             onCreated(key);
@@ -95,6 +99,20 @@ export function CreateKeyForm({
           <option value="live">live</option>
         </select>
       </label>
+      <label>
+        Key scope
+        <select
+          value={scope}
+          aria-describedby="key-scope-hint"
+          onChange={(e) => setScope(e.currentTarget.value as KeyScope)}
+        >
+          <option value="server">server: payments, refunds and reads</option>
+          <option value="full">full: also provider credentials and webhook endpoints</option>
+        </select>
+      </label>
+      <p class="hint" id="key-scope-hint">
+        Give a key <code>full</code> scope only if it must manage providers or webhook endpoints.
+      </p>
       <button type="submit" class="primary" disabled={action.busy}>
         Create key
       </button>
@@ -121,6 +139,7 @@ function KeyRow({
         <code>{apiKey.prefix}…</code>
       </td>
       <td>{apiKey.mode}</td>
+      <td>{apiKey.scope}</td>
       <td>{dateTime(apiKey.createdAt)}</td>
       <td>{apiKey.lastUsedAt ? dateTime(apiKey.lastUsedAt) : 'never'}</td>
       <td>

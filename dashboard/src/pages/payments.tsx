@@ -1,10 +1,11 @@
-import type { DeliveryAttemptList, Event, ListPaymentsQuery, Payment } from '#client';
+import type { DeliveryAttemptList, Event, ListPaymentsQuery, Payment, Refund } from '#client';
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
 import { dateTime, Empty, ErrorNotice, Loaded, Pager, StatusBadge, usePager } from '../components/ui.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 import { formatMoney } from '../money.ts';
 import { href } from '../router.ts';
+import { RefundForm, refundableRemainder, RefundTable } from './refunds.tsx';
 
 export const paymentStatuses = [
   'pending',
@@ -13,6 +14,7 @@ export const paymentStatuses = [
   'failed',
   'cancelled',
   'expired',
+  'requires_review',
   'partially_refunded',
   'refunded',
 ] as const satisfies readonly NonNullable<ListPaymentsQuery['status']>[];
@@ -203,8 +205,23 @@ interface TimelineEntry {
   status?: string;
 }
 
-/** The payment's story: created, each provider attempt and failover, each event and each delivery attempt. */
-export function timeline(payment: Payment, events: Event[], attempts: Map<string, DeliveryAttemptList>) {
+/** Where a settlement came from, in words. */
+export const settledByLabel: Record<NonNullable<Payment['settledBy']>, string> = {
+  webhook: 'the provider’s webhook',
+  verify: 'a verify call',
+  reconciliation: 'the reconciliation sweeper',
+};
+
+/**
+ * The payment's story: created, each provider attempt and failover, each event and each delivery
+ * attempt, each refund, and the settling source.
+ */
+export function timeline(
+  payment: Payment,
+  events: Event[],
+  attempts: Map<string, DeliveryAttemptList>,
+  refunds: readonly Refund[] = [],
+) {
   const entries: TimelineEntry[] = [
     {
       at: payment.createdAt,
@@ -236,11 +253,25 @@ export function timeline(payment: Payment, events: Event[], attempts: Map<string
       });
     }
   }
+  for (const refund of refunds) {
+    entries.push({
+      at: refund.createdAt,
+      title: `Refund ${refund.id} of ${formatMoney(refund.amount, refund.currency)}`,
+      ...(refund.failureReason ? { detail: refund.failureReason } : {}),
+      ...(refund.nextAction ? { detail: refund.nextAction } : {}),
+      status: refund.status,
+    });
+  }
   if (payment.updatedAt !== payment.createdAt && payment.status !== 'pending') {
+    const details = [
+      payment.settledBy ? `settled by ${settledByLabel[payment.settledBy]}` : undefined,
+      payment.lateSettlement ? 'paid after PayBridge had expired it' : undefined,
+      payment.failureReason ?? undefined,
+    ].filter((d): d is string => d !== undefined);
     entries.push({
       at: payment.updatedAt,
       title: `Status ${payment.status.replace(/_/g, ' ')}`,
-      ...(payment.failureReason ? { detail: payment.failureReason } : {}),
+      ...(details.length > 0 ? { detail: details.join('; ') } : {}),
       status: payment.status,
     });
   }
@@ -260,6 +291,7 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
     5000,
   );
   const verify = useAction(() => client.payments.verify(id));
+  const refunds = useLoad(() => client.refunds.ofPayment(id), [client, id], 5000);
   return (
     <section>
       <p>
@@ -287,6 +319,8 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
               <dd>{p.reference ?? '—'}</dd>
               <dt>Description</dt>
               <dd>{p.description ?? '—'}</dd>
+              <dt>Settled by</dt>
+              <dd>{p.settledBy ? settledByLabel[p.settledBy] : '—'}</dd>
               <dt>Mode</dt>
               <dd>{p.mode}</dd>
             </dl>
@@ -294,28 +328,63 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
               <button
                 type="button"
                 disabled={verify.busy}
-                onClick={() => void verify.run().then((v) => v && payment.reload())}
+                onClick={() =>
+                  void verify.run().then((v) => {
+                    if (!v) return;
+                    payment.reload();
+                    refunds.reload();
+                  })
+                }
               >
                 {verify.busy ? 'Verifying…' : 'Verify with provider'}
               </button>
               {verify.error !== undefined && <ErrorNotice error={verify.error} />}
             </div>
+            <h2>Refunds</h2>
+            <Loaded load={refunds} what="refunds">
+              {(list) => (
+                <>
+                  {list.data.length === 0 ? (
+                    <Empty>No refunds of this payment.</Empty>
+                  ) : (
+                    <RefundTable refunds={list.data} caption="Refunds of this payment" showPayment={false} />
+                  )}
+                  {p.status === 'succeeded' || p.status === 'partially_refunded' ? (
+                    <RefundForm
+                      key={`${p.status}-${list.data.length}`}
+                      payment={p}
+                      remainder={refundableRemainder(p, list.data)}
+                      create={(input, opts) => client.refunds.create(id, input, opts)}
+                      onRefunded={() => {
+                        refunds.reload();
+                        payment.reload();
+                        history.reload();
+                      }}
+                    />
+                  ) : (
+                    <p class="muted">A payment can be refunded once it has succeeded.</p>
+                  )}
+                </>
+              )}
+            </Loaded>
             <h2>Timeline</h2>
             <Loaded load={history} what="the timeline">
               {(h) => (
                 <ol class="timeline" aria-label="Timeline">
-                  {timeline(p, h.events, h.attempts).map((entry) => (
-                    <li>
-                      <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
-                      {entry.status && (
-                        <>
-                          {' '}
-                          <StatusBadge status={entry.status} />
-                        </>
-                      )}
-                      {entry.detail && <div class="muted">{entry.detail}</div>}
-                    </li>
-                  ))}
+                  {timeline(p, h.events, h.attempts, refunds.state === 'ready' ? refunds.value.data : []).map(
+                    (entry) => (
+                      <li>
+                        <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
+                        {entry.status && (
+                          <>
+                            {' '}
+                            <StatusBadge status={entry.status} />
+                          </>
+                        )}
+                        {entry.detail && <div class="muted">{entry.detail}</div>}
+                      </li>
+                    ),
+                  )}
                 </ol>
               )}
             </Loaded>

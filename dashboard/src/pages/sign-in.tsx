@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ErrorNotice } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
@@ -7,9 +8,12 @@ import { type Session, signIn, signUp } from '../session.ts';
 export function SignInPage({
   onSignedIn,
   api = { signIn, signUp },
+  notice,
 }: {
   onSignedIn: (session: Session) => void;
   api?: { signIn: typeof signIn; signUp: typeof signUp };
+  /** Shown above the form (e.g. why the saved session could not be restored). */
+  notice?: ComponentChildren;
 }) {
   const [creating, setCreating] = useState(false);
   const [email, setEmail] = useState('');
@@ -27,6 +31,7 @@ export function SignInPage({
     <main class="auth" id="main">
       <h1>PayBridge</h1>
       <h2>{creating ? 'Create your merchant account' : 'Sign in to your dashboard'}</h2>
+      {notice}
       <form onSubmit={(e) => void submit(e)} aria-label={creating ? 'Create account' : 'Sign in'}>
         <label>
           Email

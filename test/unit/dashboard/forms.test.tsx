@@ -1,7 +1,15 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PayBridgeError, type ApiKeyWithSecret, type Payment, type ProviderConfig } from '#client';
+import {
+  PayBridgeError,
+  type ApiKeyWithSecret,
+  type Payment,
+  type ProviderConfig,
+  type Refund,
+} from '#client';
+import { transactionsQuery } from '../../../dashboard/src/pages/balance.tsx';
+import { RefundForm, refundableRemainder, refundsQuery } from '../../../dashboard/src/pages/refunds.tsx';
 import { CreateKeyForm } from '../../../dashboard/src/pages/api-keys.tsx';
 import { paymentsQuery, pagePaymentFilter, timeline } from '../../../dashboard/src/pages/payments.tsx';
 import { ProviderCard } from '../../../dashboard/src/pages/providers.tsx';
@@ -66,7 +74,16 @@ describe('API key form', () => {
     fireEvent.change(screen.getByLabelText('Key mode'), { target: { value: 'live' } });
     submitWith('Create key');
     await waitFor(() => expect(onCreated).toHaveBeenCalledWith({ key: 'sk_live_x' }));
-    expect(create).toHaveBeenCalledWith('server', 'live');
+    expect(create).toHaveBeenCalledWith('server', 'live', 'server');
+  });
+
+  it('asks for full scope only when chosen', async () => {
+    const create = vi.fn(async () => ({ key: 'sk_test_x' }) as ApiKeyWithSecret);
+    render(<CreateKeyForm defaultMode="test" create={create} onCreated={() => undefined} />);
+    fireEvent.input(screen.getByLabelText('Key name'), { target: { value: 'ops' } });
+    fireEvent.change(screen.getByLabelText('Key scope'), { target: { value: 'full' } });
+    submitWith('Create key');
+    await waitFor(() => expect(create).toHaveBeenCalledWith('ops', 'test', 'full'));
   });
 });
 
@@ -160,7 +177,121 @@ describe('payments filters and timeline', () => {
       'Flutterwave: checkout initialized',
       'Status succeeded',
     ]);
+    const settled = timeline({ ...payment, settledBy: 'reconciliation' }, [], new Map());
+    expect(settled.at(-1)?.detail).toBe('settled by the reconciliation sweeper');
     expect(entries[0]?.detail?.replace(/\u00a0/g, ' ')).toBe('UGX 500');
     expect(entries[1]?.detail).toContain('failed over to Flutterwave');
+  });
+});
+
+const refund = (over: Partial<Refund>): Refund => ({
+  id: 're_1',
+  paymentId: 'pay_1',
+  mode: 'test',
+  amount: 100,
+  currency: 'NGN',
+  status: 'pending',
+  reason: null,
+  providerRefundId: null,
+  failureReason: null,
+  nextAction: null,
+  metadata: {},
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  ...over,
+});
+
+describe('refunds', () => {
+  const payment = { id: 'pay_1', amount: 1075050, currency: 'NGN', customer: { email: 'ada@example.com' } };
+
+  it('sends status, payment, dates and the cursor to the API', () => {
+    const q = refundsQuery({ status: 'failed', payment: ' pay_1 ', from: '2026-11-01', to: '' }, 'cur');
+    expect(q).toEqual({
+      limit: 25,
+      status: 'failed',
+      payment: 'pay_1',
+      createdFrom: new Date('2026-11-01T00:00:00').toISOString(),
+      cursor: 'cur',
+    });
+    expect(transactionsQuery({ kind: 'refund', provider: '', currency: 'ngn' }, undefined)).toEqual({
+      limit: 25,
+      kind: 'refund',
+      currency: 'NGN',
+    });
+  });
+
+  it('counts every refund but failed ones against the remainder', () => {
+    expect(
+      refundableRemainder(payment, [
+        refund({ amount: 50000, status: 'succeeded' }),
+        refund({ amount: 25, status: 'pending' }),
+        refund({ amount: 999999, status: 'failed' }),
+      ]),
+    ).toBe(1075050 - 50025);
+    expect(refundableRemainder(payment, [refund({ amount: 1075050, status: 'succeeded' })])).toBe(0);
+  });
+
+  it('defaults to the remainder, confirms, and makes one refund with one key however often Confirm is pressed', async () => {
+    let resolve: (r: Refund) => void = () => undefined;
+    const create = vi.fn(() => new Promise<Refund>((r) => (resolve = r)));
+    const onRefunded = vi.fn();
+    let keys = 0;
+    render(
+      <RefundForm
+        payment={payment}
+        remainder={75050}
+        create={create}
+        onRefunded={onRefunded}
+        makeKey={() => `key-${++keys}`}
+      />,
+    );
+    const amount = screen.getByLabelText<HTMLInputElement>('Refund amount (NGN)');
+    expect(amount.value).toBe('750.50');
+    fireEvent.input(amount, { target: { value: '200.25' } });
+    fireEvent.change(screen.getByLabelText('Reason'), { target: { value: 'duplicate' } });
+    submitWith('Refund');
+    const group = await screen.findByRole('group', { name: 'Confirm refund' });
+    expect(group.textContent?.replace(/\u00a0/g, ' ')).toContain('Refund NGN 200.25 to ada@example.com?');
+    expect(create).not.toHaveBeenCalled();
+    const confirm = screen.getByRole('button', { name: 'Confirm refund' });
+    fireEvent.click(confirm);
+    fireEvent.click(confirm);
+    resolve(refund({ amount: 20025 }));
+    await waitFor(() => expect(onRefunded).toHaveBeenCalledTimes(1));
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(create).toHaveBeenCalledWith({ amount: 20025, reason: 'duplicate' }, { idempotencyKey: 'key-1' });
+  });
+
+  it('keeps the key for a retry after an error, and refuses more than the remainder', async () => {
+    const create = vi
+      .fn()
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValueOnce(refund({}));
+    const onRefunded = vi.fn();
+    let keys = 0;
+    render(
+      <RefundForm
+        payment={payment}
+        remainder={100}
+        create={create}
+        onRefunded={onRefunded}
+        makeKey={() => `key-${++keys}`}
+      />,
+    );
+    const amount = screen.getByLabelText<HTMLInputElement>('Refund amount (NGN)');
+    fireEvent.input(amount, { target: { value: '1.01' } });
+    submitWith('Refund');
+    expect((await screen.findByRole('alert')).textContent).toContain('At most NGN');
+    fireEvent.input(amount, { target: { value: '0.5' } });
+    submitWith('Refund');
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm refund' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Failed to fetch');
+    fireEvent.click(screen.getByRole('button', { name: 'Confirm refund' }));
+    await waitFor(() => expect(onRefunded).toHaveBeenCalled());
+    expect(create.mock.calls.map((c) => (c[1] as { idempotencyKey: string }).idempotencyKey)).toEqual([
+      'key-1',
+      'key-1',
+    ]);
+    expect(create.mock.calls[0]?.[0]).toEqual({ amount: 50, reason: 'requested_by_customer' });
   });
 });

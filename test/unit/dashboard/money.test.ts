@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   currencyDigits,
+  decimalToMinor,
   formatMoney as format,
   minorToDecimal,
   sumMinor,
@@ -49,5 +50,21 @@ describe('dashboard money formatting', () => {
 
   it('sums exactly beyond the safe-integer range', () => {
     expect(sumMinor([Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER])).toBe(18_014_398_509_481_982n);
+  });
+
+  it('reads a typed decimal into exact minor units, refusing what the currency cannot hold', () => {
+    expect(decimalToMinor('20.50', 2)).toBe(2050);
+    expect(decimalToMinor('20.5', 2)).toBe(2050);
+    expect(decimalToMinor('10,750.50', 2)).toBe(1075050);
+    expect(decimalToMinor('0.29', 2)).toBe(29); // 0.29 * 100 is 28.999… in floats
+    expect(decimalToMinor('1 000', 0)).toBe(1000);
+    expect(decimalToMinor('500', 0)).toBe(500);
+    expect(decimalToMinor('5.', 2)).toBe(500);
+    expect(decimalToMinor('0.005', 2)).toBeUndefined();
+    expect(decimalToMinor('1.5', 0)).toBeUndefined();
+    expect(decimalToMinor('-1', 2)).toBeUndefined();
+    expect(decimalToMinor('1e3', 2)).toBeUndefined();
+    expect(decimalToMinor('', 2)).toBeUndefined();
+    expect(decimalToMinor('90071992547409.92', 2)).toBeUndefined(); // past Number.MAX_SAFE_INTEGER
   });
 });

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { PayBridgeError } from '#client';
-import { describeError, type Session, sessionClient, signIn } from '../../../dashboard/src/session.ts';
+import {
+  describeError,
+  restoreSession,
+  type Session,
+  sessionClient,
+  signIn,
+  signUp,
+} from '../../../dashboard/src/session.ts';
 
 interface Sent {
   url: string;
   method: string;
   authorization: string | null;
   mode: string | null;
+  cookieOptIn: string | null;
+  credentials: RequestCredentials | undefined;
   body: unknown;
 }
 
@@ -20,6 +29,8 @@ function fakeApi(answer: (sent: Sent) => { status: number; body?: unknown }) {
       method: init?.method ?? 'GET',
       authorization: headers.get('authorization'),
       mode: headers.get('paybridge-mode'),
+      cookieOptIn: headers.get('paybridge-refresh-cookie'),
+      credentials: init?.credentials,
       body: init?.body ? JSON.parse(String(init.body)) : undefined,
     };
     sent.push(request);
@@ -37,7 +48,6 @@ const session = (): Session => ({
   merchantId: 'mer_1',
   businessName: 'Shop',
   accessToken: 'access-1',
-  refreshToken: 'rt_1',
 });
 
 const page = { data: [], hasMore: false, nextCursor: null };
@@ -58,13 +68,10 @@ describe('the dashboard’s API layer', () => {
     ]);
   });
 
-  it('refreshes an expired access token once, keeps the rotated tokens in memory and retries', async () => {
+  it('refreshes an expired access token once by the refresh cookie, keeps the new one in memory and retries', async () => {
     const api = fakeApi((r) => {
       if (r.url.endsWith('/v1/auth/refresh')) {
-        return {
-          status: 200,
-          body: { accessToken: 'access-2', refreshToken: 'rt_2', tokenType: 'Bearer', expiresIn: 900 },
-        };
+        return { status: 200, body: { accessToken: 'access-2', tokenType: 'Bearer', expiresIn: 300 } };
       }
       return r.authorization === 'Bearer access-2'
         ? { status: 200, body: page }
@@ -83,8 +90,94 @@ describe('the dashboard’s API layer', () => {
       'POST /v1/auth/refresh -',
       'GET /v1/payments Bearer access-2',
     ]);
-    expect(api.sent[1]?.body).toEqual({ refreshToken: 'rt_1' });
-    expect(s).toMatchObject({ accessToken: 'access-2', refreshToken: 'rt_2' });
+    // No token in the body: the browser sends the HttpOnly cookie, opted into by the header.
+    expect(api.sent[1]).toMatchObject({ body: {}, cookieOptIn: '1', credentials: 'same-origin' });
+    expect(api.sent[0]?.cookieOptIn).toBeNull();
+    expect(s).toEqual({ ...session(), accessToken: 'access-2' });
+  });
+
+  it('refreshes once for two calls that expire together', async () => {
+    let refreshes = 0;
+    const api = fakeApi((r) => {
+      if (r.url.endsWith('/v1/auth/refresh')) {
+        refreshes++;
+        return { status: 200, body: { accessToken: 'access-2', tokenType: 'Bearer', expiresIn: 300 } };
+      }
+      return r.authorization === 'Bearer access-2'
+        ? { status: 200, body: page }
+        : { status: 401, body: { error: { type: 'authentication', code: 'token_expired', message: 'x' } } };
+    });
+    const client = sessionClient(session(), { baseUrl: 'http://x', fetch: api.fetch }).client('test');
+    await Promise.all([client.payments.list(), client.refunds.list()]);
+    expect(refreshes).toBe(1);
+  });
+
+  it('signs in with the cookie opt-in: the session holds the access token only', async () => {
+    const api = fakeApi((r) =>
+      r.url.endsWith('/v1/auth/login')
+        ? { status: 200, body: { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 300 } }
+        : {
+            status: 200,
+            body: {
+              merchant: { id: 'mer_1', businessName: 'Shop' },
+              user: { email: 'a@b.co' },
+              mode: 'test',
+            },
+          },
+    );
+    const s = await signIn('a@b.co', 'pw', { baseUrl: 'http://x', fetch: api.fetch });
+    expect(s).toEqual(session());
+    expect(api.sent[0]).toMatchObject({ cookieOptIn: '1', credentials: 'same-origin' });
+    expect(api.sent[1]).toMatchObject({ authorization: 'Bearer access-1', cookieOptIn: null });
+  });
+
+  it('moves a sign-up’s refresh token into the cookie with one refresh, and keeps none of it', async () => {
+    const api = fakeApi((r) =>
+      r.url.endsWith('/v1/auth/register')
+        ? {
+            status: 201,
+            body: {
+              merchant: { id: 'mer_1', businessName: 'Shop' },
+              user: { email: 'a@b.co' },
+              accessToken: 'access-0',
+              refreshToken: 'rt_json',
+              tokenType: 'Bearer',
+              expiresIn: 300,
+            },
+          }
+        : { status: 200, body: { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 300 } },
+    );
+    const s = await signUp(
+      { email: 'a@b.co', password: 'a long passphrase', businessName: 'Shop' },
+      { baseUrl: 'http://x', fetch: api.fetch },
+    );
+    expect(s).toEqual(session());
+    expect(JSON.stringify(s)).not.toContain('rt_');
+    expect(api.sent[1]).toMatchObject({
+      url: 'http://x/v1/auth/refresh',
+      body: { refreshToken: 'rt_json' },
+      cookieOptIn: '1',
+    });
+  });
+
+  it('restores a session from the cookie after a reload, or none when the cookie is gone', async () => {
+    const me = { merchant: { id: 'mer_1', businessName: 'Shop' }, user: { email: 'a@b.co' }, mode: 'test' };
+    const signedIn = fakeApi((r) =>
+      r.url.endsWith('/v1/auth/refresh')
+        ? { status: 200, body: { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 300 } }
+        : { status: 200, body: me },
+    );
+    expect(await restoreSession({ baseUrl: 'http://x', fetch: signedIn.fetch })).toEqual(session());
+    const signedOut = fakeApi(() => ({
+      status: 401,
+      body: { error: { type: 'authentication', code: 'invalid_refresh_token', message: 'No.' } },
+    }));
+    expect(await restoreSession({ baseUrl: 'http://x', fetch: signedOut.fetch })).toBeUndefined();
+    const down = fakeApi(() => ({
+      status: 503,
+      body: { error: { type: 'api', code: 'x', message: 'Down.' } },
+    }));
+    await expect(restoreSession({ baseUrl: 'http://x', fetch: down.fetch })).rejects.toThrow('Down.');
   });
 
   it('signs the user out when the refresh is refused, and surfaces our error', async () => {
