@@ -66,12 +66,12 @@ const positive = (name: string, fallback: number): number => {
 /**
  * Abuse controls of the hosted page's form, per minute, on top of the route's
  * `standard` per-IP limit: submissions from one address
- * (`PAYMENT_LINK_SUBMITS_PER_IP_PER_MINUTE`, default 20) and to one link
+ * (`PAYMENT_LINK_SUBMITS_PER_IP_PER_MINUTE`, default 60: mobile carriers put many customers behind one address) and to one link
  * (`PAYMENT_LINK_SUBMITS_PER_LINK_PER_MINUTE`, default 300, so one link shared
  * in a busy group chat keeps working while a script hammering it is stopped).
  */
 export const submitLimits = () => ({
-  perIp: positive('PAYMENT_LINK_SUBMITS_PER_IP_PER_MINUTE', 20),
+  perIp: positive('PAYMENT_LINK_SUBMITS_PER_IP_PER_MINUTE', 60),
   perLink: positive('PAYMENT_LINK_SUBMITS_PER_LINK_PER_MINUTE', 300),
 });
 

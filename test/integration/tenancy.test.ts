@@ -215,6 +215,38 @@ beforeAll(async () => {
   }
 });
 
+/** Merchant A's payment link per mode, through the API: ids and the slugs of their public URLs. */
+const aLinks: Record<'test' | 'live', { id: string; slug: string }> = {
+  test: { id: '', slug: '' },
+  live: { id: '', slug: '' },
+};
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const res = await api.request('/v1/payment-links', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${w.aKeys[mode].key}` },
+      body: JSON.stringify({
+        amount: 5000,
+        currency: 'NGN',
+        title: 'A secret tote',
+        metadata: { a: 'a-link-meta' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const link = (await res.json()) as { id: string; url: string };
+    aLinks[mode] = { id: link.id, slug: link.url.split('/').pop() as string };
+  }
+});
+
+/** A's links are unchanged: still active, same title. */
+async function aLinksUnchanged(w: World): Promise<void> {
+  for (const mode of ['test', 'live'] as const) {
+    const res = await api.request(`/v1/payment-links/${aLinks[mode].id}`, bearer(w.aKeys[mode].key));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ active: true, title: 'A secret tote', paymentsCount: 0 });
+  }
+}
+
 type Case =
   | { kind: 'public' }
   /** Anything else: `run` makes B's call with `credential` and checks it. */
@@ -563,6 +595,49 @@ const cases: Record<string, Case> = {
       aRefunds.live.refundId,
     ],
   },
+  'POST /v1/payment-links': {
+    kind: 'self',
+    path: '/v1/payment-links',
+    method: 'POST',
+    body: { amount: 1000, currency: 'NGN', title: 'B tote' },
+    check: async (w) => {
+      for (const mode of ['test', 'live'] as const) {
+        const res = await api.request('/v1/payment-links', bearer(w.aKeys[mode].key));
+        const titles = ((await res.json()) as { data: { title: string }[] }).data.map((l) => l.title);
+        expect(titles).toEqual(['A secret tote']);
+      }
+    },
+  },
+  'GET /v1/payment-links': {
+    kind: 'list',
+    path: '/v1/payment-links?limit=100',
+    mustNotContain: () => [aLinks.test.id, aLinks.live.id, aLinks.test.slug, aLinks.live.slug, 'a-link-meta'],
+  },
+  'GET /v1/payment-links/{id}': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/payment-links/${aLinks[modeOf(c)].id}`,
+  },
+  'PATCH /v1/payment-links/{id}': {
+    kind: 'object',
+    method: 'PATCH',
+    path: (_w, c) => `/v1/payment-links/${aLinks[modeOf(c)].id}`,
+    body: { active: false, title: 'Changed by B' },
+    check: aLinksUnchanged,
+  },
+  'GET /v1/payment-links/{id}/payments': {
+    kind: 'object',
+    method: 'GET',
+    path: (_w, c) => `/v1/payment-links/${aLinks[modeOf(c)].id}/payments`,
+  },
+  // The hosted page: public by design. Its slug (128 random bits, not the id) is the capability; the page,
+  // its form and QR code show and act on that one link only (payment-links.test.ts), never on an id given.
+  'GET /pay/{slug}': { kind: 'public' },
+  'POST /pay/{slug}': { kind: 'public' },
+  // Shows a payment only when it was made through this very link (`paymentLinkId`), else the 404 page.
+  'GET /pay/{slug}/done': { kind: 'public' },
+  'GET /pay/{slug}/qr.svg': { kind: 'public' },
+  'GET /pay/{slug}/qr.png': { kind: 'public' },
   'DELETE /v1/providers/{provider}': {
     kind: 'object',
     method: 'DELETE',
@@ -645,6 +720,14 @@ describe('tenancy sweep over the route table', () => {
       bearer(w.a.accessToken, { 'paybridge-mode': 'live' }),
     );
     expect(dashboardLive.status).toBe(200);
+  });
+
+  it('keeps one merchant’s payments off another merchant’s link pages: the done page names only its own link’s', async () => {
+    const res = await api.request(`/pay/${aLinks.test.slug}/done?payment=${aPayments.test}`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('a-buyer@example.com');
+    // …and a link id is not a slug.
+    expect((await api.request(`/pay/${aLinks.test.id}`)).status).toBe(404);
   });
 
   it('refuses a list cursor taken from another merchant’s list', async () => {
