@@ -82,6 +82,9 @@ interface Fixture {
   /** The endpoint the fuzz may delete (the first of `endpointIds` stays). */
   sacrificialEndpointIds: string[];
   eventIds: string[];
+  /** Its payment links (test mode, NGN: the fixture's Paystack takes it) and their public slugs. */
+  linkIds: string[];
+  linkSlugs: string[];
 }
 
 /** What could not be set up (the routes it needs are failing): reported by its own test. */
@@ -189,9 +192,32 @@ async function fixture(name: string): Promise<Fixture> {
     });
     paymentIds.push(payment.id);
   }
+  const linkIds: string[] = [];
+  const linkSlugs: string[] = [];
+  if (has('POST /v1/payment-links')) {
+    for (const body of [
+      { amount: 5000, currency: 'NGN', title: 'Fuzz tote' },
+      { allowCustomerAmount: { min: 100, max: 1_000_000 }, currency: 'NGN', title: 'Fuzz tip jar' },
+    ]) {
+      const res = await api.request('/v1/payment-links', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${testKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 201) {
+        setupProblems.push(`POST /v1/payment-links: ${res.status} ${await res.text()}`);
+        continue;
+      }
+      const link = (await res.json()) as { id: string; url: string };
+      linkIds.push(link.id);
+      linkSlugs.push(link.url.split('/').pop() as string);
+    }
+  }
   return {
     merchant,
     testKey,
+    linkIds,
+    linkSlugs,
     revokedKey: revoked.key,
     sacrificialKeyIds,
     paymentIds,
@@ -319,7 +345,22 @@ interface Plan {
    * are ordinary API errors: JSON, `no-store`.
    */
   publicDocument?: boolean;
+  /**
+   * The route answers customers in HTML (the hosted payment page): every answer,
+   * refusals included, is a page (`text/html`, `no-store`) or a redirect, never
+   * JSON; `qr` ones answer an image (cacheable) when the link exists.
+   */
+  page?: 'html' | 'qr';
+  /** The route takes an HTML form (`application/x-www-form-urlencoded`) rather than JSON. */
+  form?: (f: Fixture) => fc.Arbitrary<Record<string, string>>;
 }
+
+/** The hosted page's routes: the fixture's link slugs, and strings of a slug's shape that name nothing. */
+const slugParams = { slug: (f: Fixture) => f.linkSlugs };
+const slugWrong = {
+  slug: ['AAAAAAAAAAAAAAAAAAAAAA', 'plink_01ARZ3NDEKTSV4RRFFQ69G5FAV', 'a'.repeat(21), '%00'],
+};
+const linkPlan: Plan = { params: { id: (f) => f.linkIds }, idPrefixes: ['plink_', 'pay_'] };
 
 const endpointPlan: Plan = { params: { id: (f) => f.endpointIds }, idPrefixes: ['we_', 'evt_'] };
 const eventPlan: Plan = { params: { id: (f) => f.eventIds }, idPrefixes: ['evt_', 'we_'] };
@@ -578,6 +619,76 @@ const plans: Record<string, Plan> = {
     idPrefixes: ['re_', 'pay_'],
   },
   'GET /v1/balance': {},
+  'POST /v1/payment-links': {
+    body: () => ({
+      required: {
+        currency: fc.oneof({ weight: 3, arbitrary: fc.constant('NGN') }, { weight: 1, arbitrary: currency }),
+        title: name,
+      },
+      optional: {
+        amount: fc.oneof(fc.integer({ min: 1, max: 10_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+        allowCustomerAmount: fc.record({
+          min: fc.integer({ min: 1, max: 1000 }),
+          max: fc.integer({ min: 1, max: 1_000_000 }),
+        }),
+        description: fc.string({ maxLength: 100 }),
+        providers: fc.subarray(['paystack', 'flutterwave', 'stripe', 'chapa'], { minLength: 1 }),
+        expiresAt: isoDates,
+        maxPayments: fc.integer({ min: 1, max: 1000 }),
+        redirectUrl: fc.constantFrom('https://shop.example/return', 'http://localhost:3000/x?y=1'),
+      },
+    }),
+  },
+  'GET /v1/payment-links': { queryNames: ['limit', 'cursor'], queries: ['?limit=1', '?limit=100'] },
+  'GET /v1/payment-links/{id}': linkPlan,
+  'PATCH /v1/payment-links/{id}': {
+    ...linkPlan,
+    // Never `active: false`: the page routes below need the fixture's links on.
+    body: () => ({
+      required: {},
+      optional: { active: fc.constant(true), title: name, description: fc.string({ maxLength: 100 }) },
+    }),
+  },
+  'GET /v1/payment-links/{id}/payments': {
+    ...linkPlan,
+    queryNames: ['limit', 'cursor'],
+    queries: ['?limit=1', '?limit=100'],
+  },
+  'GET /pay/{slug}': { params: slugParams, wrong: slugWrong, page: 'html', queryNames: ['utm_source'] },
+  // Every form reaching a provider meets the closed port here: its 502 page, its claim on the counter given back.
+  'POST /pay/{slug}': {
+    params: slugParams,
+    wrong: slugWrong,
+    page: 'html',
+    callsProvider: true,
+    form: () =>
+      fc.record(
+        {
+          token: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{22}$/), fc.string({ maxLength: 30 })),
+          email: fc.oneof(email, fc.string({ maxLength: 20 })),
+          provider: fc.oneof(providerName, fc.string({ maxLength: 10 })),
+          amount: fc.oneof(
+            fc.integer({ min: 0, max: 20_000 }).map(String),
+            fc.constantFrom('1,500.50', '-1', '1e3', '0.001', ''),
+            fc.string({ maxLength: 12 }),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+  },
+  'GET /pay/{slug}/done': {
+    params: slugParams,
+    wrong: slugWrong,
+    page: 'html',
+    queryNames: ['payment', 'session'],
+    queries: [
+      '?payment=pay_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '?session=AAAAAAAAAAAAAAAAAAAAAA',
+      '?trxref=x&reference=y',
+    ],
+  },
+  'GET /pay/{slug}/qr.svg': { params: slugParams, wrong: slugWrong, page: 'qr' },
+  'GET /pay/{slug}/qr.png': { params: slugParams, wrong: slugWrong, page: 'qr' },
   'GET /v1/balance-transactions': {
     // `format=csv` answers text by design (tested in refunds.test.ts); the fuzz checks the JSON answers.
     queryNames: ['limit', 'cursor', 'kind', 'provider', 'currency', 'payment', 'createdFrom', 'createdTo'],
@@ -686,12 +797,17 @@ function requestArb(route: Route, plan: Plan, kind: Kind, f: Fixture): fc.Arbitr
     ...cursors.map((c) => `?cursor=${encodeURIComponent(c)}`),
   );
   const template = plan.body?.(f);
-  const cleanBody: fc.Arbitrary<Body> = template
-    ? validValue(template).map((v) => ({
-        bytes: Buffer.from(JSON.stringify(v), 'utf8'),
-        contentType: 'application/json',
+  const cleanBody: fc.Arbitrary<Body> = plan.form
+    ? plan.form(f).map((fields) => ({
+        bytes: Buffer.from(new URLSearchParams(fields).toString(), 'utf8'),
+        contentType: 'application/x-www-form-urlencoded',
       }))
-    : fc.constant({ bytes: undefined, contentType: undefined });
+    : template
+      ? validValue(template).map((v) => ({
+          bytes: Buffer.from(JSON.stringify(v), 'utf8'),
+          contentType: 'application/json',
+        }))
+      : fc.constant({ bytes: undefined, contentType: undefined });
   return fc
     .record({
       segments,
@@ -785,7 +901,8 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
     const v = res.headers[n];
     return Array.isArray(v) ? v.join(', ') : v;
   };
-  const document = plan.publicDocument === true && res.status < 300;
+  const image = plan.page === 'qr' && res.status === 200;
+  const document = (plan.publicDocument === true && res.status < 300) || image;
   if (header('x-content-type-options') !== 'nosniff') problems.push('x-content-type-options is not nosniff');
   if (
     document
@@ -796,6 +913,33 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
   }
   const requestId = header('x-request-id');
   if (!requestId) problems.push('no x-request-id header');
+  // The hosted payment page answers customers: pages (refusals included) and redirects, never JSON.
+  const pagePath = new URL(req.path, 'http://127.0.0.1').pathname;
+  // `/pay/..` is the site's root (the dashboard locally, the docs redirect): not an API answer at all.
+  if (plan.page && pagePath === '/') return problems;
+  const pageMatch = matchRoute(req.method, pagePath);
+  if (plan.page && pageMatch.kind === 'route' && pageMatch.route === route) {
+    const pageStatuses = new Set([200, 303, 400, 404, 409, 410, 413, 415, 422, 429, 503]);
+    if (!pageStatuses.has(res.status) && !(res.status === 502 && plan.callsProvider === true)) {
+      problems.push(`undocumented page status ${res.status}`);
+    }
+    const type = header('content-type') ?? '';
+    const want = image
+      ? /^image\/(svg\+xml|png)$/
+      : res.status === 303
+        ? /^text\/plain/
+        : /^text\/html; charset=utf-8$/;
+    if (!want.test(type)) problems.push(`a page answered ${res.status} as ${type}`);
+    if (res.status === 303 && !header('location')) problems.push('303 without Location');
+    if (!image && res.status !== 303 && !/default-src 'none'/.test(header('content-security-policy') ?? '')) {
+      problems.push('a page without its Content-Security-Policy');
+    }
+    if (res.status === 429 && !/^\d+$/.test(header('retry-after') ?? ''))
+      problems.push('429 without Retry-After');
+    if (res.status >= 500 && res.status !== 502 && res.status !== 503)
+      problems.push(`a page answered ${res.status}`);
+    return problems;
+  }
 
   const provider502 = res.status === 502 && plan.callsProvider === true;
   if (!documented.has(res.status) && !provider502 && !pageRedirect(req, res)) {
