@@ -166,7 +166,7 @@ ${link.description ? `<p class="description">${escapeHtml(link.description)}</p>
 <form method="post" action="/pay/${escapeHtml(link.slug)}">
 <input type="hidden" name="token" value="${escapeHtml(form.token)}">
 ${amountField}
-<label for="email">Email <span class="hint" id="email-hint">Your receipt goes here.</span></label>
+<label for="email">Email <span class="hint" id="email-hint">For your payment receipt.</span></label>
 <input id="email" name="email" type="email" autocomplete="email" required aria-describedby="email-hint"${form.email ? ` value="${escapeHtml(form.email)}"` : ''}>
 ${error}
 <fieldset>
