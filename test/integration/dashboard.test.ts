@@ -55,6 +55,15 @@ async function signUp(page: Page, email: string, business: string) {
 const nav = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name, exact: true });
 
+/** How wide the page's content is (wider than the viewport: it scrolls sideways). */
+const pageWidth = (page: Page) =>
+  page.evaluate(
+    () =>
+      // Runs in the page (this file has no DOM types).
+      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+        .documentElement.scrollWidth,
+  );
+
 async function a11yAndScreenshot(page: Page, a11y: Record<string, string[]>, name: string, file: string) {
   a11y[name] = await seriousA11yViolations(page);
   await screenshot(page, file);
@@ -270,6 +279,21 @@ describe('the merchant dashboard in Chromium', () => {
           .waitFor();
         a11y['Balance with data'] = await seriousA11yViolations(page);
         await screenshot(page, 'balance-with-data');
+
+        // The new pages on a 360 px phone, for a reviewer's eye.
+        const desktop = page.viewportSize();
+        await page.setViewportSize({ width: 360, height: 740 });
+        await a11yAndScreenshot(page, a11y, 'Balance at 360 px', 'balance-360');
+        expect(await pageWidth(page)).toBe(360);
+        await nav(page, 'Refunds').click();
+        await refundRow.waitFor();
+        await a11yAndScreenshot(page, a11y, 'Refunds at 360 px', 'refunds-360');
+        await page.goto(`${api.url()}/#/payments/${payment.id}`);
+        await page.getByRole('table', { name: 'Refunds of this payment' }).waitFor();
+        await a11yAndScreenshot(page, a11y, 'Payment at 360 px', 'payment-refunded-360');
+        // Nothing wider than the phone but the tables, which scroll on their own.
+        expect(await pageWidth(page)).toBe(360);
+        if (desktop) await page.setViewportSize(desktop);
 
         // The delivery on the webhooks page, then a resend: a second attempt, received again.
         await nav(page, 'Webhooks').click();

@@ -127,14 +127,16 @@ export function BalancePage({ client, mode, fetch: fetchFn }: PageProps & { fetc
             {b.balances.length === 0 ? (
               <Empty>No balance yet: it starts with the first succeeded payment.</Empty>
             ) : (
-              <table>
+              <table class="fit">
                 <caption>
                   Balance per provider and currency, as of <time dateTime={b.asOf}>{dateTime(b.asOf)}</time>
                 </caption>
                 <thead>
                   <tr>
                     <th scope="col">Provider</th>
-                    <th scope="col">Currency</th>
+                    <th scope="col" class="wide-only">
+                      Currency
+                    </th>
                     <th scope="col" class="num">
                       Available
                     </th>
@@ -147,7 +149,7 @@ export function BalancePage({ client, mode, fetch: fetchFn }: PageProps & { fetc
                   {b.balances.map((row) => (
                     <tr key={`${row.provider}-${row.currency}`}>
                       <td>{providerLabel[row.provider]}</td>
-                      <td>{row.currency}</td>
+                      <td class="wide-only">{row.currency}</td>
                       <td class="num">{formatMoney(row.available, row.currency)}</td>
                       <td class="num">{formatMoney(row.pendingRefunds, row.currency)}</td>
                     </tr>
