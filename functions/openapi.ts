@@ -142,24 +142,24 @@ export const operations: Readonly<Record<string, Operation>> = {
     tag: 'Auth',
     summary: 'Sign in',
     description:
-      'An unknown email and a wrong password get the same 401. Five failures in 15 minutes lock the login for 15 minutes (429 `account_locked`).',
+      'An unknown email and a wrong password get the same 401. Five failures in 15 minutes lock the login for 15 minutes (429 `account_locked`). The dashboard sends `PayBridge-Refresh-Cookie: 1`: the refresh token is then set as an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth/refresh` and left out of the answer; from another origin that header is refused (403 `cross_origin_refused`).',
     responses: { 200: ok('A session.', r.tokens) },
-    errors: [429, 503],
+    errors: [403, 429, 503],
     requestExample: bodyOf(loginEvent),
   },
   'POST /v1/auth/refresh': {
     tag: 'Auth',
     summary: 'Refresh a session',
     description:
-      'Rotates the refresh token: the answer holds a new one. Presenting an already used refresh token revokes the whole session.',
+      'Rotates the refresh token: the answer holds a new one. Presenting an already used refresh token revokes the whole session. With `PayBridge-Refresh-Cookie: 1` (the dashboard, same origin only: `Origin` of this host, or `Sec-Fetch-Site: same-origin`; else 403 `cross_origin_refused`) the token is read from `refreshToken` if given, else from the refresh cookie, and the new one is set in the cookie only, not the answer. A request carrying the cookie but neither the header nor `refreshToken` is refused (403 `refresh_cookie_header_required`).',
     responses: { 200: ok('A new access token and refresh token.', r.tokens) },
-    errors: [429, 503],
+    errors: [403, 429, 503],
   },
   'POST /v1/auth/logout': {
     tag: 'Auth',
     summary: 'Sign out',
     description:
-      'Revokes the session the access token belongs to. Its access token stays valid until it expires (5 minutes at most).',
+      'Revokes the session the access token belongs to. Its access token stays valid until it expires (5 minutes at most). With `PayBridge-Refresh-Cookie: 1` the answer also removes the dashboard’s refresh cookie.',
     responses: { 204: noContent },
   },
   'POST /v1/auth/logout-everywhere': {
