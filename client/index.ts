@@ -23,6 +23,8 @@ import type { resendBody } from '../functions/api/resend-event.ts';
 import type * as responses from '../functions/api/responses.ts';
 import type { updateMeBody } from '../functions/api/update-me.ts';
 import type { updateWebhookEndpointBody } from '../functions/api/update-webhook-endpoint.ts';
+import type { createPaymentLinkBody } from '../functions/api/create-payment-link.ts';
+import type { updatePaymentLinkBody } from '../functions/api/update-payment-link.ts';
 import {
   type VerificationResult,
   type WebhookHeaders,
@@ -56,6 +58,7 @@ type Out<S extends z.ZodMiniType> = z.output<S>;
 
 export type Mode = 'test' | 'live';
 export type Payment = Out<typeof responses.payment>;
+export type PaymentLink = Out<typeof responses.paymentLink>;
 export type Refund = Out<typeof responses.refund>;
 export type Balance = Out<typeof responses.balance>;
 export type BalanceTransaction = Out<typeof responses.balanceTransaction>;
@@ -85,6 +88,8 @@ export interface Page<T> {
 }
 
 export type CreatePaymentInput = z.input<typeof createPaymentBody>;
+export type CreatePaymentLinkInput = z.input<typeof createPaymentLinkBody>;
+export type UpdatePaymentLinkInput = z.input<typeof updatePaymentLinkBody>;
 export type CreateRefundInput = z.input<typeof createRefundBody>;
 export type ConfigureProviderInput = z.input<typeof configureProviderBody>;
 export type CreateWebhookEndpointInput = z.input<typeof createWebhookEndpointBody>;
@@ -354,6 +359,18 @@ export function createClient(options: ClientOptions) {
         call<DeliveryAttemptList>('GET /v1/events/{id}/attempts', { params: id(eventId) }),
       resend: (eventId: string, body: ResendInput = {}) =>
         call<{ deliveries: Delivery[] }>('POST /v1/events/{id}/resend', { params: id(eventId), body }),
+    },
+
+    paymentLinks: {
+      /** A hosted payment page: share the answer's `url`, or print its QR code (`qrCodeUrl`). */
+      create: (body: CreatePaymentLinkInput) => call<PaymentLink>('POST /v1/payment-links', { body }),
+      list: (query?: PageQuery) => call<Page<PaymentLink>>('GET /v1/payment-links', { query }),
+      get: (linkId: string) => call<PaymentLink>('GET /v1/payment-links/{id}', { params: id(linkId) }),
+      /** `active: false` turns the page off; title and description change what it shows. */
+      update: (linkId: string, body: UpdatePaymentLinkInput) =>
+        call<PaymentLink>('PATCH /v1/payment-links/{id}', { params: id(linkId), body }),
+      payments: (linkId: string, query?: PageQuery) =>
+        call<Page<Payment>>('GET /v1/payment-links/{id}/payments', { params: id(linkId), query }),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClient } from '#client';
 import type { ProviderName } from '#providers/types';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
@@ -357,6 +358,16 @@ describe('the QR code and the API', () => {
     expect(png.headers.get('content-type')).toBe('image/png');
     const bytes = Buffer.from(await png.arrayBuffer());
     expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  });
+
+  it('is in the typed client: create, get, update, list, payments', async () => {
+    const paybridge = createClient({ baseUrl: api.url(), apiKey: key });
+    const link = await paybridge.paymentLinks.create({ amount: 700, currency: 'USD', title: 'Client tote' });
+    expect(link.url).toMatch(/\/pay\//);
+    expect((await paybridge.paymentLinks.get(link.id)).title).toBe('Client tote');
+    expect((await paybridge.paymentLinks.update(link.id, { title: 'Renamed' })).title).toBe('Renamed');
+    expect((await paybridge.paymentLinks.list({ limit: 5 })).data.map((l) => l.id)).toContain(link.id);
+    expect((await paybridge.paymentLinks.payments(link.id)).data).toEqual([]);
   });
 
   it('lists links newest first and refuses a link with both amount kinds (422) or a provider that cannot take the currency', async () => {
