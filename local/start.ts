@@ -7,6 +7,7 @@ import { ContainerAccessError, openForContainers } from './container-access.ts';
 import { reconcileIntervalMs } from './scheduled-workers.ts';
 import { buildDashboard } from './dashboard.ts';
 import { JavaMissing } from './dynamodb.ts';
+import { createSampleLink } from './sample-link.ts';
 import { startLocalStack } from './stack.ts';
 import { writeStackState } from './state.ts';
 
@@ -51,6 +52,14 @@ try {
     if (actual !== undefined && wanted !== 0 && actual !== wanted) {
       lines.push(`  note: port ${wanted} (${name}) was busy; using ${actual} instead`);
     }
+  }
+  if (process.env.PAYBRIDGE_SAMPLE_LINK !== '0' && stack.api && stack.sandboxes) {
+    // Something to click right away: a payment link of a throw-away test merchant on the sandboxes.
+    await createSampleLink(stack.api.url, stack.sandboxes.url)
+      .then((link) => lines.push(`  Sample link  ${link.url}   (test mode; merchant ${link.email})`))
+      .catch((error: unknown) =>
+        lines.push(`  Sample link  not created: ${error instanceof Error ? error.message : String(error)}`),
+      );
   }
   console.log(lines.join('\n'));
   // Opt-in only (--listen-for-containers / PAYBRIDGE_BIND): see local/container-access.ts.

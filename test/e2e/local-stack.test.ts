@@ -77,6 +77,17 @@ describe('npm start', () => {
     expect(output).toMatch(/provider events\s+http:\/\/127\.0\.0\.1:\d+\/\d+\/paybridge-provider-events/);
   });
 
+  it('prints a sample payment link whose page offers the configured sandboxes', async () => {
+    const link = /Sample link\s+(http:\/\/127\.0\.0\.1:\d+\/pay\/[\w-]+)/.exec(output)?.[1];
+    expect(link, output).toBeDefined();
+    const page = await fetch(link as string);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Jollof rice for two');
+    expect(html).toMatch(/Pay with Paystack/);
+    expect(html).toMatch(/Mobile money/);
+  });
+
   it('writes where it runs to its own state folder, leaving the developer’s .local/stack.json alone', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as { api: string };
     expect(state.api).toBe(apiUrl);
