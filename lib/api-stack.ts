@@ -211,6 +211,24 @@ export class ApiStack extends Stack {
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: TreatMissingData.BREACHING,
       }).addAlarmAction(action);
+      // Failed checks do not fail the run (they are retried, backing off), so the errors alarm above
+      // cannot see them: the worker counts them as an EMF metric. Failing in every quarter of an hour
+      // is an outage or a broken configuration, not one flaky call.
+      new Alarm(this, `${name}SweepErrorsAlarm`, {
+        alarmDescription: `${scheduled.impact} (the sweeper's provider checks keep failing: a provider is down, or a merchant's provider configuration was removed, disabled or its keys revoked)`,
+        metric: new Metric({
+          namespace: 'PayBridge',
+          metricName: 'SweepErrors',
+          dimensionsMap: { Worker: functionName(scheduled.handler) },
+          statistic: 'Sum',
+          period: Duration.minutes(15),
+        }),
+        threshold: 1,
+        evaluationPeriods: 4,
+        datapointsToAlarm: 4,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
     }
 
     // Provider silence: payments the sweeper had to settle while no webhook arrived for that provider and mode.

@@ -12,15 +12,17 @@ export function reconcileIntervalMs(): number {
 }
 
 /**
- * Runs a scheduled function's handler with a scheduled event every `intervalMs`,
- * as EventBridge would in the cloud: the same handler, one run at a time (a slow
- * run delays the next rather than overlapping it). Errors are reported and the
- * schedule goes on.
+ * Runs a scheduled function's handler with a scheduled event every `intervalMs`
+ * (`npm start` passes `reconcileIntervalMs()`), as EventBridge would in the cloud:
+ * the same handler, one run at a time (a slow run delays the next rather than
+ * overlapping it). Errors are reported and the schedule goes on. `load` finds the
+ * handler by its module (a test passes its own).
  */
 export function startScheduledWorker(
   worker: Pick<ScheduledWorker, 'handler' | 'timeoutSeconds'>,
   intervalMs: number,
   onError?: (error: unknown) => void,
+  load: (module: string) => Promise<AnyHandler> = loadHandler,
 ): ScheduledRun {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -29,7 +31,7 @@ export function startScheduledWorker(
   const tick = () => {
     running = (async () => {
       try {
-        handler ??= loadHandler(worker.handler);
+        handler ??= load(worker.handler);
         await (
           await handler
         )(

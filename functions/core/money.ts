@@ -2,7 +2,7 @@ import { ValidationFailed } from './errors.ts';
 
 /**
  * Money in PayBridge is an integer count of a currency's minor unit plus an
- * upper-case ISO 4217 code (DESIGN.md, Conventions). This module owns the
+ * upper-case ISO 4217 code (ARCHITECTURE.md, Conventions). This module owns the
  * exponents and the only conversions between integers and decimal strings.
  * Every conversion is string or BigInt arithmetic: a float never touches an
  * amount, and anything that is not exact is refused rather than rounded.

@@ -2,7 +2,7 @@ import type { Mode } from './actor.ts';
 import { newId } from './ids.ts';
 import type { PaymentStatus } from './payments.ts';
 
-/** Outbound event types (DESIGN.md, Outbound events). */
+/** Outbound event types (ARCHITECTURE.md, Outbound events). */
 export const eventTypes = [
   'payment.succeeded',
   'payment.failed',

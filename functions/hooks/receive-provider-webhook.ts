@@ -2,7 +2,6 @@ import * as z from 'zod/mini';
 import { NotFound, ValidationFailed } from '#core/errors';
 import { http } from '#platform/http';
 import { sendProviderEvent } from '#platform/queues';
-import { emitCount } from '#platform/silence';
 import { rawBody } from '#platform/request';
 import { findWebhookToken } from '#store/providers';
 
@@ -46,7 +45,5 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
     receivedAt: new Date().toISOString(),
     target: { merchantId: target.merchantId, mode: target.mode },
   });
-  // Beside the sweeper's SettledByReconciliation: a provider whose webhooks stop shows up as silence.
-  emitCount('WebhooksReceived', { Provider: params.provider, Mode: target.mode });
   return { status: 200, body: { received: true } };
 });

@@ -1,6 +1,6 @@
 import { AppError, MethodNotAllowed, RateLimited } from '#core/errors';
 
-/** Our error body (DESIGN.md, Conventions). */
+/** Our error body (ARCHITECTURE.md, Conventions). */
 export interface ErrorBody {
   error: {
     type: string;

@@ -12,6 +12,7 @@ import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from 
 import { logger } from './logger.ts';
 import { payments, providerConfig } from './payments.ts';
 import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
+import { emitCount } from './silence.ts';
 
 /**
  * What became of one provider webhook:
@@ -64,6 +65,9 @@ export async function processProviderEvent(
     return 'rejected';
   }
   if (check.scheme === 'body') await rememberBodySignatures(message.token);
+  // Counted only once the signature is accepted: a wrong secret must look like silence to the
+  // provider-silence alarm (beside the sweeper's SettledByReconciliation), not like webhooks arriving.
+  emitCount('WebhooksReceived', { Provider: provider, Mode: target.mode });
   let parsed: ReturnType<typeof adapter.parseWebhook>;
   try {
     parsed = adapter.parseWebhook(raw);

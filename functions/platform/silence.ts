@@ -8,7 +8,8 @@ import { config } from './config.ts';
  * Provider silence: a payment the sweeper settled is one whose webhook never
  * came (or never got through). Each is counted as a CloudWatch metric through
  * the Embedded Metric Format (a structured log line, no extra call), per
- * provider and mode, beside `WebhooksReceived`; the stack alarms when a provider
+ * provider and mode, beside `WebhooksReceived` (counted by the provider-webhook
+ * worker for deliveries whose signature it accepted); the stack alarms when a provider
  * settles only through the sweeper (lib/api-stack.ts).
  */
 
@@ -21,10 +22,19 @@ export function webhookShouldHaveSettled(provider: Payment['provider'], status: 
 
 export const metricNamespace = 'PayBridge';
 
+/**
+ * Where EMF lines go. Unset: stdout in the cloud (CloudWatch reads them) and
+ * nowhere on a laptop (keeps the output readable). A test sets `write` to see them.
+ */
+export const metricLines: { write: ((line: string) => void) | undefined } = { write: undefined };
+
 /** One EMF line: CloudWatch turns it into a metric datapoint. */
 export function emitCount(name: string, dimensions: Record<string, string>, value = 1): void {
-  if (config().PAYBRIDGE_STAGE !== 'cloud') return; // no CloudWatch on a laptop: keep the output readable
-  process.stdout.write(
+  const write =
+    metricLines.write ??
+    (config().PAYBRIDGE_STAGE === 'cloud' ? (line: string) => process.stdout.write(line) : undefined);
+  if (!write) return;
+  write(
     `${JSON.stringify({
       _aws: {
         Timestamp: Date.now(),

@@ -7,8 +7,11 @@ import { refunds } from '#platform/refunds';
 import { reconcileSettings } from '#platform/config';
 import { logger } from '#platform/logger';
 import { payments } from '#platform/payments';
-import { onSweeperSettled } from '#platform/silence';
+import { emitCount, onSweeperSettled } from '#platform/silence';
 import { duePayments, recordCheck } from '#store/reconciliation';
+
+/** The EMF metric counting the sweeper's failed checks (dimension `Worker`). */
+export const sweepErrorsMetric = 'SweepErrors';
 
 /**
  * The reconciliation sweeper, run on a schedule (EventBridge every minute in the
@@ -27,6 +30,11 @@ export const handler = middy(async (_event: unknown, _context: Context): Promise
     onSettled: onSweeperSettled,
     syncRefund: (ref) => syncRefund(refunds, ref.merchantId, ref.mode, ref.paymentId),
   });
-  if (report.due > 0) logger.info('reconciliation sweep', { ...report });
+  if (report.errors > 0) {
+    // Failed checks are retried later (backing off), so the run itself succeeds: they are
+    // reported here, at WARN with why, and counted as `PayBridge/SweepErrors` (alarmed in lib/api-stack.ts).
+    logger.warn('reconciliation sweep: checks failed', { ...report });
+    emitCount(sweepErrorsMetric, { Worker: 'reconcile-payments' }, report.errors);
+  } else if (report.due > 0) logger.info('reconciliation sweep', { ...report });
   return report;
 }).use(injectLambdaContext(logger, { resetKeys: true }));

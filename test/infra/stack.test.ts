@@ -80,6 +80,16 @@ describe('API stack', () => {
     api.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('settling only through the reconciliation sweeper'),
     });
+    // Failed checks are retried, not thrown: the worker's EMF count is what alarms on them.
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp(
+        'reconciliation sweeper is failing.*provider checks keep failing',
+      ),
+      Namespace: 'PayBridge',
+      MetricName: 'SweepErrors',
+      Dimensions: [{ Name: 'Worker', Value: 'reconcile-payments' }],
+      AlarmActions: Match.anyValue(),
+    });
   });
 
   it('creates one HTTP API route per row and a $default route', () => {

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '#platform/logger';
+import { metricLines } from '#platform/silence';
 import type { ProviderName } from '#providers/types';
 import { listAudit } from '#store/audit';
+import type * as ReconciliationStore from '#store/reconciliation';
 import { listSecurityEvents } from '#store/security-events';
 import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
@@ -22,6 +25,28 @@ vi.hoisted(() => {
   process.env.WEBHOOK_RETRY_SCHEDULE = '0,1,1';
 });
 const intervalMs = 500;
+
+// What the sweepers (on the timer and by hand) found due: lets the race test hold one payment
+// back from the timer until it fires every settler at once, and see that a sweeper took part.
+const sweeperView = vi.hoisted(() => ({
+  hidden: new Set<string>(),
+  found: new Map<string, number>(),
+  onFound: undefined as ((paymentId: string) => void) | undefined,
+}));
+vi.mock('#store/reconciliation', async (importOriginal) => {
+  const actual = await importOriginal<typeof ReconciliationStore>();
+  return {
+    ...actual,
+    duePayments: async (now: Date, limit: number) => {
+      const due = (await actual.duePayments(now, limit)).filter((r) => !sweeperView.hidden.has(r.paymentId));
+      for (const r of due) {
+        sweeperView.found.set(r.paymentId, (sweeperView.found.get(r.paymentId) ?? 0) + 1);
+        sweeperView.onFound?.(r.paymentId);
+      }
+      return due;
+    },
+  };
+});
 
 const sandboxes = useSandboxes();
 const pipeline = usePipeline();
@@ -58,6 +83,7 @@ interface Shop {
   provider: ProviderName;
   secretKey: string;
   hookPath: string;
+  webhookUrl: string;
 }
 
 interface PaymentView {
@@ -98,7 +124,7 @@ async function shop(provider: ProviderName): Promise<Shop> {
     body: JSON.stringify({ url: receiver.url(hookPath), events: ['*'] }),
   });
   expect(endpoint.status).toBe(201);
-  return { merchant, key, provider, secretKey: credentials.secretKey, hookPath };
+  return { merchant, key, provider, secretKey: credentials.secretKey, hookPath, webhookUrl };
 }
 
 async function newPayment(
@@ -184,6 +210,76 @@ async function payAs(s: Shop, p: PaymentView, paid: { amount?: number; currency?
   });
   expect(out.status, JSON.stringify(out.body)).toBe(200);
 }
+
+/** The EMF lines of one metric that the code under test writes meanwhile. */
+function captureMetric(name: string) {
+  const lines: string[] = [];
+  metricLines.write = (line) => {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    if (name in parsed) lines.push(line);
+  };
+  return {
+    lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: () => {
+      metricLines.write = undefined;
+    },
+  };
+}
+
+// First in the file: no other test's webhooks are in flight to be counted.
+describe('WebhooksReceived', () => {
+  it('counts a provider webhook only once its signature is accepted, so a wrong secret looks like silence', async () => {
+    const metric = captureMetric('WebhooksReceived');
+    try {
+      const s = await shop('paystack');
+      const payment = await newPayment(s);
+      const forged = await fetch(s.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-paystack-signature': 'f'.repeat(128) },
+        body: JSON.stringify({
+          event: 'charge.success',
+          data: { reference: payment.providerReference, amount: 500000, currency: 'NGN', status: 'success' },
+        }),
+      });
+      expect(forged.status).toBe(200); // the ingest route accepts the delivery; the worker rejects it
+      await until(
+        async () =>
+          (await listSecurityEvents(s.merchant.merchantId, 10)).data.filter(
+            (e) => e.kind === 'webhook_signature_rejected',
+          ).length,
+        (n) => n === 1,
+      );
+      await until(providerEventsDrained, (drained) => drained);
+      expect(metric.lines()).toEqual([]);
+
+      await pay(payment);
+      await until(
+        () => get(s, payment.id),
+        (p) => p.status === 'succeeded',
+      );
+      await webhooksSettled('paystack');
+      const counted = metric.lines();
+      expect(counted.length).toBeGreaterThanOrEqual(1);
+      expect(counted[0]).toEqual({
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [
+            {
+              Namespace: 'PayBridge',
+              Dimensions: [['Provider', 'Mode']],
+              Metrics: [{ Name: 'WebhooksReceived', Unit: 'Count' }],
+            },
+          ],
+        },
+        Provider: 'paystack',
+        Mode: 'test',
+        WebhooksReceived: 1,
+      });
+    } finally {
+      metric.stop();
+    }
+  });
+});
 
 describe('reconciliation sweeper', () => {
   for (const provider of providers) {
@@ -452,10 +548,27 @@ describe('racing settlers', () => {
       body: JSON.stringify({ url: receiver.url(second), events: ['payment.succeeded'] }),
     });
     await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
-    const payment = await newPayment(s);
-    await payAs(s, payment);
-    // All at once: the held webhook, five verify calls, and the sweeper (on its timer, plus one run by hand).
     const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+    const payment = await newPayment(s);
+    // Held back from the timer's sweeps until its first check is due, so the sweeper is in the race
+    // rather than settling it alone first (or not yet due, finding nothing).
+    sweeperView.hidden.add(payment.id);
+    const wait = Date.parse(payment.nextCheckAt ?? '') - Date.now();
+    expect(wait).toBeGreaterThan(-1); // a date
+    await new Promise((r) => setTimeout(r, wait + 20));
+    await payAs(s, payment);
+    expect((await get(s, payment.id)).status).toBe('pending');
+
+    // The sweeper (by hand, and the timer's once it is visible again) picks the payment up; the moment
+    // one has it in hand, the held webhook and five verify calls go too.
+    const inHand = new Promise<void>((resolve) => {
+      sweeperView.onFound = (id) => {
+        if (id === payment.id) resolve();
+      };
+    });
+    sweeperView.hidden.delete(payment.id);
+    const swept = handler({}, {} as never);
+    await inHand;
     const answers = await Promise.all([
       sandboxes.control('POST', '/paystack/webhooks/release'),
       ...Array.from({ length: 5 }, () =>
@@ -464,9 +577,13 @@ describe('racing settlers', () => {
           headers: { authorization: `Bearer ${s.key}` },
         }),
       ),
-      handler({}, {} as never),
     ]);
-    for (const answer of answers.slice(1, 6)) expect((answer as Response).status).toBe(200);
+    sweeperView.onFound = undefined;
+    for (const answer of answers.slice(1)) expect((answer as Response).status).toBe(200);
+    await swept;
+    // The sweeper took part: a sweep found the payment due while it was still pending, and settled
+    // it or found it settled by the webhook or a verify call (each due payment goes to settlePayment).
+    expect(sweeperView.found.get(payment.id)).toBeGreaterThanOrEqual(1);
     const settled = await until(
       () => get(s, payment.id),
       (p) => p.status === 'succeeded',
@@ -507,5 +624,60 @@ describe('faults', () => {
       (types) => types.length === 1,
     );
     expect(await eventsOf(s, payment.id)).toEqual(['payment.succeeded']);
+  });
+
+  it('expires a payment whose provider stays unreachable past expiresAt, reports the failed checks, and still settles it late when the provider pays', async () => {
+    const s = await shop('paystack');
+    const warn = vi.spyOn(logger, 'warn');
+    const metric = captureMetric('SweepErrors');
+    try {
+      const payment = await newPayment(s, { expiresInSeconds: 2 });
+      // Down for good, as far as the sweeper can tell (a deleted configuration or revoked keys look alike).
+      await sandboxes.control('POST', '/paystack/knobs', { failNext: 100_000 });
+      const expired = await until(
+        () => get(s, payment.id),
+        (p) => p.status !== 'pending',
+      );
+      expect(expired.status).toBe('expired');
+      expect(expired.settledBy).toBe('reconciliation');
+      // Not before expiresAt plus the schedule's last step (2 s here), and still watched for late money.
+      expect(Date.parse(expired.lastCheckedAt ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(payment.expiresAt) + 2000,
+      );
+      expect(expired.nextCheckAt).not.toBeNull();
+      await until(
+        async () => deliveredTypes(s),
+        (types) => types.length === 1,
+      );
+      expect(deliveredTypes(s)).toEqual(['payment.expired']);
+
+      // The failed checks were not swallowed: logged at WARN with why, and counted for the alarm.
+      const warned = warn.mock.calls.filter(([message]) => message === 'reconciliation sweep: checks failed');
+      expect(warned.length).toBeGreaterThanOrEqual(1);
+      expect(warned[0]?.[1]).toMatchObject({ errors: expect.any(Number), errorReasons: expect.any(Object) });
+      expect(Object.keys((warned[0]?.[1] as { errorReasons: object }).errorReasons).length).toBeGreaterThan(
+        0,
+      );
+      expect(metric.lines().length).toBeGreaterThanOrEqual(1);
+      expect(metric.lines()[0]).toMatchObject({
+        Worker: 'reconcile-payments',
+        SweepErrors: expect.any(Number),
+      });
+
+      // The provider comes back and the customer had paid: the money is not lost.
+      await sandboxes.control('POST', '/paystack/knobs', { failNext: 0 });
+      await payAs(s, payment);
+      const late = await until(
+        () => get(s, payment.id),
+        (p) => p.status === 'succeeded',
+      );
+      expect(late.lateSettlement).toBe(true);
+      await webhooksSettled('paystack');
+      expect((await eventsOf(s, payment.id)).sort()).toEqual(['payment.expired', 'payment.succeeded']);
+    } finally {
+      metric.stop();
+      warn.mockRestore();
+      await sandboxes.control('POST', '/paystack/knobs', { failNext: 0 });
+    }
   });
 });

@@ -178,6 +178,27 @@ describe('Flutterwave API', () => {
     });
   });
 
+  it('sends session_duration in whole minutes, rounded up, from 1 to Flutterwave’s 1440, and none without an expiry', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: { status: 'success', data: { link: 'https://x.test/pay' } },
+    }));
+    const inMs = (ms: number) => new Date(Date.now() + ms);
+    for (const expiresAt of [
+      inMs(3000), // the local stack's seconds: at least a minute
+      inMs(90 * 60_000 - 30_000), // 89.5 minutes: rounded up to 90
+      inMs(24 * 3600_000),
+      inMs(48 * 3600_000), // beyond Flutterwave's maximum
+    ]) {
+      await flutterwave.initialize(server.context(credentials), { ...input, expiresAt });
+    }
+    await flutterwave.initialize(server.context(credentials), input);
+    const durations = server.received.map(
+      (r) => (JSON.parse(r.body) as { session_duration?: number }).session_duration,
+    );
+    expect(durations).toEqual([1, 90, 1440, 1440, undefined]);
+  });
+
   it('sends UGX in whole shillings', async () => {
     server.respond(() => ({
       status: 200,

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { defaultMaxAmounts, isCurrency } from '#core/money';
-import { stripe, stripeApiVersion } from '#providers/stripe';
+import { stripe, stripeApiVersion, stripeExpiresAt } from '#providers/stripe';
 import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
 import { useProviderServer } from './provider-server.ts';
 
@@ -243,6 +243,44 @@ describe('Stripe API', () => {
       'payment_intent_data[metadata][paybridge_reference]': reference,
     });
     expect(request?.body).toContain('line_items%5B0%5D%5Bprice_data%5D%5Bcurrency%5D=usd');
+  });
+
+  it('clamps expires_at into Stripe’s 30 min–24 h, a minute inside each edge, and keeps a lifetime within it', () => {
+    const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    // The local stack's seconds-long expiry: clamped up to 31 min (ours governs; the sweeper ends the session).
+    expect(stripeExpiresAt(at(3), now)).toBe(t + 31 * 60);
+    expect(stripeExpiresAt(at(30 * 60), now)).toBe(t + 31 * 60);
+    expect(stripeExpiresAt(at(2 * 3600), now)).toBe(t + 2 * 3600);
+    expect(stripeExpiresAt(at(24 * 3600), now)).toBe(t + 24 * 3600 - 60);
+    expect(stripeExpiresAt(at(72 * 3600), now)).toBe(t + 24 * 3600 - 60);
+  });
+
+  it('sends expires_at on the Checkout Session when the payment expires, and none otherwise', async () => {
+    server.respond(() => ({
+      status: 200,
+      json: {
+        id: sessionId,
+        payment_status: 'unpaid',
+        status: 'open',
+        url: 'https://checkout.stripe.com/c/pay/x',
+      },
+    }));
+    const before = Math.floor(Date.now() / 1000);
+    await stripe.initialize(server.context(credentials), {
+      ...input,
+      expiresAt: new Date(Date.now() + 5000),
+    });
+    await stripe.initialize(server.context(credentials), {
+      ...input,
+      expiresAt: new Date((before + 2 * 3600) * 1000),
+    });
+    await stripe.initialize(server.context(credentials), input);
+    const sent = server.received.map((r) => new URLSearchParams(r.body).get('expires_at'));
+    const short = Number(sent[0]);
+    expect(short).toBeGreaterThanOrEqual(before + 31 * 60);
+    expect(short).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 31 * 60);
+    expect(sent[1]).toBe(String(before + 2 * 3600));
+    expect(sent[2]).toBeNull();
   });
 
   it('sends a zero-decimal currency in whole units', async () => {
