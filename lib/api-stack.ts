@@ -286,6 +286,6 @@ function inAppAuth(route: Route): string {
     case 'apiKey':
     case 'apiKeyOrDashboard':
     case 'dashboard':
-      return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see DESIGN.md for why not an authorizer.`;
+      return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see README, Auth model, for why not an authorizer.`;
   }
 }

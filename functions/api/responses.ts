@@ -546,7 +546,7 @@ export const paymentLink = named(
   paymentLinkExample,
 );
 
-/** `{ data, hasMore, nextCursor }` (DESIGN.md, Lists): newest first, `?limit=` 1–100 and `?cursor=`. */
+/** `{ data, hasMore, nextCursor }` (ARCHITECTURE.md, Conventions: Lists): newest first, `?limit=` 1–100 and `?cursor=`. */
 const list = <T extends z.ZodMiniType>(item: T, name: string) =>
   named(
     z.object({ data: z.array(item), hasMore: z.boolean(), nextCursor: z.nullable(z.string()) }),

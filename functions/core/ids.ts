@@ -1,6 +1,6 @@
 import { monotonicFactory } from 'ulid';
 
-/** Every id prefix PayBridge issues (DESIGN.md, Conventions). */
+/** Every id prefix PayBridge issues (ARCHITECTURE.md, Conventions). */
 export type IdPrefix =
   | 'mer'
   | 'usr'

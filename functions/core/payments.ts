@@ -52,7 +52,7 @@ const next: Record<PaymentStatus, readonly PaymentStatus[]> = {
   refunded: [],
 };
 
-/** True when `to` is a forward move from `from` (DESIGN.md, Payment states). */
+/** True when `to` is a forward move from `from` (ARCHITECTURE.md, Payment states). */
 export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return next[from].includes(to);
 }
