@@ -22,6 +22,9 @@ import type { registerBody } from '../functions/api/register.ts';
 import type { resendBody } from '../functions/api/resend-event.ts';
 import type * as responses from '../functions/api/responses.ts';
 import type { updateMeBody } from '../functions/api/update-me.ts';
+import type { verifyEmailBody } from '../functions/api/verify-email.ts';
+import type { requestPasswordResetBody } from '../functions/api/request-password-reset.ts';
+import type { confirmPasswordResetBody } from '../functions/api/confirm-password-reset.ts';
 import type { updateWebhookEndpointBody } from '../functions/api/update-webhook-endpoint.ts';
 import type { createPaymentLinkBody } from '../functions/api/create-payment-link.ts';
 import type { updatePaymentLinkBody } from '../functions/api/update-payment-link.ts';
@@ -76,6 +79,9 @@ export type Me = Out<typeof responses.me>;
 export type MeUpdate = Out<typeof responses.meUpdate>;
 export type Tokens = Out<typeof responses.tokens>;
 export type Registration = Out<typeof responses.registration>;
+export type EmailVerification = Out<typeof responses.emailVerification>;
+export type VerificationSent = Out<typeof responses.verificationSent>;
+export type PasswordResetAccepted = Out<typeof responses.passwordResetAccepted>;
 export type AuditEntry = Out<typeof responses.auditEntry>;
 export type SecurityEvent = Out<typeof responses.securityEvent>;
 export type Health = Out<typeof responses.health>;
@@ -100,6 +106,9 @@ export type RegisterInput = z.input<typeof registerBody>;
 export type LoginInput = z.input<typeof loginBody>;
 export type ChangePasswordInput = z.input<typeof changePasswordBody>;
 export type RefreshInput = z.input<typeof refreshBody>;
+export type VerifyEmailInput = z.input<typeof verifyEmailBody>;
+export type RequestPasswordResetInput = z.input<typeof requestPasswordResetBody>;
+export type ConfirmPasswordResetInput = z.input<typeof confirmPasswordResetBody>;
 export type CreateApiKeyInput = z.input<typeof createApiKeyBody>;
 export type UpdateMeInput = z.input<typeof updateMeBody>;
 
@@ -249,6 +258,17 @@ export function createClient(options: ClientOptions) {
       logoutEverywhere: () => call<void>('POST /v1/auth/logout-everywhere'),
       /** Every session ends, this one included: sign in again with the new password. */
       changePassword: (body: ChangePasswordInput) => call<void>('POST /v1/auth/password', { body }),
+      /** Opens the emailed verification link (its `#token=`): live mode opens to the account. */
+      verifyEmail: (body: VerifyEmailInput) =>
+        call<EmailVerification>('POST /v1/auth/verify-email', { body }),
+      /** Emails the signed-in user a new verification link. */
+      resendVerification: () => call<VerificationSent>('POST /v1/auth/verify-email/resend'),
+      /** Always accepted, whether or not an account uses the address; a link is emailed if one does. */
+      requestPasswordReset: (body: RequestPasswordResetInput) =>
+        call<PasswordResetAccepted>('POST /v1/auth/password-reset', { body }),
+      /** Sets the new password with the emailed link's token; every session of the user ends. */
+      confirmPasswordReset: (body: ConfirmPasswordResetInput) =>
+        call<void>('POST /v1/auth/password-reset/confirm', { body }),
     },
 
     me: {

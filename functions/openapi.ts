@@ -12,6 +12,8 @@ import changePasswordEvent from '../events/change-password.json' with { type: 'j
 import receiveProviderWebhookEvent from '../events/receive-provider-webhook.json' with { type: 'json' };
 import recoverWebhookEndpointEvent from '../events/recover-webhook-endpoint.json' with { type: 'json' };
 import registerEvent from '../events/register.json' with { type: 'json' };
+import verifyEmailEvent from '../events/verify-email.json' with { type: 'json' };
+import confirmPasswordResetEvent from '../events/confirm-password-reset.json' with { type: 'json' };
 import resendEventEvent from '../events/resend-event.json' with { type: 'json' };
 import updateMeEvent from '../events/update-me.json' with { type: 'json' };
 import updateWebhookEndpointEvent from '../events/update-webhook-endpoint.json' with { type: 'json' };
@@ -133,7 +135,7 @@ export const operations: Readonly<Record<string, Operation>> = {
     tag: 'Auth',
     summary: 'Sign up',
     description:
-      'Creates a merchant and its owner, and signs the owner in. The password must be at least 10 characters and not a common one (422 `weak_password`).',
+      'Creates a merchant and its owner, signs the owner in, and emails a verification link (`POST /v1/auth/verify-email`): until it is opened the account works in test mode only. The password must be at least 10 characters and not a common one (422 `weak_password`).',
     responses: { 201: ok('The merchant, its owner and a session.', r.registration) },
     errors: [409, 422, 429, 503],
     requestExample: bodyOf(registerEvent),
@@ -178,6 +180,42 @@ export const operations: Readonly<Record<string, Operation>> = {
     errors: [409, 422, 429],
     requestExample: bodyOf(changePasswordEvent),
   },
+  'POST /v1/auth/verify-email': {
+    tag: 'Auth',
+    summary: 'Verify the email address',
+    description:
+      'Takes the `token` of the link emailed at sign-up (or by resend): the address is verified and live mode opens to the account (live API keys, `PayBridge-Mode: live`). Until then the account works in test mode only. Each link works once and for 24 hours: a used (400 `token_used`), expired (400 `token_expired`) or unknown (400 `invalid_token`) link is refused; a fresh link of an already verified address succeeds and changes nothing. Recorded as an `email_verified` security event.',
+    responses: { 200: ok('The address is verified.', r.emailVerification) },
+    errors: [429],
+    requestExample: bodyOf(verifyEmailEvent),
+  },
+  'POST /v1/auth/verify-email/resend': {
+    tag: 'Auth',
+    summary: 'Send a new verification link',
+    description:
+      'Emails the signed-in user a new verification link (24 hours, single use). At most 5 an hour per user (429 `too_many_emails`); 409 `already_verified` once the address is verified.',
+    responses: { 202: ok('The link was sent.', r.verificationSent) },
+    errors: [409, 429, 503],
+  },
+  'POST /v1/auth/password-reset': {
+    tag: 'Auth',
+    summary: 'Ask for a password-reset link',
+    description:
+      'Always 202 with the same answer, whether or not an account uses the address, so it says nothing about who has an account. If one does, a link valid for one hour and one use is emailed to it. Limited per source address (429) and, silently, to 3 emails an hour per address.',
+    responses: {
+      202: ok('Accepted; a link was sent if an account uses the address.', r.passwordResetAccepted),
+    },
+    requestExample: { email: 'ada@example.com' },
+  },
+  'POST /v1/auth/password-reset/confirm': {
+    tag: 'Auth',
+    summary: 'Set a new password with a reset link',
+    description:
+      'Takes the `token` of the emailed link and the new `password` (the sign-up rules apply: 422 `weak_password`). The link is spent, every session of the user ends, the sign-in lockout is cleared and a `password_reset` security event is recorded; the address counts as verified. A used, expired or unknown link is a 400 (`token_used`, `token_expired`, `invalid_token`); so is a link sent before a later password change or "sign out everywhere".',
+    responses: { 204: noContent },
+    errors: [422],
+    requestExample: bodyOf(confirmPasswordResetEvent),
+  },
   'GET /v1/me': {
     tag: 'Account',
     summary: 'Who am I',
@@ -195,6 +233,8 @@ export const operations: Readonly<Record<string, Operation>> = {
     description:
       'The secret (`key`) is in this answer only; PayBridge keeps a hash. `scope` is `server` unless `full` is asked for: a `server` key creates, reads and verifies payments and reads everything else; only a `full` key (or a dashboard session) may change provider credentials or webhook endpoints. Every key created or revoked is recorded as a security event.',
     responses: { 201: ok('The key with its secret.', r.apiKeyWithSecret) },
+    // A live key for an account whose email address is not verified yet: 403 `email_unverified`.
+    errors: [403],
     requestExample: bodyOf(createApiKeyEvent),
   },
   'GET /v1/api-keys': {
@@ -610,7 +650,8 @@ const headerParameters = {
     name: 'PayBridge-Mode',
     in: 'header',
     required: false,
-    description: 'With a dashboard token: the mode to act in (default `test`). API keys ignore it.',
+    description:
+      'With a dashboard token: the mode to act in (default `test`). API keys ignore it. `live` needs a verified email address (else 403 `email_unverified`; `GET /v1/me` answers in either mode).',
     schema: { type: 'string', enum: ['test', 'live'] },
   },
   WebhookId: {
@@ -638,7 +679,7 @@ const headerParameters = {
 };
 
 const description = `- **Authentication**: \`Authorization: Bearer <key>\` with an API key (\`sk_test_…\`, \`sk_live_…\`) from your server, or a dashboard access token.
-- **Modes**: everything lives in \`test\` or \`live\`; an API key acts in its own mode, a dashboard token picks one with \`PayBridge-Mode\`.
+- **Modes**: everything lives in \`test\` or \`live\`; an API key acts in its own mode, a dashboard token picks one with \`PayBridge-Mode\`. A new account works in test mode only until its owner opens the emailed verification link (\`POST /v1/auth/verify-email\`); live calls before that answer 403 \`email_unverified\`.
 - **Money**: \`amount\` is an integer in the currency's minor unit, \`currency\` an ISO 4217 code.
 - **Errors**: \`{"error": {"type", "code", "message", "param"?, "requestId"}}\` with the HTTP status. Unknown fields are refused.
 - **Lists**: \`?limit=\` (1–100, default 20) and \`?cursor=\`; answer \`{"data", "hasMore", "nextCursor"}\`, newest first.

@@ -141,6 +141,39 @@ export const routes: readonly Route[] = [
     ...dashboard,
     rateLimit: 'auth',
   },
+  // Emailed single-use links (email verification, password reset): public, per-address limited, and
+  // they sign nothing, so they read no JWT key set. Resend is the signed-in user's own.
+  {
+    method: 'POST',
+    path: '/v1/auth/verify-email',
+    handler: 'api/verify-email.ts',
+    credential: 'none',
+    rateLimit: 'auth',
+    table: 'readwrite',
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/verify-email/resend',
+    handler: 'api/resend-verification.ts',
+    ...dashboard,
+    rateLimit: 'auth',
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password-reset',
+    handler: 'api/request-password-reset.ts',
+    credential: 'none',
+    rateLimit: 'auth',
+    table: 'readwrite',
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/password-reset/confirm',
+    handler: 'api/confirm-password-reset.ts',
+    credential: 'none',
+    rateLimit: 'auth',
+    table: 'readwrite',
+  },
   {
     method: 'GET',
     path: '/v1/me',

@@ -1,7 +1,8 @@
 /**
  * `npm run admin -- <command>`: operator commands that are deliberately not API routes.
  *
- *   grant-admin <email>      make a user a PayBridge administrator
+ *   grant-admin <email>      make a user a PayBridge administrator (only once they verified their email
+ *                            address by its link: an unverified or grandfathered address is refused)
  *   revoke-admin <email>     make them an ordinary owner again
  *   suspend-user <email>     no sign-in, no refresh, no admin route
  *   reinstate-user <email>   undo suspend-user
@@ -30,7 +31,8 @@ import { isCurrency } from '#core/money';
 import { checkMerchantLedger } from '#platform/ledger-check';
 import { setAmountLimit } from '#store/payments';
 import { setRefundPolicy } from '#store/refunds';
-import { setRole, setStatus } from '#store/identity';
+import { emailProven } from '#core/identity';
+import { identityStore, setRole, setStatus } from '#store/identity';
 import { localAwsEnv } from './resources.ts';
 import { generateJwtKeys, publicJwkSet } from './stack.ts';
 import { readStackState } from './state.ts';
@@ -56,8 +58,24 @@ async function main(): Promise<number> {
       if (!arg) return usage();
       if (!useTable()) return noTable();
       const role = command === 'grant-admin' ? 'admin' : 'owner';
-      const ok = await setRole(normalizeEmail(arg), role);
-      console.log(ok ? `${arg}: ${role} (sessions ended)` : `${arg}: no such user`);
+      const email = normalizeEmail(arg);
+      if (role === 'admin') {
+        // Only an address its owner proved by opening an emailed link: never a typo or someone else's.
+        const login = await identityStore.getLogin(email);
+        if (!login) {
+          console.log(`${arg}: no such user`);
+          return 1;
+        }
+        if (!emailProven(login)) {
+          console.error(
+            `${arg}: the email address is not verified; the user must open the verification link first (POST /v1/auth/verify-email/resend sends a new one). Not granted.`,
+          );
+          return 1;
+        }
+      }
+      // The store checks the proof again in the same transaction as the change.
+      const ok = await setRole(email, role, { requireProvenEmail: role === 'admin' });
+      console.log(ok ? `${arg}: ${role} (sessions ended)` : `${arg}: no such user, or not verified`);
       return ok ? 0 : 1;
     }
     case 'suspend-user':

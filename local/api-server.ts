@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { ValidationFailed } from '#core/errors';
 import { errorReply } from '#platform/errors';
+import { outboxMessages } from '#platform/mail';
 import { fallback, matchRoute, routeKey } from '#routes';
 import { serveDashboard } from './dashboard.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
@@ -67,6 +68,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return;
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // The local outbox: the emails the stack "sent" (verification, password reset), newest last.
+  // Local only (this server listens on 127.0.0.1); the cloud has no such route.
+  if (url.pathname === '/_local/outbox' && req.method === 'GET') {
+    const to = url.searchParams.get('to') ?? undefined;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ data: outboxMessages(to === undefined ? {} : { to }) }));
+    return;
+  }
   // The dashboard's static files (CloudFront + S3 in the cloud); everything else is the API.
   if (serveDashboard(req, res, url)) return;
   const method = (req.method ?? 'GET').toUpperCase();

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { register } from '#core/identity';
 import { http } from '#platform/http';
-import { identity } from '#platform/identity';
+import { identity, linkBase } from '#platform/identity';
 import { email } from '#platform/schemas';
 
 export const registerBody = z.strictObject({
@@ -10,8 +10,8 @@ export const registerBody = z.strictObject({
   businessName: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
 });
 
-/** POST /v1/auth/register — a new merchant and its owner, signed in. */
-export const handler = http({ body: registerBody }, async ({ body, meta }) => ({
+/** POST /v1/auth/register — a new merchant and its owner, signed in; a verification link is emailed. */
+export const handler = http({ body: registerBody }, async ({ body, meta, event }) => ({
   status: 201,
-  body: await register(identity, body, meta),
+  body: await register(identity, body, meta, linkBase(event)),
 }));

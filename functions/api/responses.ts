@@ -1,6 +1,14 @@
 import * as z from 'zod/mini';
 import type { MerchantActor } from '#core/actor';
-import type { Merchant, Tokens, User, publicApiKey } from '#core/identity';
+import type {
+  Merchant,
+  Tokens,
+  User,
+  passwordResetAccepted as PasswordResetAccepted,
+  publicApiKey,
+  resendVerification,
+  verifyEmail,
+} from '#core/identity';
 import { paymentStatuses, type publicPayment } from '#core/payments';
 import type { publicPaymentLink } from '#core/payment-links';
 import type { providerView } from '#core/providers';
@@ -114,6 +122,11 @@ export const payment = named(
     amount: z.int(),
     currency: z.string(),
     provider: providerName,
+    /**
+     * What the provider knows the checkout by: our `ref_…` (Flutterwave, Chapa), the Checkout Session id
+     * (Stripe), or `ref-…` (Paystack allows no underscore in a reference, so it carries our `ref_…` as
+     * `ref-…`; `attempts[].reference` keeps `ref_…`).
+     */
     providerReference: z.string(),
     checkoutUrl: z.string(),
     reference: z.nullable(z.string()),
@@ -159,7 +172,7 @@ export const payment = named(
     updatedAt: isoTime,
   }),
   'Payment',
-  'A checkout with one provider. `status` only moves forward: pending → processing → succeeded | failed | cancelled | expired | requires_review; succeeded → partially_refunded → refunded. One exception: an `expired` payment that proves paid becomes `succeeded` with `lateSettlement: true`. A provider reporting another amount or currency puts it in `requires_review` (`failureReason: amount_mismatch`, both amounts in `amountMismatch`). `attempts` lists every provider tried, in order.',
+  'A checkout with one provider. `status` only moves forward: pending → processing → succeeded | failed | cancelled | expired | requires_review; succeeded → partially_refunded → refunded. One exception: an `expired` payment that proves paid becomes `succeeded` with `lateSettlement: true`. A provider reporting another amount or currency puts it in `requires_review` (`failureReason: amount_mismatch`, both amounts in `amountMismatch`). `attempts` lists every provider tried, in order, with our reference (`ref_…`). `providerReference` is what the provider knows the checkout by: our `ref_…` for Flutterwave and Chapa, the Checkout Session id (`cs_…`) for Stripe, and `ref-…` for Paystack, which allows no underscore in a reference and so carries our `ref_…` as `ref-…`.',
   paymentExample,
 );
 
@@ -323,9 +336,12 @@ export const user = named(
     email: z.string(),
     role: z.enum(['owner', 'admin']),
     createdAt: isoTime,
+    /** False from sign-up until the emailed link is opened: test mode only until then. */
+    emailVerified: z.boolean(),
+    emailVerifiedAt: nullableTime,
   }),
   'User',
-  'A dashboard user of a merchant.',
+  'A dashboard user of a merchant. Until `emailVerified`, the account works in test mode only (live-mode calls answer 403 `email_unverified`); accounts made before email verification existed are `emailVerified` with `emailVerifiedAt` null.',
 );
 
 export const me = named(
@@ -348,6 +364,29 @@ export const registration = named(
   z.object({ merchant, user, ...tokenShape }),
   'Registration',
   'A new merchant, its owner, and the owner signed in.',
+);
+
+export const emailVerification = named(
+  z.object({ emailVerified: z.literal(true), emailVerifiedAt: isoTime }),
+  'EmailVerification',
+  'The address is verified: live mode is open to the account.',
+  { emailVerified: true, emailVerifiedAt: '2026-11-23T09:00:00.000Z' },
+);
+export const verificationSent = named(
+  z.object({ sent: z.literal(true), expiresAt: isoTime }),
+  'VerificationSent',
+  'A new verification link was emailed; it works once, until `expiresAt`.',
+  { sent: true, expiresAt: '2026-11-24T09:00:00.000Z' },
+);
+export const passwordResetAccepted = named(
+  z.object({ accepted: z.literal(true), message: z.string() }),
+  'PasswordResetAccepted',
+  'The same answer whether or not an account uses the address.',
+  {
+    accepted: true,
+    message:
+      'If an account uses this address, we have sent it a link to choose a new password. The link works once, for an hour.',
+  },
 );
 
 export const auditEntry = named(
@@ -389,6 +428,8 @@ export const securityEvent = named(
       'password_changed',
       'role_changed',
       'provider_webhooks_silent',
+      'email_verified',
+      'password_reset',
     ]),
     merchantId: z.nullable(z.string()),
     ip: z.string(),
@@ -660,5 +701,27 @@ const guards: [
   Documented<{ merchant: Merchant; user: User | null; mode: MerchantActor['mode'] }, typeof me>,
   Documented<AuditEntry, typeof auditEntry>,
   Documented<SecurityEvent, typeof securityEvent>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Documented<Awaited<ReturnType<typeof verifyEmail>>, typeof emailVerification>,
+  Documented<Awaited<ReturnType<typeof resendVerification>>, typeof verificationSent>,
+  Documented<typeof PasswordResetAccepted, typeof passwordResetAccepted>,
+] = [
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];
 void guards;

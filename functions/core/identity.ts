@@ -1,4 +1,5 @@
 import type { Actor, ApiKeyScope, MerchantActor, Mode, RequestMeta, Role } from './actor.ts';
+import { randomBytes } from 'node:crypto';
 import {
   apiKeyMode,
   generateApiKey,
@@ -9,8 +10,17 @@ import {
   parseRefreshToken,
   sha256,
 } from './credentials.ts';
-import { Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed } from './errors.ts';
+import {
+  Conflict,
+  Forbidden,
+  NotFound,
+  RateLimited,
+  Unauthenticated,
+  Unavailable,
+  ValidationFailed,
+} from './errors.ts';
 import { newId } from './ids.ts';
+import { type MailSender, passwordResetEmail, verificationEmail } from './mail.ts';
 import {
   decoyHash,
   type HashParams,
@@ -41,6 +51,14 @@ export interface User {
   email: string;
   role: Role;
   createdAt: string;
+  /**
+   * Whether the user may act in live mode. False from sign-up until the emailed
+   * link is opened; true for accounts made before verification existed
+   * (grandfathered, SECURITY.md).
+   */
+  emailVerified: boolean;
+  /** When the address was proven by a link (verification or password reset); null if never. */
+  emailVerifiedAt: string | null;
 }
 
 export type UserStatus = 'active' | 'suspended';
@@ -62,6 +80,33 @@ export interface Login {
   failCount?: number;
   failWindowStart?: number | null;
   lockedUntil: number | null;
+  /**
+   * When the address was proven by an emailed link. `null`: not yet (test mode
+   * only). Missing: an account from before email verification, grandfathered as
+   * verified for live mode but not proven (admin needs a proven address).
+   */
+  emailVerifiedAt?: string | null;
+}
+
+/** What a single-use emailed link is for. */
+export type EmailTokenPurpose = 'verify_email' | 'password_reset';
+
+/**
+ * A single-use emailed link's record. Only the SHA-256 of the link's token is
+ * stored: the table (and its backups) never hold a usable link.
+ */
+export interface EmailToken {
+  hash: string;
+  purpose: EmailTokenPurpose;
+  email: string;
+  userId: string;
+  merchantId: string;
+  /** The login's session version when sent: a password change or "sign out everywhere" since voids a reset link. */
+  sessionVersion: number;
+  createdAt: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+  usedAt: string | null;
 }
 
 export interface Session {
@@ -140,7 +185,9 @@ export type SecurityEventKind =
   | 'webhook_secret_rotated'
   | 'sessions_revoked'
   | 'password_changed'
-  | 'role_changed';
+  | 'role_changed'
+  | 'email_verified'
+  | 'password_reset';
 
 /** The outcome of claiming one sign-in attempt (IdentityStore.claimLoginAttempt). */
 export type AttemptClaim =
@@ -156,8 +203,37 @@ export interface IdentityStore {
     login: Login,
     session: Session,
     audit: AuditInput,
+    verification?: EmailToken,
   ): Promise<void>;
   getLogin(email: string): Promise<Login | undefined>;
+  /** Stores an emailed link's record (its hash), expiring with it. */
+  putEmailToken(token: EmailToken): Promise<void>;
+  getEmailToken(hash: string): Promise<EmailToken | undefined>;
+  /**
+   * Consumes a verification token and marks the login and the user verified at
+   * `at` (unless `alreadyVerified`), with the owner's security event, in one transaction:
+   * `used` if the token was consumed meanwhile or has expired, `gone` if the login changed hands.
+   */
+  verifyEmail(
+    token: EmailToken,
+    at: string,
+    alreadyVerified: boolean,
+    note: SecurityNote,
+  ): Promise<'ok' | 'used' | 'gone'>;
+  /**
+   * Consumes a reset token and sets the password hash, bumping the session version
+   * (every session ends) and clearing the lockout, in one transaction; also marks the
+   * address proven when `verifyAt` is given. `used`: consumed meanwhile or expired;
+   * `stale`: the login's session version is no longer the token's.
+   */
+  resetPassword(
+    token: EmailToken,
+    next: string,
+    at: string,
+    verifyAt: string | undefined,
+    audit: AuditInput,
+    note: SecurityNote,
+  ): Promise<'ok' | 'used' | 'stale'>;
   /**
    * Counts one sign-in attempt against the login, atomically and before any
    * password is hashed: `claimed` with the attempt's number in the current
@@ -233,6 +309,8 @@ export interface Deps {
   readonly now?: () => Date;
   /** Argon2id cost for new hashes (OWASP's by default). */
   readonly passwordHashing?: HashParams;
+  /** Where verification and reset links go out (platform/mail.ts); none: no mail is sent. */
+  readonly mail?: MailSender;
 }
 
 /** A refresh family lives at most this long from sign-in, however often it is used. */
@@ -297,11 +375,87 @@ function newSession(
   return { session, refresh };
 }
 
-/** Creates a merchant and its owner, and signs the owner in. */
+/** A verification link lives this long (seconds). */
+export const verificationTtlSeconds = 24 * 3600;
+/** A password-reset link lives this long (seconds). */
+export const passwordResetTtlSeconds = 3600;
+/** Expired and used token records stay this long past expiry (to say "expired", not "invalid"), then TTL. */
+export const emailTokenRetentionSeconds = 7 * 24 * 3600;
+
+const tokenPrefix: Record<EmailTokenPurpose, string> = { verify_email: 'pbv_', password_reset: 'pbr_' };
+const linkPath: Record<EmailTokenPurpose, string> = {
+  verify_email: '/verify-email',
+  password_reset: '/reset-password',
+};
+
+/**
+ * A new emailed link: 32 random bytes (the token), of which only the SHA-256 is
+ * kept. The token travels in the link's fragment (`#token=`), which browsers
+ * never send to a server: it stays out of access logs and `Referer` headers.
+ */
+function newEmailToken(
+  purpose: EmailTokenPurpose,
+  login: Pick<Login, 'email' | 'userId' | 'merchantId' | 'sessionVersion'>,
+  now: Date,
+  linkBase: string,
+): { token: string; record: EmailToken; link: string; ttlSeconds: number } {
+  const token = `${tokenPrefix[purpose]}${randomBytes(32).toString('base64url')}`;
+  const ttlSeconds = purpose === 'verify_email' ? verificationTtlSeconds : passwordResetTtlSeconds;
+  const record: EmailToken = {
+    hash: sha256(token),
+    purpose,
+    email: login.email,
+    userId: login.userId,
+    merchantId: login.merchantId,
+    sessionVersion: login.sessionVersion ?? 0,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + ttlSeconds,
+    usedAt: null,
+  };
+  const link = `${linkBase.replace(/\/+$/, '')}${linkPath[purpose]}#token=${token}`;
+  return { token, record, link, ttlSeconds };
+}
+
+/** Hands a message to the mail port; a failure is the caller's to log, never the request's. */
+async function sendMail(deps: Deps, message: Parameters<MailSender['send']>[0]): Promise<boolean> {
+  if (!deps.mail) return false;
+  try {
+    await deps.mail.send(message);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** May act in live mode: a verified address, or an account from before verification (grandfathered). */
+export const emailVerified = (login: Pick<Login, 'emailVerifiedAt'>): boolean =>
+  login.emailVerifiedAt !== null;
+/** The address was proven by a link (what admin needs; grandfathered accounts have not). */
+export const emailProven = (login: Pick<Login, 'emailVerifiedAt'>): boolean =>
+  typeof login.emailVerifiedAt === 'string';
+
+/** What a dashboard user of an unverified account gets for anything live. */
+export const emailUnverified = (email: string) =>
+  new Forbidden(
+    'email_unverified',
+    `Verify your email address to use live mode: open the link we sent to ${email} (ask for a new one with POST /v1/auth/verify-email/resend). Test mode works meanwhile.`,
+  );
+
+/** Refuses live mode to a dashboard user whose address is not verified. */
+export async function assertMayUseLiveMode(
+  deps: Pick<Deps, 'store'>,
+  actor: Extract<Actor, { kind: 'user' }>,
+): Promise<void> {
+  const login = await deps.store.getLogin(actor.email);
+  if (!login || login.userId !== actor.userId || !emailVerified(login)) throw emailUnverified(actor.email);
+}
+
+/** Creates a merchant and its owner, signs the owner in, and emails a verification link. */
 export async function register(
   deps: Deps,
   input: { email: string; password: string; businessName: string },
   meta: RequestMeta,
+  linkBase = '',
 ): Promise<{ merchant: Merchant; user: User } & Tokens> {
   const email = normalizeEmail(input.email);
   const problem = passwordProblem(input.password, email);
@@ -316,7 +470,15 @@ export async function register(
     createdAt: at,
     updatedAt: at,
   };
-  const user: User = { id: newId('usr'), merchantId: merchant.id, email, role: 'owner', createdAt: at };
+  const user: User = {
+    id: newId('usr'),
+    merchantId: merchant.id,
+    email,
+    role: 'owner',
+    createdAt: at,
+    emailVerified: false,
+    emailVerifiedAt: null,
+  };
   const login: Login = {
     email,
     userId: user.id,
@@ -328,15 +490,26 @@ export async function register(
     failCount: 0,
     failWindowStart: null,
     lockedUntil: null,
+    emailVerifiedAt: null,
   };
   const { session, refresh } = newSession(login, now);
-  await deps.store.createAccount(merchant, user, login, session, {
-    merchantId: merchant.id,
-    actor: { kind: 'anonymous' },
-    action: 'merchant.created',
-    target: { type: 'merchant', id: merchant.id },
-    meta,
-  });
+  const verification = newEmailToken('verify_email', login, now, linkBase);
+  await deps.store.createAccount(
+    merchant,
+    user,
+    login,
+    session,
+    {
+      merchantId: merchant.id,
+      actor: { kind: 'anonymous' },
+      action: 'merchant.created',
+      target: { type: 'merchant', id: merchant.id },
+      meta,
+    },
+    verification.record,
+  );
+  // After the commit: a mail failure leaves an account that can ask for another link.
+  await sendMail(deps, verificationEmail(email, verification.link, verification.ttlSeconds));
   return { merchant, user, ...(await issueTokens(deps, login, session.familyId, refresh.token)) };
 }
 
@@ -575,6 +748,162 @@ export async function changePassword(
   await deps.store.revokeSession(actor.sessionId, now.toISOString());
 }
 
+const linkInvalid = () =>
+  new ValidationFailed(
+    'invalid_token',
+    'This link is not valid. Copy the whole link from the email, or ask for a new one.',
+    'token',
+  );
+const linkUsed = () =>
+  new ValidationFailed(
+    'token_used',
+    'This link has already been used. Ask for a new one if you need to.',
+    'token',
+  );
+const linkExpired = () =>
+  new ValidationFailed('token_expired', 'This link has expired. Ask for a new one.', 'token');
+
+/**
+ * The live record of an emailed link, or the 400 that says why not: unknown
+ * (forged, mistyped, or for the other purpose), used, or expired.
+ */
+async function liveEmailToken(
+  deps: Deps,
+  token: string,
+  purpose: EmailTokenPurpose,
+  now: Date,
+): Promise<EmailToken> {
+  if (!token.startsWith(tokenPrefix[purpose])) throw linkInvalid();
+  const record = await deps.store.getEmailToken(sha256(token));
+  if (!record || record.purpose !== purpose) throw linkInvalid();
+  if (record.usedAt) throw linkUsed();
+  if (record.expiresAt <= now.getTime() / 1000) throw linkExpired();
+  return record;
+}
+
+/**
+ * Marks a login verified with the link emailed to it. Idempotent: a still-unused
+ * link of an already verified login succeeds and changes nothing but the link,
+ * which is spent either way. A used, expired or unknown link is a 400.
+ */
+export async function verifyEmail(
+  deps: Deps,
+  input: { token: string },
+  meta: RequestMeta,
+): Promise<{ emailVerified: true; emailVerifiedAt: string }> {
+  const now = clock(deps);
+  const record = await liveEmailToken(deps, input.token, 'verify_email', now);
+  const login = await deps.store.getLogin(record.email);
+  if (!login || login.userId !== record.userId) throw linkInvalid();
+  const at = now.toISOString();
+  const already = emailProven(login);
+  const outcome = await deps.store.verifyEmail(record, at, already, {
+    merchantId: record.merchantId,
+    kind: 'email_verified',
+    meta,
+    detail: { userId: record.userId },
+  });
+  if (outcome === 'used') throw linkUsed();
+  if (outcome === 'gone') throw linkInvalid();
+  return { emailVerified: true, emailVerifiedAt: already ? (login.emailVerifiedAt as string) : at };
+}
+
+/**
+ * Emails the signed-in user a new verification link. 409 once the address is
+ * proven; a grandfathered account may ask (admin needs a proven address).
+ * The per-user limit is the caller's (api/resend-verification.ts).
+ */
+export async function resendVerification(
+  deps: Deps,
+  actor: Extract<Actor, { kind: 'user' }>,
+  linkBase: string,
+): Promise<{ sent: true; expiresAt: string }> {
+  const login = await deps.store.getLogin(actor.email);
+  if (!login || login.userId !== actor.userId) {
+    throw new Unauthenticated('invalid_session', 'This session no longer belongs to a user: sign in again.');
+  }
+  if (emailProven(login)) {
+    throw new Conflict('already_verified', 'Your email address is already verified.');
+  }
+  const now = clock(deps);
+  const verification = newEmailToken('verify_email', login, now, linkBase);
+  await deps.store.putEmailToken(verification.record);
+  if (!(await sendMail(deps, verificationEmail(login.email, verification.link, verification.ttlSeconds)))) {
+    throw new Unavailable('mail_unavailable', 'We could not send the email just now. Try again in a minute.');
+  }
+  return { sent: true, expiresAt: new Date(verification.record.expiresAt * 1000).toISOString() };
+}
+
+/** What every password-reset request is answered, whether or not the address has an account. */
+export const passwordResetAccepted = {
+  accepted: true,
+  message:
+    'If an account uses this address, we have sent it a link to choose a new password. The link works once, for an hour.',
+} as const;
+
+/**
+ * Emails a password-reset link to the login of `email`, if there is one. The
+ * answer is the same either way (no account enumeration); the per-address and
+ * per-email limits are the caller's (api/request-password-reset.ts).
+ */
+export async function requestPasswordReset(
+  deps: Deps,
+  input: { email: string },
+  linkBase: string,
+): Promise<typeof passwordResetAccepted> {
+  const email = normalizeEmail(input.email);
+  const login = await deps.store.getLogin(email);
+  if (login && (login.status ?? 'active') === 'active') {
+    const reset = newEmailToken('password_reset', login, clock(deps), linkBase);
+    await deps.store.putEmailToken(reset.record);
+    await sendMail(deps, passwordResetEmail(email, reset.link, reset.ttlSeconds));
+  }
+  return passwordResetAccepted;
+}
+
+/**
+ * Sets a new password with an emailed reset link: the sign-up rules apply; the
+ * link is spent; every session of the user ends; the lockout is cleared; a
+ * `password_reset` security event is written with the change. The link also
+ * proves the address, so an unverified one becomes verified. A link sent before
+ * a later password change or "sign out everywhere" no longer works.
+ */
+export async function confirmPasswordReset(
+  deps: Deps,
+  input: { token: string; password: string },
+  meta: RequestMeta,
+): Promise<void> {
+  const now = clock(deps);
+  const record = await liveEmailToken(deps, input.token, 'password_reset', now);
+  const problem = passwordProblem(input.password, record.email);
+  if (problem) throw new ValidationFailed('weak_password', problem, 'password', 422);
+  const login = await deps.store.getLogin(record.email);
+  if (!login || login.userId !== record.userId) throw linkInvalid();
+  if ((login.sessionVersion ?? 0) !== record.sessionVersion) throw linkExpired();
+  const at = now.toISOString();
+  const outcome = await deps.store.resetPassword(
+    record,
+    await hashPassword(input.password, deps.passwordHashing),
+    at,
+    emailProven(login) ? undefined : at,
+    {
+      merchantId: record.merchantId,
+      actor: { kind: 'anonymous' },
+      action: 'password.reset',
+      target: { type: 'user', id: record.userId },
+      meta,
+    },
+    {
+      merchantId: record.merchantId,
+      kind: 'password_reset',
+      meta,
+      detail: { userId: record.userId, by: 'email_link' },
+    },
+  );
+  if (outcome === 'used') throw linkUsed();
+  if (outcome === 'stale') throw linkExpired();
+}
+
 /** The caller's merchant, and the user when signed in to the dashboard (an API key has none). */
 export async function getMe(deps: Deps, actor: MerchantActor) {
   const [merchant, user] = await Promise.all([
@@ -628,6 +957,8 @@ export async function createApiKey(
   input: { name: string; mode: Mode; scope?: ApiKeyScope | undefined },
   meta: RequestMeta,
 ) {
+  // Live keys only for a verified address (a dashboard session is the only caller).
+  if (input.mode === 'live' && actor.kind === 'user') await assertMayUseLiveMode(deps, actor);
   const generated = generateApiKey(input.mode);
   const key: ApiKey & { scope: ApiKeyScope } = {
     id: newId('key'),

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Actor, ApiKeyScope } from '#core/actor';
 import { Forbidden, Unauthenticated, ValidationFailed } from '#core/errors';
-import { authenticateApiKey, scopeAllows } from '#core/identity';
+import { assertMayUseLiveMode, authenticateApiKey, scopeAllows } from '#core/identity';
 import { sha256 } from '#core/credentials';
 import { identityStore, touchApiKey } from '#store/identity';
 import type { Credential } from '../routes.ts';
@@ -136,6 +136,44 @@ async function adminActor(token: string, event: APIGatewayProxyEventV2) {
 }
 
 /**
+ * Verification only ever goes one way, so a container remembers verified users
+ * (bounded LRU) and reads the login only for the others' live-mode requests.
+ */
+const verifiedUsers = new LruCache<string, true>(apiKeyCacheMax);
+
+/** Whether a dashboard request acts in live mode: the `PayBridge-Mode` header, or a `mode` it names. */
+function namesLiveMode(actor: Extract<Actor, { kind: 'user' }>, event: APIGatewayProxyEventV2): boolean {
+  if (actor.mode === 'live') return true;
+  if (event.queryStringParameters?.mode === 'live') return true;
+  const raw = event.body;
+  if (!raw || raw.length > 64 * 1024) return false;
+  try {
+    const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+    const body = JSON.parse(text) as unknown;
+    return typeof body === 'object' && body !== null && (body as { mode?: unknown }).mode === 'live';
+  } catch {
+    return false; // not JSON: the handler refuses it
+  }
+}
+
+/**
+ * Until its email address is verified, an account works in test mode only: a
+ * dashboard request for live data (header, or `mode` in the query or body) is
+ * refused with 403 `email_unverified`. `GET /v1/me` answers in any mode (it
+ * shows `emailVerified`). API keys need no check: live keys are made only for
+ * verified accounts (core/identity.ts `createApiKey`).
+ */
+async function refuseUnverifiedLive(
+  actor: Extract<Actor, { kind: 'user' }>,
+  event: APIGatewayProxyEventV2,
+): Promise<void> {
+  if (event.routeKey === 'GET /v1/me' || verifiedUsers.has(actor.userId)) return;
+  if (!namesLiveMode(actor, event)) return;
+  await assertMayUseLiveMode({ store: identityStore }, actor);
+  verifiedUsers.set(actor.userId, true);
+}
+
+/**
  * Checks the credential a route declares in the route table and returns the
  * caller. Every failure is a 401 (403 for a non-admin on an admin route, or an
  * API key whose scope is too narrow) that says what to send, never why a
@@ -168,7 +206,10 @@ export async function authenticate(
     }
     case 'apiKeyOrDashboard': {
       const token = bearer(event);
-      return looksLikeApiKey(token) ? scopedApiKeyActor(token, apiKeyScope) : userActor(token, event);
+      if (looksLikeApiKey(token)) return scopedApiKeyActor(token, apiKeyScope);
+      const actor = await userActor(token, event);
+      await refuseUnverifiedLive(actor, event);
+      return actor;
     }
     case 'admin': {
       const token = bearer(event);

@@ -1,14 +1,24 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Actor, MerchantActor } from '#core/actor';
 import { Forbidden } from '#core/errors';
 import type { Deps } from '#core/identity';
 import { identityStore } from '#store/identity';
+import { config } from './config.ts';
 import { accessTokenTtlSeconds, signAccessToken } from './jwt.ts';
+import { mailSender } from './mail.ts';
 
-/** The identity domain wired to DynamoDB and our JWT signer, once per cold start. */
+/** The identity domain wired to DynamoDB, our JWT signer and the mail port, once per cold start. */
 export const identity: Deps = {
   store: identityStore,
   tokens: { sign: signAccessToken, accessTokenTtlSeconds },
+  // Resolved at send time: configuration is read at first use, not at import.
+  mail: { send: (message) => mailSender().send(message) },
 };
+
+/** Where emailed links point: `PUBLIC_BASE_URL`, else the host the request came to. */
+export function linkBase(event: APIGatewayProxyEventV2): string {
+  return config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
+}
 
 /** Narrows the caller to a merchant credential (API key or dashboard user). */
 export function requireMerchant(actor: Actor): MerchantActor {

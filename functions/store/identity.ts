@@ -1,10 +1,12 @@
 import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors';
+import { emailTokenRetentionSeconds } from '#core/identity';
 import type {
   ApiKey,
   AttemptClaim,
   AuditInput,
+  EmailToken,
   IdentityStore,
   Login,
   Merchant,
@@ -67,9 +69,59 @@ const sessionItem = (session: Session) => ({
   ttl: session.expiresAt,
 });
 
+const emailTokenItem = (token: EmailToken) => ({
+  ...keys.emailToken(token.hash),
+  type: 'email_token',
+  ...token,
+  ttl: token.expiresAt + emailTokenRetentionSeconds,
+});
+
+/** A user as the API shows it: users from before email verification are verified (grandfathered). */
+type StoredUser = Omit<User, 'emailVerified' | 'emailVerifiedAt'> &
+  Partial<Pick<User, 'emailVerified' | 'emailVerifiedAt'>>;
+const userOf = (item: StoredUser | undefined): User | undefined =>
+  item && {
+    ...item,
+    emailVerified: item.emailVerified ?? true,
+    emailVerifiedAt: item.emailVerifiedAt ?? null,
+  };
+
+/** The transaction item that spends an emailed link: only an unused, unexpired one. */
+const spendToken = (token: EmailToken, at: string) => ({
+  Update: {
+    TableName: tableName(),
+    Key: keys.emailToken(token.hash),
+    UpdateExpression: 'SET usedAt = :at',
+    ConditionExpression: 'attribute_exists(pk) AND usedAt = :null AND expiresAt > :now',
+    ExpressionAttributeValues: {
+      ':at': at,
+      ':null': null,
+      ':now': Math.floor(new Date(at).getTime() / 1000),
+    },
+  },
+});
+
+/** Marks the user item's address proven (the API's `emailVerified`). */
+const userVerified = (token: EmailToken, at: string) => ({
+  Update: {
+    TableName: tableName(),
+    Key: keys.user(token.merchantId, token.userId),
+    UpdateExpression: 'SET emailVerified = :true, emailVerifiedAt = :at',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':true': true, ':at': at },
+  },
+});
+
 /** The DynamoDB implementation of the identity port. */
 export const identityStore: IdentityStore = {
-  async createAccount(merchant: Merchant, user: User, login: Login, session: Session, a: AuditInput) {
+  async createAccount(
+    merchant: Merchant,
+    user: User,
+    login: Login,
+    session: Session,
+    a: AuditInput,
+    verification?: EmailToken,
+  ) {
     try {
       await dynamoClient().send(
         new TransactWriteCommand({
@@ -103,6 +155,9 @@ export const identityStore: IdentityStore = {
             },
             { Put: { TableName: tableName(), Item: sessionItem(session) } },
             audit(a),
+            ...(verification
+              ? [{ Put: { TableName: tableName(), Item: emailTokenItem(verification) } }]
+              : []),
           ],
         }),
       );
@@ -115,6 +170,94 @@ export const identityStore: IdentityStore = {
   },
 
   getLogin: (email) => get<Login>(keys.login(email), true),
+
+  async putEmailToken(token) {
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: emailTokenItem(token),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  },
+
+  getEmailToken: (hash) => get<EmailToken>(keys.emailToken(hash), true),
+
+  async verifyEmail(token, at, alreadyVerified, note) {
+    const ofUser = {
+      TableName: tableName(),
+      Key: keys.login(token.email),
+      ConditionExpression: 'attribute_exists(pk) AND userId = :user',
+    };
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            spendToken(token, at),
+            alreadyVerified
+              ? { ConditionCheck: { ...ofUser, ExpressionAttributeValues: { ':user': token.userId } } }
+              : {
+                  Update: {
+                    ...ofUser,
+                    UpdateExpression: 'SET emailVerifiedAt = :at',
+                    ExpressionAttributeValues: { ':user': token.userId, ':at': at },
+                  },
+                },
+            ...(alreadyVerified ? [] : [userVerified(token, at)]),
+            securityPut(note),
+          ],
+        }),
+      );
+      return 'ok';
+    } catch (error) {
+      if (conditionFailed(error, 0)) return 'used';
+      if (conditionFailed(error)) return 'gone';
+      throw error;
+    }
+  },
+
+  async resetPassword(token, next, at, verifyAt, a, note) {
+    const version =
+      token.sessionVersion === 0
+        ? '(attribute_not_exists(sessionVersion) OR sessionVersion = :version)'
+        : 'sessionVersion = :version';
+    try {
+      await dynamoClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            spendToken(token, at),
+            {
+              Update: {
+                TableName: tableName(),
+                Key: keys.login(token.email),
+                UpdateExpression: `SET passwordHash = :next, failCount = :zero, failWindowStart = :null, lockedUntil = :null${
+                  verifyAt ? ', emailVerifiedAt = :verified' : ''
+                } ADD sessionVersion :one`,
+                ConditionExpression: `attribute_exists(pk) AND userId = :user AND ${version}`,
+                ExpressionAttributeValues: {
+                  ':next': next,
+                  ':zero': 0,
+                  ':null': null,
+                  ':one': 1,
+                  ':user': token.userId,
+                  ':version': token.sessionVersion,
+                  ...(verifyAt ? { ':verified': verifyAt } : {}),
+                },
+              },
+            },
+            ...(verifyAt ? [userVerified(token, verifyAt)] : []),
+            audit(a),
+            securityPut(note),
+          ],
+        }),
+      );
+      return 'ok';
+    } catch (error) {
+      if (conditionFailed(error, 0)) return 'used';
+      if (conditionFailed(error)) return 'stale';
+      throw error;
+    }
+  },
 
   async claimLoginAttempt(email, now, windowMs, max): Promise<AttemptClaim> {
     // Two conditional updates, never a read-then-write: one counts the attempt in
@@ -357,7 +500,7 @@ export const identityStore: IdentityStore = {
     return merchant;
   },
 
-  getUser: (merchantId, userId) => get<User>(keys.user(merchantId, userId)),
+  getUser: async (merchantId, userId) => userOf(await get<StoredUser>(keys.user(merchantId, userId))),
 
   async createApiKey(key, a, note) {
     await dynamoClient().send(
@@ -467,8 +610,12 @@ export async function touchApiKey(
  * (and admin routes refuse its access tokens at once), and the merchant's owner
  * sees a security event.
  */
-export async function setRole(email: string, role: 'owner' | 'admin'): Promise<boolean> {
-  return changeLogin(email, 'role', role);
+export async function setRole(
+  email: string,
+  role: 'owner' | 'admin',
+  options: { requireProvenEmail?: boolean } = {},
+): Promise<boolean> {
+  return changeLogin(email, 'role', role, options.requireProvenEmail === true);
 }
 
 /** Suspends a user (no sign-in, no refresh) or makes them active again. */
@@ -476,7 +623,16 @@ export async function setStatus(email: string, status: 'active' | 'suspended'): 
   return changeLogin(email, 'status', status);
 }
 
-async function changeLogin(email: string, field: 'role' | 'status', value: string): Promise<boolean> {
+/**
+ * `requireProvenEmail`: only if the login's address was proven by an emailed
+ * link, checked in the same transaction (`grant-admin`).
+ */
+async function changeLogin(
+  email: string,
+  field: 'role' | 'status',
+  value: string,
+  requireProvenEmail = false,
+): Promise<boolean> {
   const login = await get<Login>(keys.login(email), true);
   if (!login) return false;
   const meta = { ip: '', userAgent: 'npm run admin', requestId: `admin-${Date.now()}` };
@@ -489,9 +645,16 @@ async function changeLogin(email: string, field: 'role' | 'status', value: strin
               TableName: tableName(),
               Key: keys.login(email),
               UpdateExpression: 'SET #field = :value ADD sessionVersion :one',
-              ConditionExpression: 'attribute_exists(pk) AND userId = :user',
+              ConditionExpression: `attribute_exists(pk) AND userId = :user${
+                requireProvenEmail ? ' AND attribute_type(emailVerifiedAt, :string)' : ''
+              }`,
               ExpressionAttributeNames: { '#field': field },
-              ExpressionAttributeValues: { ':value': value, ':one': 1, ':user': login.userId },
+              ExpressionAttributeValues: {
+                ':value': value,
+                ':one': 1,
+                ':user': login.userId,
+                ...(requireProvenEmail ? { ':string': 'S' } : {}),
+              },
             },
           },
           ...(field === 'role'

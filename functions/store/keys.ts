@@ -11,6 +11,7 @@
  * | login by email (unique, credentials)      | pk LOGIN#<email>        sk LOGIN                      |
  * | users of a merchant                       | pk MER#<mer>            sk USER#<usr>                 |
  * | refresh-token family                      | pk SESSION#<family>     sk SESSION                    |
+ * | emailed link (verify / reset) by its hash | pk EMAILTOKEN#<sha256>  sk EMAILTOKEN  (ttl)          |
  * | API key by secret hash (authentication)   | pk APIKEY#<sha256>      sk APIKEY                     |
  * | API keys of a merchant, newest first      | pk MER#<mer>            sk KEY#<key>                  |
  * | audit log of a merchant, newest first     | pk MER#<mer>            sk AUDIT#<ulid>               |
@@ -74,6 +75,8 @@ export const keys = {
   login: (email: string): Key => ({ pk: `LOGIN#${email}`, sk: 'LOGIN' }),
   user: (merchantId: string, userId: string): Key => ({ pk: `MER#${merchantId}`, sk: `USER#${userId}` }),
   session: (familyId: string): Key => ({ pk: `SESSION#${familyId}`, sk: 'SESSION' }),
+  /** A single-use emailed link (verification, password reset), by the SHA-256 of its token: never the token. */
+  emailToken: (hash: string): Key => ({ pk: `EMAILTOKEN#${hash}`, sk: 'EMAILTOKEN' }),
   apiKeyByHash: (hash: string): Key => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
   apiKey: (merchantId: string, keyId: string): Key => ({ pk: `MER#${merchantId}`, sk: `KEY#${keyId}` }),
   apiKeyPrefix: 'KEY#',

@@ -4,6 +4,7 @@ import { createClient, PayBridgeError, verifyWebhook, WebhookVerificationError }
 import { newEndpointSecret, signWebhook } from '#core/webhook-signature';
 import { matchRoute } from '#routes';
 import { useApi } from '#test/http';
+import { outboxToken } from '#test/merchants';
 import type { JsonObject } from '../../functions/openapi.ts';
 import { documentChecker, pointerPart } from '#test/openapi';
 import { usePipeline } from '#test/pipeline';
@@ -190,10 +191,15 @@ describe('the PayBridge client against the local API', () => {
 
   it('sends the PayBridge-Mode header with a dashboard token, so live data stays apart', async () => {
     const anonymous = createClient({ baseUrl: api.url(), fetch: contractFetch });
+    const email = `client-${randomUUID()}@example.com`;
     const registration = await anonymous.auth.register({
-      email: `client-${randomUUID()}@example.com`,
+      email,
       password: `pw-${randomUUID()}`,
       businessName: 'Modes Ltd',
+    });
+    // Live mode needs a verified email address (SECURITY.md, finding 8): open the emailed link.
+    expect(await anonymous.auth.verifyEmail({ token: await outboxToken(email) })).toMatchObject({
+      emailVerified: true,
     });
     const live = anonymous.with({ accessToken: registration.accessToken, mode: 'live' });
     expect((await live.me.get()).mode).toBe('live');

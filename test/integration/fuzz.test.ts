@@ -419,6 +419,34 @@ const plans: Record<string, Plan> = {
     // Never the fixture's real password: a successful change would end the fixture's sessions.
     body: () => ({ required: { currentPassword: password, newPassword: password } }),
   },
+  'POST /v1/auth/verify-email': {
+    body: () => ({
+      required: {
+        token: fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.base64String({ minLength: 43, maxLength: 44 }).map((t) => `pbv_${t}`),
+          fc.constantFrom(`pbv_${'A'.repeat(43)}`, `pbr_${'A'.repeat(43)}`, 'pbv_'),
+        ),
+      },
+    }),
+  },
+  // The fixture is verified: its resend answers 409 (and 429 past the hourly limit).
+  'POST /v1/auth/verify-email/resend': {},
+  'POST /v1/auth/password-reset': {
+    body: (f) => ({ required: { email: fc.oneof(email, fc.constant(f.merchant.email)) } }),
+  },
+  'POST /v1/auth/password-reset/confirm': {
+    // Never a real link: a reset would end the fixture's sessions.
+    body: () => ({
+      required: {
+        token: fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.constantFrom(`pbr_${'A'.repeat(43)}`, `pbv_${'A'.repeat(43)}`, 'pbr_'),
+        ),
+        password,
+      },
+    }),
+  },
   'GET /v1/me': {},
   'PATCH /v1/me': {
     body: () => ({

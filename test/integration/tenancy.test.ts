@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routeKey, routes } from '#routes';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
+import { outboxMessages } from '#platform/mail';
 import { getProviderConfig } from '#store/providers';
 import { paymentsStore } from '#store/payments';
 import { newId } from '#core/ids';
@@ -369,6 +370,24 @@ const cases: Record<string, Case> = {
         body: JSON.stringify({ email: w.a.email, password: w.a.password }),
       });
       expect(a.status).toBe(200);
+    },
+  },
+  // Emailed links: public; a token names its own login only (test/integration/email-verification.test.ts,
+  // password-reset.test.ts).
+  'POST /v1/auth/verify-email': { kind: 'public' },
+  'POST /v1/auth/password-reset': { kind: 'public' },
+  'POST /v1/auth/password-reset/confirm': { kind: 'public' },
+  'POST /v1/auth/verify-email/resend': {
+    kind: 'custom',
+    // B's session can only ask for a link to B's own address (verified: 409); nothing goes to A.
+    run: async (w, credential) => {
+      const before = outboxMessages({ to: w.a.email }).length;
+      const res = await api.request('/v1/auth/verify-email/resend', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${credential}` },
+      });
+      expect(res.status).toBe(409);
+      expect(outboxMessages({ to: w.a.email })).toHaveLength(before);
     },
   },
   'GET /v1/me': { kind: 'list', path: '/v1/me', mustNotContain: (w) => [w.a.merchantId, w.a.userId] },

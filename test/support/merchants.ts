@@ -24,8 +24,37 @@ export const bearer = (token: string, extra: Record<string, string> = {}): Reque
 /** A unique source IP per call, so the per-IP sign-up limit never couples tests. */
 export const freshIp = (): string => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
 
-/** Registers a merchant through the API and returns its credentials. */
-export async function registerMerchant(request: Request, name = 'Test Shop'): Promise<TestMerchant> {
+/**
+ * The token of the newest emailed link of `kind` to `email`, read from the local
+ * outbox (the handlers run in this process: functions/platform/mail.ts).
+ */
+export async function outboxToken(
+  email: string,
+  kind: 'verify_email' | 'password_reset' = 'verify_email',
+): Promise<string> {
+  const { outboxMessages } = await import('#platform/mail');
+  const message = outboxMessages({ to: email, kind }).at(-1);
+  const token = message?.link.split('#token=')[1];
+  if (!token) throw new Error(`no ${kind} email to ${email} in the local outbox`);
+  return token;
+}
+
+/** Verifies a merchant's email address through the API, with the link from the local outbox. */
+export async function verifyEmail(request: Request, merchant: Pick<TestMerchant, 'email'>): Promise<void> {
+  const res = await request('/v1/auth/verify-email', json({ token: await outboxToken(merchant.email) }));
+  if (res.status !== 200) throw new Error(`verify-email failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Registers a merchant through the API and returns its credentials. Its email
+ * address is verified (through the emailed link, as a user would) unless
+ * `{ verified: false }`: an unverified account works in test mode only.
+ */
+export async function registerMerchant(
+  request: Request,
+  name = 'Test Shop',
+  options: { verified?: boolean } = {},
+): Promise<TestMerchant> {
   const email = `owner-${randomUUID()}@example.com`;
   const password = `pw-${randomUUID()}`;
   const res = await request('/v1/auth/register', json({ email, password, businessName: name }));
@@ -36,6 +65,7 @@ export async function registerMerchant(request: Request, name = 'Test Shop'): Pr
     accessToken: string;
     refreshToken: string;
   };
+  if (options.verified !== false) await verifyEmail(request, { email });
   return {
     email,
     password,
