@@ -1,8 +1,11 @@
 import * as z from 'zod/mini';
 import { register } from '#core/identity';
 import { http } from '#platform/http';
+import { withMail } from '#platform/mail';
 import { identity, linkBase } from '#platform/identity';
 import { email } from '#platform/schemas';
+
+const mailing = withMail(identity);
 
 export const registerBody = z.strictObject({
   email,
@@ -13,5 +16,5 @@ export const registerBody = z.strictObject({
 /** POST /v1/auth/register — a new merchant and its owner, signed in; a verification link is emailed. */
 export const handler = http({ body: registerBody }, async ({ body, meta, event }) => ({
   status: 201,
-  body: await register(identity, body, meta, linkBase(event)),
+  body: await register(mailing, body, meta, linkBase(event)),
 }));

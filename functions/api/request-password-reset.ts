@@ -2,10 +2,13 @@ import * as z from 'zod/mini';
 import { sha256 } from '#core/credentials';
 import { passwordResetAccepted, requestPasswordReset } from '#core/identity';
 import { http } from '#platform/http';
+import { withMail } from '#platform/mail';
 import { identity, linkBase } from '#platform/identity';
 import { logger } from '#platform/logger';
 import { email } from '#platform/schemas';
 import { hit } from '#store/rate-limits';
+
+const mailing = withMail(identity);
 
 export const requestPasswordResetBody = z.strictObject({ email });
 
@@ -24,5 +27,5 @@ export const handler = http({ body: requestPasswordResetBody }, async ({ body, e
     logger.warn('password reset not sent: per-email limit', { retryAfter: limit.retryAfter });
     return { status: 202, body: passwordResetAccepted };
   }
-  return { status: 202, body: await requestPasswordReset(identity, body, linkBase(event)) };
+  return { status: 202, body: await requestPasswordReset(mailing, body, linkBase(event)) };
 });

@@ -1,10 +1,14 @@
 import { RateLimited } from '#core/errors';
 import { resendVerification } from '#core/identity';
 import { http } from '#platform/http';
+import { withMail } from '#platform/mail';
 import { identity, linkBase, requireUser } from '#platform/identity';
 import { hit } from '#store/rate-limits';
 
 /** Verification emails one user may ask for per hour (on top of the route's per-address limit). */
+
+const mailing = withMail(identity);
+
 export const resendsPerHour = 5;
 
 /** POST /v1/auth/verify-email/resend — emails the signed-in user a new verification link. */
@@ -18,5 +22,5 @@ export const handler = http({}, async ({ actor, event }) => {
       limit.retryAfter,
     );
   }
-  return { status: 202, body: await resendVerification(identity, user, linkBase(event)) };
+  return { status: 202, body: await resendVerification(mailing, user, linkBase(event)) };
 });

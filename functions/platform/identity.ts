@@ -5,14 +5,15 @@ import type { Deps } from '#core/identity';
 import { identityStore } from '#store/identity';
 import { config } from './config.ts';
 import { accessTokenTtlSeconds, signAccessToken } from './jwt.ts';
-import { mailSender } from './mail.ts';
 
-/** The identity domain wired to DynamoDB, our JWT signer and the mail port, once per cold start. */
+/**
+ * The identity domain wired to DynamoDB and our JWT signer, once per cold start.
+ * The mail port is added by the three handlers that send mail (`withMail`), so
+ * a mail adapter's SDK never reaches another function's bundle.
+ */
 export const identity: Deps = {
   store: identityStore,
   tokens: { sign: signAccessToken, accessTokenTtlSeconds },
-  // Resolved at send time: configuration is read at first use, not at import.
-  mail: { send: (message) => mailSender().send(message) },
 };
 
 /** Where emailed links point: `PUBLIC_BASE_URL`, else the host the request came to. */

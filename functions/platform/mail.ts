@@ -1,3 +1,4 @@
+import type { Deps } from '#core/identity';
 import type { MailKind, MailMessage, MailSender } from '#core/mail';
 import { newId } from '#core/ids';
 import { config } from './config.ts';
@@ -12,10 +13,11 @@ import { logger } from './logger.ts';
  *
  * In the cloud the production adapter is an Amazon SES (v2 `SendEmail`) sender
  * behind `MailSender`; it is not wired in yet (README, Auth model): until it is,
- * a deployment logs that a message was not sent (its kind and id, never the link)
- * and the account stays unverified — test mode only — until an operator helps.
- * The SES SDK client would live in this module alone, imported by the four
- * functions that send mail (register, resend, password reset), never by the rest.
+ * a deployment logs that a message was not sent (its kind, never the link) and
+ * the account stays unverified — test mode only.
+ * Only the three handlers that send mail import this module (register,
+ * resend-verification, request-password-reset: `withMail`), so the SES SDK client
+ * would reach those bundles alone, never the other functions' cold starts.
  */
 
 export interface OutboxMessage extends MailMessage {
@@ -58,13 +60,17 @@ export const localOutbox: MailSender = {
   },
 };
 
-/** The cloud's stand-in until the SES adapter is configured: says so, sends nothing. */
+/**
+ * The cloud's stand-in until the SES adapter is configured: says so and fails,
+ * so resend answers 503 rather than claiming a link went out (sign-up and reset
+ * requests still succeed: their answers never depend on the mail).
+ */
 export const unconfiguredSender: MailSender = {
   send(message) {
     logger.error('email not sent: no mail sender is configured (README, Auth model)', {
       kind: message.kind,
     });
-    return Promise.resolve();
+    return Promise.reject(new Error('no mail sender configured'));
   },
 };
 
@@ -72,3 +78,9 @@ export const unconfiguredSender: MailSender = {
 export function mailSender(): MailSender {
   return config().PAYBRIDGE_STAGE === 'local' ? localOutbox : unconfiguredSender;
 }
+
+/** The identity domain with this deployment's mail sender (resolved at send time, after configuration). */
+export const withMail = (deps: Deps): Deps => ({
+  ...deps,
+  mail: { send: (message) => mailSender().send(message) },
+});
