@@ -32,7 +32,10 @@ export interface DashboardSiteProps {
   readonly retainLogs: boolean;
 }
 
-/** The dashboard's CSP: this origin only (the API shares it under `/v1/*`). Same as the local stack's. */
+/**
+ * The dashboard's CSP: this origin only (the API shares it under `/v1/*`, the payment-link pages and
+ * their QR codes under `/pay/*`). Same as the local stack's.
+ */
 export const dashboardCsp = [
   "default-src 'self'",
   "script-src 'self'",
@@ -50,8 +53,9 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The merchant dashboard in the cloud: its static build in a private, encrypted S3 bucket read
- * by CloudFront through origin access control, and the HTTP API as a second origin under `/v1/*`,
- * so the dashboard and the API share one origin (no CORS, the CSP allows only `'self'`).
+ * by CloudFront through origin access control, and the HTTP API as a second origin under `/v1/*`
+ * (and `/pay/*`, the hosted payment-link pages and QR codes), so the dashboard and the API share one
+ * origin (no CORS, the CSP allows only `'self'`).
  * The bundle is built by the local Vite at synth (no Docker), like the functions' esbuild.
  */
 export class DashboardSite extends Construct {
@@ -101,6 +105,10 @@ export class DashboardSite extends Construct {
     });
     // `https://<id>.execute-api.<region>.amazonaws.com` → its host name.
     const apiDomain = Fn.select(2, Fn.split('/', props.api.apiEndpoint));
+    const apiOrigin = new HttpOrigin(apiDomain, {
+      protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [OriginSslPolicy.TLS_V1_2],
+    });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'PayBridge merchant dashboard and API on one origin',
       defaultRootObject: 'index.html',
@@ -117,11 +125,19 @@ export class DashboardSite extends Construct {
       additionalBehaviors: {
         // The API, uncached, with every header but Host (API Gateway routes by its own host name).
         '/v1/*': {
-          origin: new HttpOrigin(apiDomain, {
-            protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
-            originSslProtocols: [OriginSslPolicy.TLS_V1_2],
-          }),
+          origin: apiOrigin,
           viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: AllowedMethods.ALLOW_ALL,
+          cachePolicy: CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        },
+        // The hosted payment-link pages and their QR codes, so the dashboard shows a link's QR from
+        // its own origin (`img-src 'self'`). Uncached: each page carries a one-time form token. No
+        // response-headers policy: the page sends its own strict CSP, not the dashboard's. A customer
+        // who types http:// is sent to https://; the form posts, hence every method.
+        '/pay/*': {
+          origin: apiOrigin,
+          viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
           allowedMethods: AllowedMethods.ALLOW_ALL,
           cachePolicy: CachePolicy.CACHING_DISABLED,
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,

@@ -4,6 +4,7 @@ import { ErrorNotice } from './components/ui.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { BalancePage } from './pages/balance.tsx';
 import { OverviewPage } from './pages/overview.tsx';
+import { PaymentLinksPage } from './pages/payment-links.tsx';
 import { PaymentDetailPage, PaymentsPage } from './pages/payments.tsx';
 import { ProvidersPage } from './pages/providers.tsx';
 import { RefundsPage } from './pages/refunds.tsx';
@@ -22,6 +23,7 @@ export interface PageProps {
 const pages = [
   { path: 'overview', name: 'Overview' },
   { path: 'payments', name: 'Payments' },
+  { path: 'payment-links', name: 'Payment links' },
   { path: 'refunds', name: 'Refunds' },
   { path: 'balance', name: 'Balance' },
   { path: 'webhooks', name: 'Webhooks' },
@@ -104,6 +106,8 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         return <OverviewPage {...props} />;
       case 'payments':
         return id ? <PaymentDetailPage {...props} id={id} /> : <PaymentsPage {...props} />;
+      case 'payment-links':
+        return <PaymentLinksPage {...props} id={id} />;
       case 'refunds':
         return <RefundsPage {...props} id={id} />;
       case 'balance':

@@ -42,7 +42,7 @@ describe('dashboard site (S3 + CloudFront)', () => {
     data.resourceCountIs('AWS::CloudFront::Distribution', 0);
   });
 
-  it('serves the bucket through origin access control and the API under /v1/* on the same origin', () => {
+  it('serves the bucket through origin access control, and the API under /v1/* and the payment-link pages under /pay/* on the same origin', () => {
     api.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     const [distribution] = Object.values(
       api.findResources('AWS::CloudFront::Distribution') as Record<string, Resource>,
@@ -52,6 +52,7 @@ describe('dashboard site (S3 + CloudFront)', () => {
       DefaultCacheBehavior: { ViewerProtocolPolicy: string };
       CacheBehaviors: {
         PathPattern: string;
+        TargetOriginId: string;
         AllowedMethods: string[];
         ViewerProtocolPolicy: string;
         CachePolicyId: string;
@@ -64,16 +65,32 @@ describe('dashboard site (S3 + CloudFront)', () => {
       Logging: unknown;
     };
     expect(config.DefaultRootObject).toBe('index.html');
+    const apiOriginId = config.Origins.find((o) => o.CustomOriginConfig)?.Id;
+    expect(apiOriginId).toBeDefined();
+    expect(config.Origins.filter((o) => o.CustomOriginConfig)).toHaveLength(1);
     expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(config.CacheBehaviors).toEqual([
       expect.objectContaining({
         PathPattern: '/v1/*',
+        TargetOriginId: apiOriginId,
         ViewerProtocolPolicy: 'https-only',
         AllowedMethods: expect.arrayContaining(['POST', 'PUT', 'PATCH', 'DELETE']),
         // CachingDisabled: API answers are never cached at the edge.
         CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
       }),
+      // The hosted payment-link pages and their QR codes on the dashboard's origin too (the dashboard
+      // shows a link's QR under `img-src 'self'`): the API origin, uncached (one-time form tokens),
+      // POST allowed, and no response-headers policy (the page sends its own CSP, not the dashboard's).
+      expect.objectContaining({
+        PathPattern: '/pay/*',
+        TargetOriginId: apiOriginId,
+        ViewerProtocolPolicy: 'redirect-to-https',
+        AllowedMethods: expect.arrayContaining(['GET', 'HEAD', 'POST']),
+        CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      }),
     ]);
+    expect(config.CacheBehaviors[1]).not.toHaveProperty('ResponseHeadersPolicyId');
+    expect(config.CacheBehaviors.map((b) => b.TargetOriginId)).toEqual([apiOriginId, apiOriginId]);
     expect(config.Origins.find((o) => o.CustomOriginConfig)?.CustomOriginConfig).toEqual(
       expect.objectContaining({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
     );

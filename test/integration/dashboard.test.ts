@@ -118,6 +118,7 @@ describe('the merchant dashboard in Chromium', () => {
         for (const [name, heading] of [
           ['Overview', 'Overview'],
           ['Payments', 'Payments'],
+          ['Payment links', 'Payment links'],
           ['Refunds', 'Refunds'],
           ['Balance', 'Balance'],
           ['Webhooks', 'Webhooks'],
@@ -322,6 +323,125 @@ describe('the merchant dashboard in Chromium', () => {
         await page.getByText('Paystack: 100% (1 of 1 settled)').waitFor();
         a11y['Overview with data'] = await seriousA11yViolations(page);
         await screenshot(page, 'overview-with-data');
+
+        // Payment links: made in the page, its QR code shown from this origin within the CSP, its
+        // URL copied, its PNG downloaded, a customer's payment listed, then deactivated.
+        await visit(page, 'Payment links', 'Payment links', a11y);
+        await page.getByText('No payment links yet.').waitFor();
+        await page.getByRole('button', { name: 'New payment link' }).click();
+        await page.getByLabel('Title').fill('Ankara dress');
+        await page.getByLabel('Description (optional)').fill('Size M, made to order');
+        await page.getByLabel('Amount (NGN)').fill('25,000.50');
+        await page.getByRole('checkbox', { name: 'Paystack', exact: true }).check();
+        await page.getByLabel('Maximum payments (optional)').fill('0');
+        await page.getByRole('button', { name: 'Create payment link' }).click();
+        // A wrong field is marked before anything is sent.
+        await page.getByRole('alert').filter({ hasText: 'Check the field marked below.' }).waitFor();
+        await page.getByText('A whole number from 1 to 1,000,000, or empty for no limit.').waitFor();
+        await a11yAndScreenshot(page, a11y, 'Payment link form', 'payment-link-form');
+        await page.getByLabel('Maximum payments (optional)').fill('5');
+        await page.getByRole('button', { name: 'Create payment link' }).click();
+        await page.getByRole('heading', { name: 'Ankara dress', level: 1 }).waitFor();
+        const linkUrl = await page.getByRole('textbox', { name: 'Payment link URL' }).inputValue();
+        expect(linkUrl).toMatch(new RegExp(`^${api.url()}/pay/[\\w-]+$`));
+        const qr = page.getByRole('img', { name: `QR code of the payment link ${linkUrl}` });
+        expect(await qr.getAttribute('src')).toBe(`${new URL(linkUrl).pathname}/qr.svg`);
+        await expect
+          .poll(() => qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+          .toBeGreaterThan(0);
+        expect(problems.filter((p) => /content security policy/i.test(p))).toEqual([]);
+        const link = (await merchantApi.paymentLinks.list()).data[0];
+        expect(link).toEqual(
+          expect.objectContaining({
+            url: linkUrl,
+            title: 'Ankara dress',
+            description: 'Size M, made to order',
+            amount: 2500050,
+            currency: 'NGN',
+            providers: ['paystack'],
+            maxPayments: 5,
+            active: true,
+          }),
+        );
+        const linkId = link?.id ?? '';
+        // The URL to share, copied as it is; the QR code as a PNG to print.
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url() });
+        await page.getByRole('button', { name: 'Copy Payment link URL' }).click();
+        await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+        expect(
+          await page.evaluate(() =>
+            // Runs in the page (this file has no DOM types): what the button put on the clipboard.
+            (
+              globalThis as unknown as { navigator: { clipboard: { readText: () => Promise<string> } } }
+            ).navigator.clipboard.readText(),
+          ),
+        ).toBe(linkUrl);
+        const [png] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('link', { name: 'Download QR code (PNG)' }).click(),
+        ]);
+        expect(png.suggestedFilename()).toBe(`${linkId}-qr.png`);
+        expect(
+          readFileSync((await png.path()) ?? '')
+            .subarray(1, 4)
+            .toString(),
+        ).toBe('PNG');
+
+        // A customer pays through the hosted page (its form, posted as a browser posts it): the
+        // payment is listed on the link's page, linked to its own page; the count goes up.
+        const hosted = await (await fetch(linkUrl)).text();
+        const token = /name="token" value="([^"]+)"/.exec(hosted)?.[1] ?? '';
+        const paid = await fetch(linkUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token, email: 'bola@example.com', provider: 'paystack' }).toString(),
+          redirect: 'manual',
+        });
+        expect(paid.status).toBe(303);
+        const [linkPayment] = (await merchantApi.paymentLinks.payments(linkId)).data;
+        expect(linkPayment?.amount).toBe(2500050);
+        const linkPayments = page.getByRole('table', { name: 'Payments through this link, newest first' });
+        const linkPaymentRow = linkPayments.locator(`tr[data-payment-id="${linkPayment?.id}"]`);
+        await linkPaymentRow.waitFor({ timeout: 15_000 });
+        expect(await linkPaymentRow.textContent()).toContain('NGN\u00a025,000.50');
+        expect(await linkPaymentRow.textContent()).toContain('bola@example.com');
+        await page.getByRole('definition').getByText('1 / 5').waitFor({ timeout: 15_000 });
+        await a11yAndScreenshot(page, a11y, 'Payment link detail', 'payment-link-detail');
+        await linkPaymentRow.getByRole('link', { name: linkPayment?.id ?? '' }).click();
+        await page.getByRole('heading', { name: `Payment ${linkPayment?.id}`, level: 1 }).waitFor();
+        await page.goBack();
+
+        // Deactivated: the hosted page answers a clear 4xx; the list shows it off, and its switch
+        // turns it back on.
+        await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
+        await page.getByRole('button', { name: 'Activate', exact: true }).waitFor();
+        await page.getByRole('definition').getByText('inactive').waitFor();
+        expect((await merchantApi.paymentLinks.get(linkId)).active).toBe(false);
+        const off = await fetch(linkUrl);
+        expect(off.status).toBeGreaterThanOrEqual(400);
+        expect(off.status).toBeLessThan(500);
+        await nav(page, 'Payment links').click();
+        const linkRow = page.locator(`tr[data-link-id="${linkId}"]`);
+        await linkRow.waitFor();
+        expect(await linkRow.textContent()).toContain('NGN\u00a025,000.50');
+        expect(await linkRow.textContent()).toContain('1 / 5');
+        expect(await linkRow.textContent()).toContain('Never');
+        const activeSwitch = linkRow.getByRole('switch', { name: 'Active: Ankara dress' });
+        expect(await activeSwitch.isChecked()).toBe(false);
+        await a11yAndScreenshot(page, a11y, 'Payment links with data', 'payment-links-with-data');
+        await activeSwitch.check();
+        await expect.poll(async () => (await merchantApi.paymentLinks.get(linkId)).active).toBe(true);
+        expect((await fetch(linkUrl)).status).toBe(200);
+
+        // The new page on a 360 px phone: the list and the detail with its QR.
+        await page.setViewportSize({ width: 360, height: 740 });
+        await a11yAndScreenshot(page, a11y, 'Payment links at 360 px', 'payment-links-360');
+        await linkRow.getByRole('link', { name: 'Ankara dress' }).click();
+        await page.getByRole('heading', { name: 'Ankara dress', level: 1 }).waitFor();
+        await linkPaymentRow.waitFor();
+        await a11yAndScreenshot(page, a11y, 'Payment link at 360 px', 'payment-link-detail-360');
+        expect(await pageWidth(page)).toBe(360);
+        if (desktop) await page.setViewportSize(desktop);
 
         // Live mode: none of the test data.
         await modeSwitch.uncheck();

@@ -52,7 +52,9 @@ export function Loaded<T>({
 export function StatusBadge({ status }: { status: string }) {
   const symbol = ['succeeded', 'delivered', 'ok', 'enabled', 'active'].includes(status)
     ? '✓'
-    : ['failed', 'failing', 'disabled', 'expired', 'cancelled', 'revoked'].includes(status)
+    : ['failed', 'failing', 'disabled', 'expired', 'cancelled', 'revoked', 'inactive', 'sold_out'].includes(
+          status,
+        )
       ? '✕'
       : ['pending', 'processing'].includes(status)
         ? '…'

@@ -24,6 +24,7 @@ export const providers = [
   'stripe',
   'chapa',
 ] as const satisfies readonly NonNullable<ListPaymentsQuery['provider']>[];
+export type ProviderId = (typeof providers)[number];
 export const providerLabel: Record<(typeof providers)[number], string> = {
   paystack: 'Paystack',
   flutterwave: 'Flutterwave',
@@ -160,10 +161,16 @@ export function PaymentsPage({ client }: PageProps) {
   );
 }
 
-function PaymentTable({ payments }: { payments: Payment[] }) {
+export function PaymentTable({
+  payments,
+  caption = 'Payments, newest first',
+}: {
+  payments: readonly Payment[];
+  caption?: string;
+}) {
   return (
     <table>
-      <caption class="visually-hidden">Payments, newest first</caption>
+      <caption class="visually-hidden">{caption}</caption>
       <thead>
         <tr>
           <th scope="col">Payment</th>

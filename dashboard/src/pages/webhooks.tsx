@@ -1,5 +1,7 @@
 import {
   type CreateWebhookEndpointInput,
+  type Delivery,
+  type DeliveryAttemptList,
   eventTypes,
   type Event,
   type PayBridgeClient,
@@ -46,7 +48,12 @@ export function WebhooksPage({ client }: PageProps) {
         }
       </Loaded>
       <h2>Recent events and deliveries</h2>
-      <EventsLog client={client} />
+      <EventsLog
+        client={client}
+        endpointUrls={
+          new Map(endpoints.state === 'ready' ? endpoints.value.data.map((e) => [e.id, e.url]) : [])
+        }
+      />
     </section>
   );
 }
@@ -254,8 +261,41 @@ function EndpointCard({
   );
 }
 
-/** Recent events, each with its deliveries and every attempt (status, latency, first bytes of the answer). */
-function EventsLog({ client }: { client: PayBridgeClient }) {
+/**
+ * An event's deliveries grouped per endpoint (one delivery each): the attempts made, oldest first,
+ * or the delivery still waiting for its first attempt. Endpoints in the order of their first delivery.
+ */
+export function deliveriesPerEndpoint(list: Pick<DeliveryAttemptList, 'data' | 'deliveries'>) {
+  const groups = new Map<
+    string,
+    { endpointId: string; waiting: Delivery[]; attempts: DeliveryAttemptList['data'] }
+  >();
+  const group = (endpointId: string) => {
+    let g = groups.get(endpointId);
+    if (!g) groups.set(endpointId, (g = { endpointId, waiting: [], attempts: [] }));
+    return g;
+  };
+  for (const d of list.deliveries) {
+    const g = group(d.endpointId);
+    if (!list.data.some((a) => a.deliveryId === d.id)) g.waiting.push(d);
+  }
+  for (const a of list.data) group(a.endpointId).attempts.push(a);
+  for (const g of groups.values())
+    g.attempts.sort((x, y) => x.at.localeCompare(y.at) || x.attempt - y.attempt);
+  return [...groups.values()];
+}
+
+/**
+ * Recent events, each with its deliveries grouped per endpoint and every attempt (status, latency,
+ * first bytes of the answer).
+ */
+function EventsLog({
+  client,
+  endpointUrls,
+}: {
+  client: PayBridgeClient;
+  endpointUrls: ReadonlyMap<string, string>;
+}) {
   const events = useLoad(() => client.events.list({ limit: 20 }), [client], 4000);
   return (
     <Loaded load={events} what="events">
@@ -265,7 +305,7 @@ function EventsLog({ client }: { client: PayBridgeClient }) {
         ) : (
           <ul class="events-log">
             {page.data.map((event) => (
-              <EventEntry key={event.id} client={client} event={event} />
+              <EventEntry key={event.id} client={client} event={event} endpointUrls={endpointUrls} />
             ))}
           </ul>
         )
@@ -274,9 +314,19 @@ function EventsLog({ client }: { client: PayBridgeClient }) {
   );
 }
 
-function EventEntry({ client, event }: { client: PayBridgeClient; event: Event }) {
+function EventEntry({
+  client,
+  event,
+  endpointUrls,
+}: {
+  client: PayBridgeClient;
+  event: Event;
+  endpointUrls: ReadonlyMap<string, string>;
+}) {
   const attempts = useLoad(() => client.events.attempts(event.id), [client, event.id], 4000);
-  const resend = useAction(() => client.events.resend(event.id));
+  const resend = useAction((endpointId?: string) =>
+    client.events.resend(event.id, endpointId ? { endpointId } : {}),
+  );
   const [resent, setResent] = useState('');
   return (
     <li class="card" aria-label={`Event ${event.type} ${event.id}`}>
@@ -293,7 +343,7 @@ function EventEntry({ client, event }: { client: PayBridgeClient; event: Event }
           aria-label={`Resend ${event.id}`}
           disabled={resend.busy}
           onClick={() =>
-            void resend.run().then((r) => {
+            void resend.run(undefined).then((r) => {
               if (r) {
                 setResent(`Queued again to ${r.deliveries.length} endpoint(s).`);
                 attempts.reload();
@@ -312,10 +362,9 @@ function EventEntry({ client, event }: { client: PayBridgeClient; event: Event }
             <Empty>No endpoint subscribed to this event.</Empty>
           ) : (
             <table>
-              <caption class="visually-hidden">Delivery attempts of {event.id}</caption>
+              <caption class="visually-hidden">Delivery attempts of {event.id}, per endpoint</caption>
               <thead>
                 <tr>
-                  <th scope="col">Endpoint</th>
                   <th scope="col">Attempt</th>
                   <th scope="col">When</th>
                   <th scope="col">Status</th>
@@ -325,41 +374,66 @@ function EventEntry({ client, event }: { client: PayBridgeClient; event: Event }
                   <th scope="col">Answer (first bytes)</th>
                 </tr>
               </thead>
-              <tbody>
-                {list.deliveries
-                  .filter((d) => !list.data.some((a) => a.deliveryId === d.id))
-                  .map((d) => (
-                    <tr key={d.id}>
-                      <td>{d.endpointId}</td>
-                      <td>—</td>
-                      <td>{d.nextAttemptAt ? `next ${dateTime(d.nextAttemptAt)}` : '—'}</td>
-                      <td>
-                        <StatusBadge status={d.status} />
-                      </td>
-                      <td class="num">—</td>
-                      <td>—</td>
+              {deliveriesPerEndpoint(list).map(({ endpointId, waiting, attempts: tried }) => {
+                const url = endpointUrls.get(endpointId) ?? endpointId;
+                return (
+                  <tbody key={endpointId}>
+                    <tr class="group">
+                      <th scope="rowgroup" colSpan={5}>
+                        <code>{url}</code>{' '}
+                        <button
+                          type="button"
+                          class="link"
+                          disabled={resend.busy}
+                          onClick={() =>
+                            void resend.run(endpointId).then((r) => {
+                              if (r) {
+                                setResent(`Queued again to ${url}.`);
+                                attempts.reload();
+                              }
+                            })
+                          }
+                        >
+                          Resend to this endpoint
+                          <span class="visually-hidden">
+                            {' '}
+                            ({url}, {event.id})
+                          </span>
+                        </button>
+                      </th>
                     </tr>
-                  ))}
-                {list.data.map((a) => (
-                  <tr key={a.id}>
-                    <td>{a.endpointId}</td>
-                    <td>{a.attempt}</td>
-                    <td>{dateTime(a.at)}</td>
-                    <td>
-                      <StatusBadge
-                        status={
-                          a.status !== null && a.status >= 200 && a.status < 300 ? 'delivered' : 'failed'
-                        }
-                      />{' '}
-                      {a.status === null ? (a.error ?? 'no answer') : `HTTP ${a.status}`}
-                    </td>
-                    <td class="num">{Math.round(a.latencyMs)} ms</td>
-                    <td>
-                      <code>{(a.responseBody ?? '').slice(0, 80) || '—'}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
+                    {waiting.map((d) => (
+                      <tr key={d.id}>
+                        <td>—</td>
+                        <td>{d.nextAttemptAt ? `next ${dateTime(d.nextAttemptAt)}` : '—'}</td>
+                        <td>
+                          <StatusBadge status={d.status} />
+                        </td>
+                        <td class="num">—</td>
+                        <td>—</td>
+                      </tr>
+                    ))}
+                    {tried.map((a) => (
+                      <tr key={a.id}>
+                        <td>{a.attempt}</td>
+                        <td>{dateTime(a.at)}</td>
+                        <td>
+                          <StatusBadge
+                            status={
+                              a.status !== null && a.status >= 200 && a.status < 300 ? 'delivered' : 'failed'
+                            }
+                          />{' '}
+                          {a.status === null ? (a.error ?? 'no answer') : `HTTP ${a.status}`}
+                        </td>
+                        <td class="num">{Math.round(a.latencyMs)} ms</td>
+                        <td>
+                          <code>{(a.responseBody ?? '').slice(0, 80) || '—'}</code>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                );
+              })}
             </table>
           )
         }
