@@ -14,3 +14,31 @@ export const bundling = {
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 } as const;
+
+/** Bundling reports (the CDK's line per asset, esbuild's per bundle) only with PAYBRIDGE_VERBOSE_BUNDLING=1. */
+export const verboseBundling = (): boolean => process.env.PAYBRIDGE_VERBOSE_BUNDLING === '1';
+
+/** The line the CDK writes to stderr for every asset it bundles. */
+const cdkBundlingLine = /^Bundling asset [^\n]+\.\.\.\n$/;
+
+type StderrWrite = typeof process.stderr.write & { paybridgeQuiet?: true };
+
+/**
+ * Holds back the CDK's `Bundling asset <construct path>...` line (one per function, ~60
+ * per synth and per infra test) unless PAYBRIDGE_VERBOSE_BUNDLING=1. The CDK writes it
+ * straight to `process.stderr` before it bundles, whoever bundles (a local `tryBundle`
+ * that answers true does not avoid it), and no option, context key or `cdk synth --quiet`
+ * turns it off, so the filter sits on the app's stderr. It drops that exact line only;
+ * everything else, errors and warnings included, passes. Installed once per process.
+ */
+export function quietBundlingReports(): void {
+  const current = process.stderr.write as StderrWrite;
+  if (current.paybridgeQuiet) return;
+  const quiet = function (chunk: unknown, ...rest: unknown[]): boolean {
+    if (typeof chunk === 'string' && rest.length === 0 && cdkBundlingLine.test(chunk) && !verboseBundling())
+      return true;
+    return (current as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  } as StderrWrite;
+  quiet.paybridgeQuiet = true;
+  process.stderr.write = quiet;
+}

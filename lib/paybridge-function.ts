@@ -15,7 +15,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
-import { bundling } from './bundling.ts';
+import { bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
 import { table } from './definitions.ts';
 import { cloudLocalSlots, functionEnvironment } from './function-environment.ts';
 
@@ -68,6 +68,7 @@ export class PayBridgeFunction extends Construct {
     // function's log group and nothing else.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
+    quietBundlingReports(); // the CDK's "Bundling asset …" line, as esbuild's report below
     this.fn = new NodejsFunction(this, 'Function', {
       role,
       entry: join(root, 'functions', props.handler),
@@ -119,7 +120,7 @@ export class PayBridgeFunction extends Construct {
         mainFields: [...bundling.mainFields],
         banner: bundling.banner,
         // esbuild's per-bundle report only with PAYBRIDGE_VERBOSE_BUNDLING=1: synth and tests stay quiet.
-        logLevel: process.env.PAYBRIDGE_VERBOSE_BUNDLING === '1' ? LogLevel.INFO : LogLevel.WARNING,
+        logLevel: verboseBundling() ? LogLevel.INFO : LogLevel.WARNING,
         ...(props.assets?.length ? { commandHooks: copyAssets(props.assets) } : {}),
       },
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { logger } from '#platform/logger';
 import { functionName } from '#routes';
 
 export const functionsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
@@ -24,11 +25,40 @@ export function loadHandler(module: string): Promise<AnyHandler> {
   return handler;
 }
 
-/** A Lambda context for one invocation, shaped like the runtime's. */
+/** Functions invoked at least once in this process. */
+const warm = new Set<string>();
+/** The contexts of each function's first invocation in this process. */
+const coldContexts = new WeakSet<Context>();
+
+/**
+ * `cold_start` in the logs. Powertools takes it from a flag on the logger that the
+ * first `addContext` clears, and only when the runtime set AWS_LAMBDA_INITIALIZATION_TYPE
+ * to on-demand: right for Lambda, one process per function, but here one process and one
+ * logger serve every function, so the flag was always false. Locally a context is cold
+ * when it is its function's first invocation in this process, as `lambdaContext` records.
+ */
+const addContext = logger.addContext.bind(logger);
+let addingColdContext = false;
+Object.assign(logger, {
+  getColdStart: (): boolean => addingColdContext,
+  addContext: (context: Context): void => {
+    addingColdContext = coldContexts.has(context);
+    try {
+      addContext(context);
+    } finally {
+      addingColdContext = false;
+    }
+  },
+});
+
+/**
+ * A Lambda context for one invocation, shaped like the runtime's. The first one made
+ * for a function in this process is its cold start (`cold_start: true` in its logs).
+ */
 export function lambdaContext(module: string, timeoutSeconds = 30): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const name = `paybridge-local-${functionName(module)}`;
-  return {
+  const context: Context = {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
@@ -42,4 +72,9 @@ export function lambdaContext(module: string, timeoutSeconds = 30): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  if (!warm.has(module)) {
+    warm.add(module);
+    coldContexts.add(context);
+  }
+  return context;
 }

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { deliver } from '#platform/delivery';
 import { logger } from '#platform/logger';
 import { recoverStep } from '#platform/webhook-endpoints';
+import { getDelivery, listAttempts } from '#store/webhooks';
 
 const message = z.object({
   merchantId: z.string(),
@@ -45,7 +46,39 @@ async function record(r: SQSRecord): Promise<void> {
     return;
   }
   const outcome = await deliver(parsed);
+  if (outcome === 'retrying') {
+    logger.warn('delivery attempt failed, will retry', {
+      outcome,
+      eventId: parsed.eventId,
+      endpointId: parsed.endpointId,
+      ...(await failedAttempt(parsed)),
+    });
+    return;
+  }
   logger.info('delivery', { outcome, eventId: parsed.eventId, endpointId: parsed.endpointId });
+}
+
+/**
+ * Why the attempt just made failed and when the next one is due, from the attempt log:
+ * the HTTP status, or the kind of error (timeout, connection, tls, dns…). Never the
+ * answer's body, the error's text or the URL. A failed lookup only thins the log line.
+ */
+async function failedAttempt(m: z.infer<typeof message>): Promise<Record<string, unknown>> {
+  try {
+    const delivery = await getDelivery(m.merchantId, m.mode, m.eventId, m.endpointId);
+    if (!delivery) return {};
+    const attempt = (await listAttempts(m.merchantId, m.mode, m.eventId)).find(
+      (a) => a.deliveryId === delivery.id && a.attempt === delivery.attemptCount,
+    );
+    return {
+      attempt: delivery.attemptCount,
+      ...(typeof attempt?.status === 'number' ? { status: attempt.status } : {}),
+      ...(attempt?.error ? { errorKind: attempt.error.split(':', 1)[0] } : {}),
+      nextAttemptAt: delivery.nextAttemptAt,
+    };
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -1,8 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '#core/ids';
+import { logger } from '#platform/logger';
 import { recoverTuning } from '#platform/webhook-endpoints';
 import { putEndpoint } from '#store/webhooks';
 import { useApi } from '#test/http';
@@ -229,6 +232,50 @@ describe('merchant webhooks out', () => {
     // Schedule 0, 1, 1, 1 s with ±20 % jitter: each retry waits about a second.
     for (let i = 1; i < got.length; i++) {
       expect((got[i]?.at ?? 0) - (got[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(700);
+    }
+  });
+
+  it('logs a failing attempt at WARN with the endpoint, the status or error kind and the next attempt, never the body', async () => {
+    const warn = vi.spyOn(logger, 'warn');
+    try {
+      const s = await shop();
+      const answering = await endpoint(s, '/failing-log');
+      receiver.script('/failing-log', [{ status: 503, body: 'upstream says: card 4242424242424242' }]);
+      // A port nothing listens on: the connection is refused.
+      const closed = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const refusedRes = await post(s, '/v1/webhook-endpoints', {
+        url: `http://127.0.0.1:${closed}/hooks`,
+        events: ['payment.succeeded'],
+      });
+      expect(refusedRes.status).toBe(201);
+      const refused = (await refusedRes.json()) as { id: string };
+      const started = Date.now();
+      await paidPayment(s);
+      const failing = (id: string) =>
+        warn.mock.calls.filter(
+          ([msg, fields]) =>
+            msg === 'delivery attempt failed, will retry' &&
+            (fields as { endpointId?: string } | undefined)?.endpointId === id,
+        );
+      await until(() => failing(answering.id).length >= 1 && failing(refused.id).length >= 1);
+      const [[, http]] = failing(answering.id) as [[string, Record<string, unknown>]];
+      expect(http).toMatchObject({ endpointId: answering.id, attempt: 1, status: 503 });
+      expect(http).not.toHaveProperty('errorKind');
+      const [[, refusal]] = failing(refused.id) as [[string, Record<string, unknown>]];
+      expect(refusal).toMatchObject({ endpointId: refused.id, attempt: 1, errorKind: 'connection' });
+      expect(refusal).not.toHaveProperty('status');
+      for (const fields of [http, refusal]) {
+        expect(Date.parse(String(fields.nextAttemptAt))).toBeGreaterThanOrEqual(started);
+        const line = JSON.stringify(fields);
+        expect(line).not.toMatch(/4242|upstream|127\.0\.0\.1|whsec_|refused/i);
+      }
+    } finally {
+      warn.mockRestore();
     }
   });
 
