@@ -32,7 +32,11 @@ export async function startApi(port: number): Promise<LocalApi> {
       res.end('{"message":"Internal Server Error"}');
     });
   });
-  server.keepAliveTimeout = 5000;
+  // Idle keep-alive connections stay open longer than any client keeps them (Node's fetch: about 4 s, with a
+  // coarse timer), so a client never reuses a socket this server is closing at that instant ("other side
+  // closed"); as behind API Gateway or a load balancer, the server outlives the client.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const listen = (on: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -129,6 +129,19 @@ describe('npm start', () => {
       body: JSON.stringify({ email, password: 'a long admin passphrase', businessName: 'Ops' }),
     });
     expect(registered.status).toBe(201);
+    // Admins must have confirmed their address: open the link the local outbox holds.
+    const outbox = (await (
+      await fetch(`${apiUrl}/_local/outbox?to=${encodeURIComponent(email)}`)
+    ).json()) as {
+      data: { kind: string; link: string }[];
+    };
+    const link = outbox.data.find((m) => m.kind === 'verify_email')?.link ?? '';
+    const verified = await fetch(`${apiUrl}/v1/auth/verify-email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: link.split('#token=')[1] }),
+    });
+    expect(verified.status).toBe(200);
     // Only what a shell has: no TABLE_NAME, no queue URLs, no AWS variables.
     const bare = {
       PATH: process.env.PATH ?? '',
