@@ -33,6 +33,7 @@ import {
 import type { DataResources } from './data-stack.ts';
 import { workerTimeoutSeconds } from './definitions.ts';
 import { DashboardSite } from './dashboard-site.ts';
+import { Observability } from './observability.ts';
 import { PayBridgeFunction } from './paybridge-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -58,6 +59,7 @@ export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Record<string, PayBridgeFunction> = {};
   readonly dashboard: DashboardSite;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -149,13 +151,24 @@ export class ApiStack extends Stack {
     });
 
     const action = new SnsAction(props.data.alarmTopic);
+    // A rate, not a count: 5xx over all requests in 5 minutes. Under 50 requests a percentage means
+    // little (one error is 2 %), so there it takes 5 errors, as the old count alarm did.
     new Alarm(this, 'Api5xxAlarm', {
       alarmDescription:
-        'The API answered 5xx to more than 1% of requests for 5 minutes: merchants cannot create or read payments.',
-      metric: this.api.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 5,
-      evaluationPeriods: 5,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        'More than 1 % of API requests answered 5xx over 5 minutes (at 50 requests or more; below that, 5 or more 5xx). Impact: merchants cannot create, verify or read payments, and provider webhooks may be refused. First check: the dashboard\'s "Money-path functions: errors" widget, then the failing function\'s "request failed" log lines.',
+      metric: new MathExpression({
+        expression:
+          'IF(FILL(requests, 0) >= 50, 100 * FILL(errors, 0) / requests, IF(FILL(errors, 0) >= 5, 100, 0))',
+        usingMetrics: {
+          errors: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+          requests: this.api.metricCount({ period: Duration.minutes(5), statistic: 'Sum' }),
+        },
+        period: Duration.minutes(5),
+        label: '5xx % of requests',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(action);
 
@@ -168,7 +181,7 @@ export class ApiStack extends Stack {
         }),
       );
       new Alarm(this, `${constructId(worker.handler)}ErrorsAlarm`, {
-        alarmDescription: `The ${worker.queue} worker is failing invocations: events are being retried and may reach the DLQ.`,
+        alarmDescription: `The ${worker.queue} worker is failing invocations (1 or more in 5 minutes). Impact: events are being retried and may reach the DLQ, so ${worker.queue === 'deliveries' ? 'merchants hear of payments late or not at all' : 'payments stay pending and merchants are not told'}. First check: the ${functionName(worker.handler)} log group for ERROR lines and "Task timed out".`,
         metric: fn.fn.metricErrors({ period: Duration.minutes(5) }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -180,6 +193,7 @@ export class ApiStack extends Stack {
     for (const scheduled of props.scheduledWorkers ?? []) {
       const name = constructId(scheduled.handler);
       const fn = make(scheduled);
+      const sweeperLog = `the ${functionName(scheduled.handler)} log group`;
       // One invocation per period, no retries on top of the next run: a missed sweep is the next one.
       new Rule(this, `${name}Schedule`, {
         description: `Runs ${functionName(scheduled.handler)} every ${scheduled.everyMinutes} minute(s).`,
@@ -187,7 +201,7 @@ export class ApiStack extends Stack {
         targets: [new LambdaFunction(fn.fn, { retryAttempts: 0 })],
       });
       new Alarm(this, `${name}ErrorsAlarm`, {
-        alarmDescription: `${scheduled.impact} (errors in 3 runs out of 5)`,
+        alarmDescription: `Impact: ${scheduled.impact} (errors in 3 runs out of 5) First check: ${sweeperLog} for ERROR lines and "Task timed out".`,
         metric: fn.fn.metricErrors({ period: Duration.minutes(scheduled.everyMinutes) }),
         threshold: 1,
         evaluationPeriods: 5,
@@ -196,7 +210,7 @@ export class ApiStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(action);
       new Alarm(this, `${name}DurationAlarm`, {
-        alarmDescription: `${scheduled.impact} (runs are close to their timeout: open payments outgrow one sweep)`,
+        alarmDescription: `Impact: ${scheduled.impact} (runs are close to their timeout: open payments outgrow one sweep) First check: the "due" count in ${sweeperLog}'s "reconciliation sweep" lines, and provider latency.`,
         metric: fn.fn.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' }),
         threshold: scheduled.timeoutSeconds * 1000 * 0.8,
         evaluationPeriods: 3,
@@ -204,7 +218,7 @@ export class ApiStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(action);
       new Alarm(this, `${name}NeverInvokedAlarm`, {
-        alarmDescription: `${scheduled.impact} (it has not run for 15 minutes)`,
+        alarmDescription: `Impact: ${scheduled.impact} (it has not run for 15 minutes) First check: that the EventBridge rule ${name}Schedule is enabled and its target is the function.`,
         metric: fn.fn.metricInvocations({ period: Duration.minutes(15), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -215,7 +229,7 @@ export class ApiStack extends Stack {
       // cannot see them: the worker counts them as an EMF metric. Failing in every quarter of an hour
       // is an outage or a broken configuration, not one flaky call.
       new Alarm(this, `${name}SweepErrorsAlarm`, {
-        alarmDescription: `${scheduled.impact} (the sweeper's provider checks keep failing: a provider is down, or a merchant's provider configuration was removed, disabled or its keys revoked)`,
+        alarmDescription: `Impact: ${scheduled.impact} (the sweeper's provider checks keep failing: a provider is down, or a merchant's provider configuration was removed, disabled or its keys revoked) First check: the "reconciliation sweep: checks failed" WARN lines in ${sweeperLog}, which say which provider and why.`,
         metric: new Metric({
           namespace: 'PayBridge',
           metricName: 'SweepErrors',
@@ -250,7 +264,7 @@ export class ApiStack extends Stack {
           period: Duration.hours(1),
         });
         new Alarm(this, `${constructId(provider)}SilenceAlarm`, {
-          alarmDescription: `${provider} (${mode}) payments are settling only through the reconciliation sweeper: its webhooks are not arriving (a wrong webhook URL or secret, or a provider outage). Merchants learn of payments minutes late.`,
+          alarmDescription: `${provider} (${mode}) payments are settling only through the reconciliation sweeper: its webhooks are not arriving (a wrong webhook URL or secret, or a provider outage). Impact: merchants learn of payments minutes late. First check: the webhook URL and secret in the ${provider} dashboard against GET /v1/providers, then the "Provider webhooks rejected" dashboard widget.`,
           metric: new MathExpression({
             expression: 'IF(swept >= 3 AND FILL(received, 0) == 0, 1, 0)',
             usingMetrics: { swept, received },
@@ -263,6 +277,14 @@ export class ApiStack extends Stack {
         }).addAlarmAction(action);
       }
     }
+
+    // Business metrics from the logs, the dashboard, and the money-path functions' alarms.
+    this.observability = new Observability(this, 'Observability', {
+      stage: props.stage,
+      api: this.api,
+      functions: this.functions,
+      alarmAction: action,
+    });
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG4',

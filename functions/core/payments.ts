@@ -3,6 +3,7 @@ import type { Actor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } from './errors.ts';
 import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
+import { logger } from '../platform/logger.ts';
 import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
 import type { ProviderName, VerifyResult } from '../providers/types.ts';
 
@@ -481,9 +482,20 @@ export async function createPayment(
           { key: idempotencyKey, status: 201, body },
           { actor: caller.actor, meta },
         );
+        // Metric filters (lib/observability.ts) count these per provider and mode.
+        logger.info('payment created', {
+          paymentId,
+          provider,
+          mode: caller.mode,
+          failovers: attempts.length - 1,
+        });
         return { status: 201, body };
       } catch (error) {
         if (!(error instanceof ProviderFailed)) throw error;
+        const next = route[route.indexOf(provider) + 1];
+        if (error.retryable && next) {
+          logger.warn('provider failover', { provider, to: next, mode: caller.mode, errorCode: error.code });
+        }
         attempts.push({
           provider,
           reference,

@@ -18,6 +18,7 @@ import { listEndpoints } from '#store/webhooks';
 import { config, reconcileSettings } from './config.ts';
 import { payments, providerConfig } from './payments.ts';
 import { adapterFor, providerContext } from './providers.ts';
+import { logger } from './logger.ts';
 import { enqueueDeliveries } from './queues.ts';
 
 async function context(payment: Payment) {
@@ -129,7 +130,11 @@ export const refunds: RefundDeps = {
       idempotency,
       audit,
     });
-    if (outcome === 'reserved') await enqueue(deliveries);
+    if (outcome === 'reserved') {
+      // Counted by a metric filter (lib/observability.ts): refunds created per provider and mode.
+      logger.info('refund created', refundFields(refund));
+      await enqueue(deliveries);
+    }
     return outcome;
   },
   async transition(refund, change) {
@@ -161,7 +166,23 @@ export const refunds: RefundDeps = {
       event,
       deliveries,
     });
-    if (outcome === 'recorded') await enqueue(deliveries);
+    if (outcome === 'recorded') {
+      // Counted by a metric filter (lib/observability.ts): refunds by new status, provider and mode.
+      logger.info('refund transition', {
+        ...refundFields(refund),
+        from: refund.status,
+        status: change.status,
+      });
+      await enqueue(deliveries);
+    }
     return outcome;
   },
 };
+
+/** What a refund's log lines say about it: ids and routing facts only. */
+const refundFields = (refund: Refund) => ({
+  refundId: refund.id,
+  paymentId: refund.paymentId,
+  provider: refund.provider,
+  mode: refund.mode,
+});

@@ -9,6 +9,7 @@ import {
   subscribes,
 } from '#core/webhooks';
 import { listEndpoints, recordPaymentTransition, type TransitionOutcome } from '#store/webhooks';
+import { logger } from './logger.ts';
 import { enqueueDeliveries } from './queues.ts';
 
 /**
@@ -62,6 +63,19 @@ export async function transitionPayment(
     deliveries,
     now,
   });
-  if (outcome === 'recorded') await enqueueDeliveries(deliveries.map((d) => deliveryMessage(d, Date.now())));
+  if (outcome === 'recorded') {
+    // The one line per recorded move: CloudWatch metric filters (lib/observability.ts) count payments
+    // by status, provider and mode, and settlements by source (webhook, verify, reconciliation).
+    logger.info('payment transition', {
+      paymentId: payment.id,
+      provider: payment.provider,
+      mode: payment.mode,
+      from: payment.status,
+      status: change.status,
+      settledBy: change.settledBy,
+      lateSettlement: change.lateSettlement,
+    });
+    await enqueueDeliveries(deliveries.map((d) => deliveryMessage(d, Date.now())));
+  }
   return outcome;
 }

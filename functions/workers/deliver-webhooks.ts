@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decodeTime } from 'ulid';
 import * as z from 'zod/mini';
 import { deliver } from '#platform/delivery';
 import { logger } from '#platform/logger';
@@ -55,7 +56,23 @@ async function record(r: SQSRecord): Promise<void> {
     });
     return;
   }
-  logger.info('delivery', { outcome, eventId: parsed.eventId, endpointId: parsed.endpointId });
+  logger.info('delivery', {
+    outcome,
+    eventId: parsed.eventId,
+    endpointId: parsed.endpointId,
+    // From the event's creation (its id is a ULID) to the merchant's 2xx, retries included: the
+    // delivery-latency metric filter (lib/observability.ts) reads it, with no extra read.
+    ...(outcome === 'delivered' ? { deliveryLatencyMs: sinceCreated(parsed.eventId) } : {}),
+  });
+}
+
+/** Milliseconds since an `evt_…` id was minted; undefined for an id that is not ours. */
+function sinceCreated(eventId: string): number | undefined {
+  try {
+    return Math.max(0, Date.now() - decodeTime(eventId.slice(eventId.indexOf('_') + 1)));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { queues, workerTimeouts } from '#infra/definitions';
 import { functionName, routes, scheduledWorkers, type Worker } from '#routes';
 import { buildApp } from '../../lib/app.ts';
+import { filterPatternOf, logMetrics, moneyPathRoutes } from '../../lib/observability.ts';
 
 const worker: Worker = {
   queue: 'providerEvents',
@@ -21,7 +22,7 @@ beforeAll(() => {
   built.app.synth(); // runs cdk-nag: throws on any unacknowledged finding
   api = Template.fromStack(built.api);
   data = Template.fromStack(built.data);
-});
+}, 600_000); // bundles every function: minutes on a busy machine
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -175,7 +176,14 @@ describe('API stack', () => {
   });
 
   it('alarms on API 5xx and worker errors into the alarm topic', () => {
-    api.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx' });
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: '5xx' }) }),
+        }),
+      ]),
+      AlarmActions: Match.anyValue(),
+    });
     api.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       AlarmActions: Match.anyValue(),
@@ -313,6 +321,179 @@ describe('secrets reach only the functions that need them', () => {
     for (const fn of withJwt) {
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Number(env.SECRETS_MANAGER_TTL)).toBeLessThanOrEqual(60);
+    }
+  });
+});
+
+describe("the operator's view", () => {
+  /** The whole app as deployed (every route and worker), unbundled: the observability stack's template. */
+  let full: ReturnType<typeof buildApp>;
+  let observability: Template;
+  beforeAll(() => {
+    full = buildApp({ app: new App({ context: { stage: 'obs', 'aws:cdk:bundling-stacks': [] } }) });
+    full.app.synth(); // cdk-nag on the nested stack too
+    observability = Template.fromStack(full.api.observability);
+  }, 300_000);
+
+  it('traces every function actively (X-Ray), so ingest → verify → deliver can be followed', () => {
+    for (const template of [api, Template.fromStack(full.api)]) {
+      const functions = Object.values(ourFunctions(template));
+      expect(functions.length).toBeGreaterThan(10);
+      for (const fn of functions) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    // The only wildcard resource is X-Ray's, which has no resource-level permissions.
+    const wildcard = statementsOf(api).filter((s) => JSON.stringify(s.Resource) === '"*"');
+    for (const statement of wildcard) {
+      expect(([] as string[]).concat(statement.Action).sort()).toEqual([
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    }
+  });
+
+  it('keeps the API stack under CloudFormation’s 500 resources: the operator’s view is a nested stack', () => {
+    const count = (t: Template) => Object.keys(t.toJSON().Resources as object).length;
+    const parent = Template.fromStack(full.api);
+    parent.resourceCountIs('AWS::CloudFormation::Stack', 1);
+    expect(count(parent)).toBeLessThan(500);
+    expect(count(observability)).toBeLessThan(100);
+  });
+
+  it('counts the business metrics with metric filters over the structured log lines', () => {
+    const filters = Object.values(
+      observability.findResources('AWS::Logs::MetricFilter') as Record<string, Resource>,
+    );
+    const byName = (name: string) =>
+      filters.filter(
+        (f) => (f.Properties.MetricTransformations as { MetricName: string }[])[0]?.MetricName === name,
+      );
+    const expected = {
+      PaymentsCreated: ['$.message = "payment created"', '$.provider', '$.mode'],
+      ProviderFailovers: ['$.message = "provider failover"'],
+      PaymentTransitions: ['$.message = "payment transition"', '$.status'],
+      PaymentSettlements: ['$.message = "payment transition"', '$.settledBy'],
+      ProviderWebhooks: ['$.message = "provider event"', '$.outcome'],
+      WebhooksRejected: ['$.message = "provider webhook signature rejected"', '$.reason'],
+      Deliveries: ['$.eventId', '$.endpointId', '$.outcome'],
+      DeliveryLatency: ['$.outcome = "delivered"', '$.deliveryLatencyMs'],
+      RefundsCreated: ['$.message = "refund created"'],
+      RefundTransitions: ['$.message = "refund transition"', '$.status'],
+    };
+    for (const [name, parts] of Object.entries(expected)) {
+      const found = byName(name);
+      expect(found.length, name).toBeGreaterThan(0);
+      const patterns = found.map((f) => f.Properties.FilterPattern as string).join('\n');
+      for (const part of parts) expect(patterns, name).toContain(part);
+      for (const f of found) {
+        const [t] = f.Properties.MetricTransformations as {
+          MetricNamespace: string;
+          Dimensions?: unknown[];
+        }[];
+        expect(t?.MetricNamespace).toBe('PayBridge');
+        expect((t?.Dimensions ?? []).length).toBeLessThanOrEqual(3);
+      }
+    }
+    // Each line's filter sits on the log group of every function that logs it (the settle path runs in three).
+    expect(byName('PaymentTransitions')).toHaveLength(3);
+    expect(filters).toHaveLength(logMetrics.reduce((n, m) => n + m.sources.length, 0));
+    // A metric's value field is part of its pattern, as CloudWatch requires.
+    observability.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [Match.objectLike({ MetricValue: '$.deliveryLatencyMs', Unit: 'Milliseconds' })],
+    });
+    expect(
+      filterPatternOf(logMetrics.find((m) => m.metricName === 'DeliveryLatency') as never).jsonPatternString,
+    ).toContain('$.deliveryLatencyMs');
+  });
+
+  it('has one dashboard with the business, API, function, queue and sweeper widgets', () => {
+    observability.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const dashboard = Object.values(
+      observability.findResources('AWS::CloudWatch::Dashboard') as Record<string, Resource>,
+    )[0];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const title of [
+      'Payments created (by provider, mode)',
+      'Payments by new status',
+      'Settlement source (webhook, verify, reconciliation)',
+      'Provider failovers',
+      'Provider webhooks: received and outcome',
+      'Provider webhooks rejected (by reason)',
+      'Merchant webhook deliveries (by outcome)',
+      'Merchant webhook delivery latency',
+      'Refunds (created, and by new status)',
+      'API requests, 4xx and 5xx',
+      'API latency',
+      'Money-path functions: errors',
+      'Money-path functions: throttles',
+      'Money-path functions: duration p99',
+      'Queues: messages waiting',
+      'Queues: age of oldest message',
+      'Reconciliation sweeper: runs and errors',
+    ]) {
+      expect(body).toContain(title);
+    }
+    // Both queues and both DLQs, depth and age.
+    for (const queue of [
+      'paybridge-provider-events-obs',
+      'paybridge-provider-events-dlq-obs',
+      'paybridge-deliveries-obs',
+      'paybridge-deliveries-dlq-obs',
+    ]) {
+      expect(body).toContain(queue); // no name is a part of another
+    }
+    expect(body).toContain('ApproximateAgeOfOldestMessage');
+    expect(body).toContain('SweepErrors');
+  });
+
+  it('alarms on the API 5xx rate with metric math and a minimum-traffic guard, as its text says', () => {
+    const parent = Template.fromStack(full.api);
+    const alarms = Object.values(parent.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>);
+    const api5xx = alarms.find((a) => /5xx/.test(a.Properties.AlarmDescription as string));
+    expect(api5xx?.Properties.MetricName).toBeUndefined();
+    const metrics = api5xx?.Properties.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    const expression = metrics.find((m) => m.Expression)?.Expression ?? '';
+    expect(expression).toMatch(/100 \* FILL\(errors, 0\) \/ requests/);
+    expect(expression).toMatch(/requests, 0\) >= 50/);
+    expect(
+      metrics
+        .map((m) => m.MetricStat?.Metric.MetricName)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['5xx', 'Count']);
+    expect(api5xx?.Properties.Threshold).toBe(1);
+    expect(api5xx?.Properties.AlarmDescription).toMatch(/1 % of API requests/);
+  });
+
+  it('alarms on errors and throttles of each money-path HTTP function', () => {
+    const alarms = Object.values(
+      observability.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>,
+    );
+    expect(alarms).toHaveLength(moneyPathRoutes.length);
+    for (const alarm of alarms) {
+      const metrics = alarm.Properties.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[];
+      expect(
+        metrics
+          .map((m) => m.MetricStat?.Metric.MetricName)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['Errors', 'Throttles']);
+      expect(alarm.Properties.AlarmActions).toBeDefined();
+    }
+  });
+
+  it('says in every alarm what it measures, the business impact and the first thing to check', () => {
+    const alarms = [Template.fromStack(full.api), observability].flatMap((t) =>
+      Object.values(t.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>),
+    );
+    expect(alarms.length).toBeGreaterThan(15);
+    for (const alarm of alarms) {
+      const text = JSON.stringify(alarm.Properties.AlarmDescription);
+      expect(text).toMatch(/Impact: /);
+      expect(text).toMatch(/First check: /);
     }
   });
 });
