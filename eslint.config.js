@@ -4,7 +4,17 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'cdk.out/', 'dashboard/dist/', 'bench/results/', 'coverage/', '.ci/node/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'dashboard/dist/',
+      'client/dist/',
+      'bench/results/',
+      'coverage/',
+      '.ci/node/',
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -33,7 +33,12 @@ export default defineConfig(({ mode }) => ({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/support/emulators.global.ts', 'test/support/dashboard.global.ts'],
+          // client/build.ts: builds client/dist, which test/integration/client.test.ts imports as a merchant would.
+          globalSetup: [
+            'test/support/emulators.global.ts',
+            'test/support/dashboard.global.ts',
+            'client/build.ts',
+          ],
           setupFiles: ['test/support/emulators.env.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createClient, PayBridgeError, verifyWebhook, WebhookVerificationError } from '#client';
+import { createClient, PayBridgeError, verifyWebhook, WebhookVerificationError } from '#client/dist';
 import { newEndpointSecret, signWebhook } from '#core/webhook-signature';
 import { matchRoute } from '#routes';
 import { useApi } from '#test/http';

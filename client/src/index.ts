@@ -1,48 +1,14 @@
-import type * as z from 'zod/mini';
-import type * as getMe from '../functions/api/get-me.ts';
-import type * as listApiKeys from '../functions/api/list-api-keys.ts';
-import type * as listAuditLogs from '../functions/api/list-audit-logs.ts';
-import type * as listEvents from '../functions/api/list-events.ts';
-import type * as listPayments from '../functions/api/list-payments.ts';
-import type * as listRefunds from '../functions/api/list-refunds.ts';
-import type * as listBalanceTransactions from '../functions/api/list-balance-transactions.ts';
-import type { createRefundBody } from '../functions/api/create-refund.ts';
-import type * as listProviders from '../functions/api/list-providers.ts';
-import type * as listSecurityEvents from '../functions/api/list-security-events.ts';
-import type * as deleteProvider from '../functions/api/delete-provider.ts';
-import type { changePasswordBody } from '../functions/api/change-password.ts';
-import type { configureProviderBody } from '../functions/api/configure-provider.ts';
-import type { createApiKeyBody } from '../functions/api/create-api-key.ts';
-import type { createPaymentBody } from '../functions/api/create-payment.ts';
-import type { createWebhookEndpointBody } from '../functions/api/create-webhook-endpoint.ts';
-import type { loginBody } from '../functions/api/login.ts';
-import type { recoverBody } from '../functions/api/recover-webhook-endpoint.ts';
-import type { refreshBody } from '../functions/api/refresh-session.ts';
-import type { registerBody } from '../functions/api/register.ts';
-import type { resendBody } from '../functions/api/resend-event.ts';
-import type * as responses from '../functions/api/responses.ts';
-import type { updateMeBody } from '../functions/api/update-me.ts';
-import type { verifyEmailBody } from '../functions/api/verify-email.ts';
-import type { requestPasswordResetBody } from '../functions/api/request-password-reset.ts';
-import type { confirmPasswordResetBody } from '../functions/api/confirm-password-reset.ts';
-import type { updateWebhookEndpointBody } from '../functions/api/update-webhook-endpoint.ts';
-import type { createPaymentLinkBody } from '../functions/api/create-payment-link.ts';
-import type { updatePaymentLinkBody } from '../functions/api/update-payment-link.ts';
-import {
-  type VerificationResult,
-  type WebhookHeaders,
-  verifyWebhookSignature,
-} from '../functions/core/webhook-signature.ts';
-import type { ErrorBody } from '../functions/platform/errors.ts';
-import type { HttpSpec } from '../functions/platform/http.ts';
-import { type Credential, routeFor } from '../functions/routes.ts';
+import type * as Api from './openapi.ts';
+import type { components, operations } from './openapi.ts';
+import { type Credential, credentials, type RouteKey } from './tables.ts';
+import { type VerificationResult, type WebhookHeaders, verifyWebhookSignature } from './webhook-signature.ts';
 
 /**
- * The PayBridge client: one typed method per route. Request types come from the
- * very zod schemas the handlers validate with, answer types from the schemas the
- * OpenAPI document is made of (functions/api/responses.ts); which credential a
- * call sends is read from the route table. Errors are thrown as `PayBridgeError`
- * carrying our error body.
+ * `@paybridge/client`: one typed method per route of the PayBridge API. The request and answer
+ * types are generated from the OpenAPI document (`./openapi.ts`, by openapi-typescript); the
+ * methods are written by hand on top of them; which credential a call sends comes from the route
+ * table (`./tables.ts`, generated too). No runtime dependencies: `fetch` and `node:crypto` only.
+ * Errors are thrown as `PayBridgeError` carrying our error body.
  *
  * ```ts
  * const paybridge = createClient({ baseUrl: 'https://api.paybridge.example', apiKey: process.env.PAYBRIDGE_KEY });
@@ -57,76 +23,103 @@ import { type Credential, routeFor } from '../functions/routes.ts';
 
 // ---- types -------------------------------------------------------------------------------
 
-type Out<S extends z.ZodMiniType> = z.output<S>;
+/** Every type the OpenAPI document defines, as generated: `paths`, `operations`, `components`. */
+export type * as OpenApi from './openapi.ts';
+export type { Credential, RouteKey } from './tables.ts';
+export type { WebhookHeaders } from './webhook-signature.ts';
+
+type Schemas = components['schemas'];
+/** The JSON body an operation takes. */
+type BodyOf<K extends keyof operations> = operations[K] extends {
+  requestBody: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** An operation's query string, with `limit` as a number (the wire carries text). */
+type QueryOf<K extends keyof operations> = operations[K]['parameters'] extends { query?: infer Q }
+  ? [NonNullable<Q>] extends [never]
+    ? Record<string, never>
+    : {
+        [P in keyof NonNullable<Q>]?:
+          (P extends 'limit' ? number : NonNullable<NonNullable<Q>[P]>) | undefined;
+      }
+  : never;
 
 export type Mode = 'test' | 'live';
-export type Payment = Out<typeof responses.payment>;
-export type PaymentLink = Out<typeof responses.paymentLink>;
-export type Refund = Out<typeof responses.refund>;
-export type Balance = Out<typeof responses.balance>;
-export type BalanceTransaction = Out<typeof responses.balanceTransaction>;
-export type ProviderConfig = Out<typeof responses.providerConfig>;
-export type WebhookEndpoint = Out<typeof responses.webhookEndpoint>;
-export type WebhookEndpointWithSecret = Out<typeof responses.webhookEndpointWithSecret>;
-export type Event = Out<typeof responses.event>;
-export type Delivery = Out<typeof responses.delivery>;
-export type DeliveryAttemptList = Out<typeof responses.attemptList>;
-export type ApiKey = Out<typeof responses.apiKey>;
-export type ApiKeyWithSecret = Out<typeof responses.apiKeyWithSecret>;
-export type Merchant = Out<typeof responses.merchant>;
-export type User = Out<typeof responses.user>;
-export type Me = Out<typeof responses.me>;
-export type MeUpdate = Out<typeof responses.meUpdate>;
-export type Tokens = Out<typeof responses.tokens>;
-export type Registration = Out<typeof responses.registration>;
-export type EmailVerification = Out<typeof responses.emailVerification>;
-export type VerificationSent = Out<typeof responses.verificationSent>;
-export type PasswordResetAccepted = Out<typeof responses.passwordResetAccepted>;
-export type AuditEntry = Out<typeof responses.auditEntry>;
-export type SecurityEvent = Out<typeof responses.securityEvent>;
-export type Health = Out<typeof responses.health>;
-export type WebhookPayload = Out<typeof responses.webhookPayload>;
-export type ApiErrorBody = ErrorBody['error'];
+
+/* eslint-disable @typescript-eslint/no-empty-object-type -- a named interface per schema: declarations and editors say `Payment`, not its 40 fields */
+export interface Payment extends Api.SchemaPayment {}
+export interface PaymentLink extends Api.SchemaPaymentLink {}
+export interface Refund extends Api.SchemaRefund {}
+export interface Balance extends Api.SchemaBalance {}
+export interface BalanceTransaction extends Api.SchemaBalanceTransaction {}
+export interface ProviderConfig extends Api.SchemaProviderConfig {}
+export interface WebhookEndpoint extends Api.SchemaWebhookEndpoint {}
+export interface WebhookEndpointWithSecret extends Api.SchemaWebhookEndpointWithSecret {}
+export interface Event extends Api.SchemaEvent {}
+export interface Delivery extends Api.SchemaDelivery {}
+export interface DeliveryAttempt extends Api.SchemaDeliveryAttempt {}
+export interface DeliveryAttemptList extends Api.SchemaDeliveryAttemptList {}
+export interface ApiKey extends Api.SchemaApiKey {}
+export interface ApiKeyWithSecret extends Api.SchemaApiKeyWithSecret {}
+export interface Merchant extends Api.SchemaMerchant {}
+export interface User extends Api.SchemaUser {}
+export interface Me extends Api.SchemaMe {}
+export interface MeUpdate extends Api.SchemaMeUpdate {}
+export interface Tokens extends Api.SchemaTokens {}
+export interface Registration extends Api.SchemaRegistration {}
+export interface EmailVerification extends Api.SchemaEmailVerification {}
+export interface VerificationSent extends Api.SchemaVerificationSent {}
+export interface PasswordResetAccepted extends Api.SchemaPasswordResetAccepted {}
+export interface AuditEntry extends Api.SchemaAuditEntry {}
+export interface SecurityEvent extends Api.SchemaSecurityEvent {}
+export interface Health extends Api.SchemaHealth {}
+export interface Resent extends Api.SchemaResent {}
+export interface Recovered extends Api.SchemaRecovered {}
+/* eslint-enable @typescript-eslint/no-empty-object-type */
+/** The body of one webhook delivery, per event type (the document's `webhooks`). */
+export type WebhookEvent = {
+  [K in keyof Schemas]: K extends `${string}Webhook` ? Schemas[K] : never;
+}[keyof Schemas];
+/** Any webhook delivery's body, as `verifyWebhook` hands it back; narrow on `type` for `WebhookEvent`. */
+export type WebhookPayload = Omit<WebhookEvent, 'data'> & { data: { object: unknown } };
+export type ApiErrorBody = Schemas['Error']['error'];
+export type EventType = WebhookEvent['type'];
 export interface Page<T> {
   data: T[];
   hasMore: boolean;
   nextCursor: string | null;
 }
 
-export type CreatePaymentInput = z.input<typeof createPaymentBody>;
-export type CreatePaymentLinkInput = z.input<typeof createPaymentLinkBody>;
-export type UpdatePaymentLinkInput = z.input<typeof updatePaymentLinkBody>;
-export type CreateRefundInput = z.input<typeof createRefundBody>;
-export type ConfigureProviderInput = z.input<typeof configureProviderBody>;
-export type CreateWebhookEndpointInput = z.input<typeof createWebhookEndpointBody>;
-export type UpdateWebhookEndpointInput = z.input<typeof updateWebhookEndpointBody>;
-export type RecoverInput = z.input<typeof recoverBody>;
-export type ResendInput = z.input<typeof resendBody>;
-export type RegisterInput = z.input<typeof registerBody>;
-export type LoginInput = z.input<typeof loginBody>;
-export type ChangePasswordInput = z.input<typeof changePasswordBody>;
-export type RefreshInput = z.input<typeof refreshBody>;
-export type VerifyEmailInput = z.input<typeof verifyEmailBody>;
-export type RequestPasswordResetInput = z.input<typeof requestPasswordResetBody>;
-export type ConfirmPasswordResetInput = z.input<typeof confirmPasswordResetBody>;
-export type CreateApiKeyInput = z.input<typeof createApiKeyBody>;
-export type UpdateMeInput = z.input<typeof updateMeBody>;
+export type CreatePaymentInput = BodyOf<'createPayment'>;
+export type CreatePaymentLinkInput = BodyOf<'createPaymentLink'>;
+export type UpdatePaymentLinkInput = BodyOf<'updatePaymentLink'>;
+export type CreateRefundInput = BodyOf<'createRefund'>;
+export type ConfigureProviderInput = BodyOf<'configureProvider'>;
+export type CreateWebhookEndpointInput = BodyOf<'createWebhookEndpoint'>;
+export type UpdateWebhookEndpointInput = BodyOf<'updateWebhookEndpoint'>;
+export type RecoverInput = BodyOf<'recoverWebhookEndpoint'>;
+export type ResendInput = BodyOf<'resendEvent'>;
+export type RegisterInput = BodyOf<'register'>;
+export type LoginInput = BodyOf<'login'>;
+export type ChangePasswordInput = BodyOf<'changePassword'>;
+export type RefreshInput = BodyOf<'refreshSession'>;
+export type VerifyEmailInput = BodyOf<'verifyEmail'>;
+export type RequestPasswordResetInput = BodyOf<'requestPasswordReset'>;
+export type ConfirmPasswordResetInput = BodyOf<'confirmPasswordReset'>;
+export type CreateApiKeyInput = BodyOf<'createApiKey'>;
+export type UpdateMeInput = BodyOf<'updateMe'>;
 
-/** The query a handler validates (its `handler.spec.query`), with `limit` as a number. */
-type QueryOf<H> = H extends { readonly spec: HttpSpec<infer _B, infer Q, infer _P> }
-  ? { [K in keyof Q]?: (K extends 'limit' ? number : NonNullable<Q[K]>) | undefined }
-  : never;
-
-export type ListPaymentsQuery = QueryOf<typeof listPayments.handler>;
-export type ListRefundsQuery = QueryOf<typeof listRefunds.handler>;
-export type ListBalanceTransactionsQuery = Omit<QueryOf<typeof listBalanceTransactions.handler>, 'format'>;
-export type ListEventsQuery = QueryOf<typeof listEvents.handler>;
-export type ListProvidersQuery = QueryOf<typeof listProviders.handler>;
-export type RemoveProviderQuery = QueryOf<typeof deleteProvider.handler>;
-export type PageQuery = QueryOf<typeof listApiKeys.handler>;
-type AuditQuery = QueryOf<typeof listAuditLogs.handler>;
-type SecurityEventsQuery = QueryOf<typeof listSecurityEvents.handler>;
-type MeQuery = QueryOf<typeof getMe.handler>;
+export type ListPaymentsQuery = QueryOf<'listPayments'>;
+export type ListRefundsQuery = QueryOf<'listRefunds'>;
+export type ListBalanceTransactionsQuery = Omit<QueryOf<'listBalanceTransactions'>, 'format'>;
+export type ListEventsQuery = QueryOf<'listEvents'>;
+export type ListProvidersQuery = QueryOf<'listProviders'>;
+export type RemoveProviderQuery = QueryOf<'deleteProvider'>;
+export type PageQuery = QueryOf<'listApiKeys'>;
+type AuditQuery = QueryOf<'listAuditLogs'>;
+type SecurityEventsQuery = QueryOf<'listSecurityEvents'>;
+type MeQuery = QueryOf<'getMe'>;
 
 export interface ClientOptions {
   /** Where the API is, e.g. `https://api.paybridge.example` (no trailing path needed). */
@@ -166,7 +159,7 @@ export class PayBridgeError extends Error {
   }
 }
 
-function isErrorBody(body: unknown): body is ErrorBody {
+function isErrorBody(body: unknown): body is { error: ApiErrorBody } {
   const error = (body as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;
   return typeof error === 'object' && error !== null && typeof error.code === 'string';
 }
@@ -200,10 +193,10 @@ function credentialFor(kind: Credential, options: ClientOptions): string | undef
 function transport(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
-  return async function call<T>(key: string, call: Call = {}): Promise<T> {
-    const route = routeFor(key);
-    if (!route) throw new TypeError(`${key} is not a PayBridge route`);
-    const path = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+  return async function call<T>(key: RouteKey, call: Call = {}): Promise<T> {
+    if (!Object.hasOwn(credentials, key)) throw new TypeError(`${key} is not a PayBridge route`);
+    const [method, template] = key.split(' ') as [string, string];
+    const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
       const value = call.params?.[name];
       if (value === undefined || value === '') throw new TypeError(`${key} needs \`${name}\``);
       return encodeURIComponent(value);
@@ -213,12 +206,12 @@ function transport(options: ClientOptions) {
       if (value !== undefined) search.set(name, String(value));
     }
     const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
-    const token = credentialFor(route.credential, options);
+    const token = credentialFor(credentials[key], options);
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.mode && token && token === options.accessToken) headers['paybridge-mode'] = options.mode;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     const response = await doFetch(`${base}${path}${search.size > 0 ? `?${search}` : ''}`, {
-      method: route.method,
+      method,
       headers,
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });
@@ -240,12 +233,21 @@ const id = (value: string) => ({ id: value });
 
 // ---- the client --------------------------------------------------------------------------
 
-export function createClient(options: ClientOptions) {
-  const call = transport(options);
-  return {
-    /** A client like this one with other credentials or mode, e.g. after `auth.login`. */
-    with: (changes: Partial<ClientOptions>) => createClient({ ...options, ...changes }),
+/** A client: one method per route, grouped by resource. */
+export type PayBridgeClient = {
+  /** A client like this one with other credentials or mode, e.g. after `auth.login`. */
+  with(changes: Partial<ClientOptions>): PayBridgeClient;
+} & ReturnType<typeof methods>;
 
+export function createClient(options: ClientOptions): PayBridgeClient {
+  return {
+    with: (changes: Partial<ClientOptions>) => createClient({ ...options, ...changes }),
+    ...methods(transport(options)),
+  };
+}
+
+function methods(call: ReturnType<typeof transport>) {
+  return {
     health: () => call<Health>('GET /health'),
 
     auth: {
@@ -366,7 +368,7 @@ export function createClient(options: ClientOptions) {
         call<Event>('POST /v1/webhook-endpoints/{id}/test', { params: id(endpointId) }),
       /** Sends again every delivery to the endpoint that failed since `since`. */
       recover: (endpointId: string, body: RecoverInput) =>
-        call<{ resent: number; more: boolean }>('POST /v1/webhook-endpoints/{id}/recover', {
+        call<Recovered>('POST /v1/webhook-endpoints/{id}/recover', {
           params: id(endpointId),
           body,
         }),
@@ -378,7 +380,7 @@ export function createClient(options: ClientOptions) {
       attempts: (eventId: string) =>
         call<DeliveryAttemptList>('GET /v1/events/{id}/attempts', { params: id(eventId) }),
       resend: (eventId: string, body: ResendInput = {}) =>
-        call<{ deliveries: Delivery[] }>('POST /v1/events/{id}/resend', { params: id(eventId), body }),
+        call<Resent>('POST /v1/events/{id}/resend', { params: id(eventId), body }),
     },
 
     paymentLinks: {
@@ -394,8 +396,6 @@ export function createClient(options: ClientOptions) {
     },
   };
 }
-
-export type PayBridgeClient = ReturnType<typeof createClient>;
 
 // ---- webhooks ----------------------------------------------------------------------------
 
@@ -440,13 +440,9 @@ export function verifyWebhook(
   }
 }
 
-// ---- money -------------------------------------------------------------------------------
+// ---- money and events ----------------------------------------------------------------------
 
-/**
- * The ISO 4217 minor-unit exponent of each currency PayBridge handles (2 for NGN, 0 for UGX),
- * from the one table the API uses, for formatting `amount` exactly.
- */
-export { currencyCodes, exponent as currencyExponent, isCurrency } from '../functions/core/money.ts';
+export { currencyCodes, currencyExponent, isCurrency, type CurrencyCode } from './money.ts';
 
 /** Every event type an endpoint can subscribe to (besides `*`). */
-export { eventTypes } from '../functions/core/webhooks.ts';
+export { eventTypes } from './tables.ts';
