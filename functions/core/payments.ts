@@ -3,7 +3,6 @@ import type { Actor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } from './errors.ts';
 import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
-import { logger } from '../platform/logger.ts';
 import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
 import type { ProviderName, VerifyResult } from '../providers/types.ts';
 
@@ -373,6 +372,8 @@ export interface PaymentDeps {
   readonly nextCheck?: (payment: Payment, now: Date) => string | null;
   /** How long a duplicate request waits for the first one to finish before a 409. */
   readonly idempotencyWaitMs?: number;
+  /** Structured log lines the operator's metric filters read (payment created, provider failover). */
+  readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
 }
 
 const clock = (deps: PaymentDeps) => (deps.now ?? (() => new Date()))();
@@ -483,7 +484,7 @@ export async function createPayment(
           { actor: caller.actor, meta },
         );
         // Metric filters (lib/observability.ts) count these per provider and mode.
-        logger.info('payment created', {
+        deps.log?.('info', 'payment created', {
           paymentId,
           provider,
           mode: caller.mode,
@@ -494,7 +495,12 @@ export async function createPayment(
         if (!(error instanceof ProviderFailed)) throw error;
         const next = route[route.indexOf(provider) + 1];
         if (error.retryable && next) {
-          logger.warn('provider failover', { provider, to: next, mode: caller.mode, errorCode: error.code });
+          deps.log?.('warn', 'provider failover', {
+            provider,
+            to: next,
+            mode: caller.mode,
+            errorCode: error.code,
+          });
         }
         attempts.push({
           provider,

@@ -6,6 +6,7 @@ import { paymentsStore } from '#store/payments';
 import { nextCheckAt } from '#core/reconciliation';
 import { expiryBounds, reconcileSettings } from './config.ts';
 import { adapterFor, providerContext } from './providers.ts';
+import { logger } from './logger.ts';
 import { transitionPayment } from './transitions.ts';
 
 type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
@@ -99,4 +100,5 @@ export const payments: PaymentDeps = {
   transition: transitionPayment,
   expiryBounds,
   nextCheck: (payment, now) => nextCheckAt(payment, now, reconcileSettings()),
+  log: (level, message, fields) => logger[level](message, fields),
 };

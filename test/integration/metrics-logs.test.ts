@@ -1,3 +1,4 @@
+import { payments } from '#platform/payments';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProviderFailed } from '#core/errors';
@@ -174,6 +175,8 @@ describe('the log lines the business metrics are read from', () => {
         },
       },
       transition: async () => 'recorded' as const,
+      // The platform's wiring (functions/platform/payments.ts) logs through the structured logger.
+      log: payments.log,
     } as unknown as PaymentDeps;
     const out = await createPayment(
       deps,
