@@ -18,7 +18,13 @@ let api: Template;
 let data: Template;
 
 beforeAll(() => {
-  const built = buildApp({ app: new App({ context: { stage: 'test' } }), workers: [worker] });
+  // No asset bundling (`aws:cdk:bundling-stacks`): these assertions read templates, not code (the bundles
+  // are checked in docs-assets.test.ts and by the cold-start benchmark); bundling ~60 functions per app
+  // made this file take minutes.
+  const built = buildApp({
+    app: new App({ context: { stage: 'test', 'aws:cdk:bundling-stacks': [] } }),
+    workers: [worker],
+  });
   built.app.synth(); // runs cdk-nag: throws on any unacknowledged finding
   api = Template.fromStack(built.api);
   data = Template.fromStack(built.data);
@@ -229,7 +235,7 @@ describe('data stack', () => {
   });
 
   it('retains the table in prod and allows deleting it elsewhere', () => {
-    const prod = buildApp({ app: new App({ context: { stage: 'prod' } }) });
+    const prod = buildApp({ app: new App({ context: { stage: 'prod', 'aws:cdk:bundling-stacks': [] } }) });
     Template.fromStack(prod.data).hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
@@ -240,7 +246,7 @@ describe('data stack', () => {
 
 describe('cdk-nag', () => {
   it('fails synthesis on an unacknowledged AwsSolutions finding (the check is live)', () => {
-    const built = buildApp({ app: new App({ context: { stage: 'nag' } }) });
+    const built = buildApp({ app: new App({ context: { stage: 'nag', 'aws:cdk:bundling-stacks': [] } }) });
     const extra = new Stack(built.app, 'Offender');
     new Bucket(extra, 'NoLoggingNoSsl');
     expect(() => built.app.synth()).toThrow(/AwsSolutions|[Vv]alidation/);
