@@ -1,8 +1,17 @@
 import type { Mode } from '#client';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { type AuthLinkPage, authLinkPage, forgetFragment, fragmentToken } from './auth-links.ts';
 import { ErrorNotice } from './components/ui.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { BalancePage } from './pages/balance.tsx';
+import {
+  ForgotPasswordPage,
+  ResetPasswordPage,
+  type SignedIn,
+  VerifyEmailNotice,
+  VerifyEmailPage,
+} from './pages/email-links.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PaymentLinksPage } from './pages/payment-links.tsx';
 import { PaymentDetailPage, PaymentsPage } from './pages/payments.tsx';
@@ -12,7 +21,7 @@ import { SecurityPage } from './pages/security.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { WebhooksPage } from './pages/webhooks.tsx';
 import { href, useRoute } from './router.ts';
-import { restoreSession, type Session, type SessionApi, sessionClient } from './session.ts';
+import { publicClient, restoreSession, type Session, type SessionApi, sessionClient } from './session.ts';
 import type { PayBridgeClient } from '#client';
 
 export interface PageProps {
@@ -32,8 +41,113 @@ const pages = [
   { path: 'security', name: 'Security' },
 ] as const;
 
-export function App({ restore = restoreSession }: { restore?: () => Promise<Session | undefined> }) {
+/** The signed-out calls the emailed-link pages and the reset request make (a fake in unit tests). */
+export interface AuthApi {
+  verifyEmail(token: string): Promise<unknown>;
+  confirmPasswordReset(token: string, password: string): Promise<unknown>;
+  requestPasswordReset(email: string): Promise<unknown>;
+}
+
+const authApi: AuthApi = {
+  verifyEmail: (token) => publicClient().auth.verifyEmail({ token }),
+  confirmPasswordReset: (token, password) => publicClient().auth.confirmPasswordReset({ token, password }),
+  requestPasswordReset: (email) => publicClient().auth.requestPasswordReset({ email }),
+};
+
+/** The emailed-link page at this path and its token, read once and then out of the address bar (a credential). */
+function readLink(): { page: AuthLinkPage; token: string | undefined } | undefined {
+  const page = authLinkPage(location.pathname);
+  if (!page) return undefined;
+  const token = fragmentToken(location.hash, page);
+  forgetFragment();
+  return { page, token };
+}
+
+/**
+ * The emailed links open the dashboard at `/verify-email#token=…` and `/reset-password#token=…`
+ * (functions/core/identity.ts); every other page is a hash route under `/`.
+ */
+export function App({
+  restore = restoreSession,
+  auth = authApi,
+}: {
+  restore?: () => Promise<Session | undefined>;
+  auth?: AuthApi;
+}) {
+  const [link, setLink] = useState(readLink);
+  // A link pasted into the address bar of an open link page changes the fragment only: no reload.
+  useEffect(() => {
+    const onHashChange = () => {
+      const page = authLinkPage(location.pathname);
+      if (page && fragmentToken(location.hash, page)) setLink(readLink());
+    };
+    addEventListener('hashchange', onHashChange);
+    return () => removeEventListener('hashchange', onHashChange);
+  }, []);
+  const [notice, setNotice] = useState<ComponentChildren>(undefined);
+  if (link?.page === 'verify-email') {
+    return <VerifyEmailRoute key={link.token} token={link.token} restore={restore} auth={auth} />;
+  }
+  if (link?.page === 'reset-password') {
+    return (
+      <ResetPasswordPage
+        key={link.token}
+        token={link.token}
+        confirm={auth.confirmPasswordReset}
+        onDone={() => {
+          // On to the sign-in page at `/`: every session ended, the new password signs in.
+          history.replaceState(null, '', '/');
+          setNotice(
+            <p class="notice ok" role="status">
+              Your password is changed and every session of your account has ended. Sign in with your new
+              password.
+            </p>,
+          );
+          setLink(undefined);
+        }}
+      />
+    );
+  }
+  return <Dashboard restore={restore} auth={auth} notice={notice} />;
+}
+
+/** `/verify-email`: verifies with the token; a signed-in user (from the refresh cookie) may ask for a new link. */
+function VerifyEmailRoute({
+  token,
+  restore,
+  auth,
+}: {
+  token: string | undefined;
+  restore: () => Promise<Session | undefined>;
+  auth: AuthApi;
+}) {
+  const [signedIn, setSignedIn] = useState<SignedIn>('checking');
+  useEffect(() => {
+    restore().then(
+      (s) =>
+        setSignedIn(
+          s && {
+            email: s.email,
+            resend: () => sessionClient(s).client('test').auth.resendVerification(),
+          },
+        ),
+      () => setSignedIn(undefined),
+    );
+  }, []);
+  return <VerifyEmailPage token={token} verify={auth.verifyEmail} signedIn={signedIn} />;
+}
+
+function Dashboard({
+  restore,
+  auth,
+  notice,
+}: {
+  restore: () => Promise<Session | undefined>;
+  auth: AuthApi;
+  notice: ComponentChildren;
+}) {
   const [session, setSession] = useState<Session | undefined>(undefined);
+  const [route] = useRoute();
   // A reload signs back in from the refresh cookie (HttpOnly: the page never sees it).
   const [restoring, setRestoring] = useState<'trying' | 'done' | { error: unknown }>('trying');
   useEffect(() => {
@@ -58,9 +172,10 @@ export function App({ restore = restoreSession }: { restore?: () => Promise<Sess
     );
   }
   if (!session) {
+    if (route === 'forgot-password') return <ForgotPasswordPage request={auth.requestPasswordReset} />;
     return (
       <SignInPage
-        notice={typeof restoring === 'object' ? <ErrorNotice error={restoring.error} /> : undefined}
+        notice={typeof restoring === 'object' ? <ErrorNotice error={restoring.error} /> : notice}
         onSignedIn={(s) => {
           setGeneration((g) => g + 1);
           setSession(s);
@@ -88,6 +203,36 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   const route = useRoute();
   const [section = 'overview', id] = route;
   const [signingOut, setSigningOut] = useState(false);
+  // Until the emailed link is opened the account is test mode only (live answers 403 email_unverified).
+  const [verified, setVerified] = useState(session.emailVerified);
+  const [liveRefused, setLiveRefused] = useState(false);
+  const recheckVerified = async (): Promise<boolean> => {
+    const me = await api.client('test').me.get();
+    const now = me.user?.emailVerified ?? true;
+    session.emailVerified = now;
+    setVerified(now);
+    return now;
+  };
+  // Verified in another tab (or on a phone): the notice goes when this one is looked at again.
+  useEffect(() => {
+    if (verified) return;
+    const onFocus = () => void recheckVerified().catch(() => undefined);
+    addEventListener('focus', onFocus);
+    return () => removeEventListener('focus', onFocus);
+  }, [verified]);
+  const switchMode = (input: HTMLInputElement) => {
+    if (input.checked) return setMode('test');
+    if (verified) return setMode('live');
+    // Not yet: stay in test mode, ask the API once more (a link opened elsewhere), then explain.
+    input.checked = true;
+    void recheckVerified().then(
+      (now) => {
+        setLiveRefused(!now);
+        if (now) setMode('live');
+      },
+      () => setLiveRefused(true),
+    );
+  };
 
   const signOut = async (everywhere: boolean) => {
     setSigningOut(true);
@@ -142,7 +287,8 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
             type="checkbox"
             role="switch"
             checked={mode === 'test'}
-            onChange={(e) => setMode(e.currentTarget.checked ? 'test' : 'live')}
+            aria-describedby={verified ? undefined : 'verify-notice-title'}
+            onChange={(e) => switchMode(e.currentTarget)}
           />
           Test mode
         </label>
@@ -167,6 +313,13 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         <p class="mode-banner live" role="note">
           <strong>Live mode</strong>: real payments.
         </p>
+      )}
+      {!verified && (
+        <VerifyEmailNotice
+          email={session.email}
+          refused={liveRefused}
+          resend={() => client.auth.resendVerification()}
+        />
       )}
       <div class="layout">
         <nav class="sidebar" aria-label="Dashboard">

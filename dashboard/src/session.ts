@@ -11,6 +11,8 @@ export interface Session {
   readonly email: string;
   readonly merchantId: string;
   readonly businessName: string;
+  /** False until the emailed link is opened: live mode answers 403 `email_unverified` until then. */
+  emailVerified: boolean;
   accessToken: string;
 }
 
@@ -130,6 +132,8 @@ async function sessionFor(accessToken: string, options: Options, fallbackEmail =
     email: me.user?.email ?? fallbackEmail,
     merchantId: me.merchant.id,
     businessName: me.merchant.businessName,
+    // Accounts from before verification existed are verified; a session without a user cannot be here.
+    emailVerified: me.user?.emailVerified ?? true,
     accessToken,
   };
 }
@@ -156,6 +160,7 @@ export async function signUp(
     email: registration.user.email,
     merchantId: registration.merchant.id,
     businessName: registration.merchant.businessName,
+    emailVerified: registration.user.emailVerified,
     accessToken,
   };
 }
@@ -170,6 +175,11 @@ export async function restoreSession(options: Options = {}): Promise<Session | u
     throw error;
   }
   return sessionFor(accessToken, options);
+}
+
+/** The typed client without a session, for the signed-out auth calls (verify email, password reset). */
+export function publicClient(options: Options = {}): PayBridgeClient {
+  return createClient({ baseUrl: baseOf(options), fetch: fetchOf(options) });
 }
 
 /** Our error message and request id, for people. */

@@ -43,6 +43,38 @@ async function open(context: BrowserContext) {
   return { page, problems };
 }
 
+/**
+ * The emailed links open the dashboard at `/verify-email#token=…` and `/reset-password#token=…`
+ * (functions/core/identity.ts). The local API server serves the dashboard at `/` and `/assets/`
+ * only (local/dashboard.ts), so it answers those two paths with the API's 404: until it serves
+ * `index.html` there as well, the browser is handed the server's own `/` (same body, same CSP) for
+ * exactly those two documents. Whatever the server does serve there (once it does) passes through.
+ */
+async function serveLinkPages(context: BrowserContext) {
+  const origin = new URL(api.url()).origin;
+  await context.route(
+    (url) => url.origin === origin && ['/verify-email', '/reset-password'].includes(url.pathname),
+    async (route) => {
+      const served = await route.fetch();
+      if (served.ok() && served.headers()['content-type']?.startsWith('text/html')) {
+        return route.fulfill({ response: served });
+      }
+      return route.fulfill({ response: await route.fetch({ url: `${origin}/` }) });
+    },
+  );
+}
+
+/** The newest emailed link of `kind` to `email`, from the local outbox (`GET /_local/outbox`), and how many. */
+async function outboxLink(email: string, kind: 'verify_email' | 'password_reset') {
+  const res = await api.request(`/_local/outbox?to=${encodeURIComponent(email)}`);
+  expect(res.status).toBe(200);
+  const { data } = (await res.json()) as { data: { kind: string; link: string }[] };
+  const links = data.filter((m) => m.kind === kind).map((m) => m.link);
+  const link = links.at(-1);
+  if (!link) throw new Error(`no ${kind} email to ${email} in the local outbox`);
+  return { link, count: links.length };
+}
+
 async function signUp(page: Page, email: string, business: string) {
   await page.getByRole('button', { name: 'Create an account instead' }).click();
   await page.getByLabel('Email').fill(email);
@@ -88,12 +120,61 @@ describe('the merchant dashboard in Chromium', () => {
     { timeout: 180_000 },
     async () => {
       await withBrowser(async (context) => {
+        await serveLinkPages(context);
         const { page, problems } = await open(context);
         const a11y: Record<string, string[]> = {};
         await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
         a11y['Sign in'] = await seriousA11yViolations(page);
         await screenshot(page, 'sign-in');
-        await signUp(page, `owner-${randomUUID()}@example.com`, 'Browser Shop');
+        const email = `owner-${randomUUID()}@example.com`;
+        await signUp(page, email, 'Browser Shop');
+
+        // Until the emailed link is opened the account is test mode only: a notice says so, and the
+        // live switch explains (and stays on test) instead of showing the API's 403.
+        const verifyNotice = page.getByRole('region', { name: 'Verify your email to use live mode' });
+        await verifyNotice.waitFor();
+        expect(await verifyNotice.textContent()).toContain(email);
+        await a11yAndScreenshot(page, a11y, 'Unverified notice', 'verify-notice');
+        await page.getByRole('switch', { name: 'Test mode' }).click();
+        await verifyNotice.getByRole('alert').filter({ hasText: 'Live mode stays locked' }).waitFor();
+        expect(await page.getByRole('switch', { name: 'Test mode' }).isChecked()).toBe(true);
+        await page.getByRole('note').filter({ hasText: 'Test mode' }).waitFor();
+        expect(await page.getByRole('main').textContent()).not.toMatch(/email_unverified|Error:/);
+        await a11yAndScreenshot(page, a11y, 'Live refused', 'live-refused');
+
+        // A link that does not work says why, and a signed-in user gets a new one from there.
+        const signUpLink = await outboxLink(email, 'verify_email');
+        expect(signUpLink.link).toMatch(new RegExp(`^${api.url()}/verify-email#token=pbv_[\\w-]+$`));
+        await page.goto(`${api.url()}/verify-email#token=pbv_${'x'.repeat(43)}`);
+        await page.getByRole('alert').filter({ hasText: 'This link is not valid.' }).waitFor();
+        await page.getByRole('button', { name: 'Resend link' }).click();
+        await page
+          .getByRole('status')
+          .filter({ hasText: `We sent a new link to ${email}.` })
+          .waitFor();
+        await a11yAndScreenshot(page, a11y, 'Verify email: bad link', 'verify-email-error');
+        const phone = { width: 360, height: 740 };
+        const wide = page.viewportSize();
+        await page.setViewportSize(phone);
+        await a11yAndScreenshot(page, a11y, 'Verify email: bad link at 360 px', 'verify-email-error-360');
+        expect(await pageWidth(page)).toBe(360);
+        if (wide) await page.setViewportSize(wide);
+
+        // The newest emailed link, opened in the browser: verified; the token leaves the address bar.
+        const resent = await outboxLink(email, 'verify_email');
+        expect(resent.count).toBe(2);
+        await page.goto(resent.link);
+        await page.getByRole('status').filter({ hasText: 'Your email address is verified.' }).waitFor();
+        expect(page.url()).toBe(`${api.url()}/verify-email`);
+        await a11yAndScreenshot(page, a11y, 'Verify email: verified', 'verify-email');
+        await page.setViewportSize(phone);
+        await a11yAndScreenshot(page, a11y, 'Verify email: verified at 360 px', 'verify-email-360');
+        expect(await pageWidth(page)).toBe(360);
+        if (wide) await page.setViewportSize(wide);
+        await page.getByRole('link', { name: 'Continue to the dashboard' }).click();
+        await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+        await page.getByRole('banner').getByText(email).waitFor();
+        expect(await verifyNotice.count()).toBe(0);
 
         // A reload keeps the session: the refresh token is an HttpOnly cookie the page cannot read,
         // the access token lives in memory only, and nothing sits in web storage.
@@ -461,6 +542,100 @@ describe('the merchant dashboard in Chromium', () => {
         await page.getByRole('heading', { name: 'Paystack' }).waitFor();
         expect(await page.getByRole('textbox', { name: 'Paystack webhook URL' }).count()).toBe(0);
         await screenshot(page, 'live-mode');
+
+        expect(a11y).toEqual(Object.fromEntries(Object.keys(a11y).map((k) => [k, []])));
+        expect(problems).toEqual([]);
+      });
+    },
+  );
+
+  it.skipIf(browserMissing !== undefined)(
+    'resets a forgotten password: the request from the sign-in page, the emailed link, a new password, signed in with it',
+    { timeout: 90_000 },
+    async () => {
+      const m = await registerMerchant(api.request, 'Reset Shop', { verified: false });
+      await withBrowser(async (context) => {
+        await serveLinkPages(context);
+        const { page, problems } = await open(context);
+        const a11y: Record<string, string[]> = {};
+        const phone = { width: 360, height: 740 };
+        const wide = page.viewportSize();
+        const atBothWidths = async (name: string, file: string) => {
+          await a11yAndScreenshot(page, a11y, name, file);
+          await page.setViewportSize(phone);
+          await a11yAndScreenshot(page, a11y, `${name} at 360 px`, `${file}-360`);
+          expect(await pageWidth(page)).toBe(360);
+          if (wide) await page.setViewportSize(wide);
+        };
+
+        // The request: the same answer whether or not an account uses the address.
+        await page.getByRole('link', { name: 'Forgot password?' }).click();
+        await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+        await atBothWidths('Forgot password', 'forgot-password');
+        const nobody = `nobody-${randomUUID()}@example.com`;
+        await page.getByLabel('Email').fill(nobody);
+        await page.getByRole('button', { name: 'Email me a reset link' }).click();
+        await page
+          .getByRole('status')
+          .filter({ hasText: `If an account exists for ${nobody}` })
+          .waitFor();
+        await page.getByLabel('Email').fill(m.email);
+        await page.getByRole('button', { name: 'Email me a reset link' }).click();
+        await page
+          .getByRole('status')
+          .filter({ hasText: `If an account exists for ${m.email}` })
+          .waitFor();
+        await atBothWidths('Forgot password: sent', 'forgot-password-sent');
+        expect(await (await api.request(`/_local/outbox?to=${encodeURIComponent(nobody)}`)).json()).toEqual({
+          data: [],
+        });
+
+        // The emailed link opens the new-password form; the token leaves the address bar.
+        const { link } = await outboxLink(m.email, 'password_reset');
+        expect(link).toMatch(new RegExp(`^${api.url()}/reset-password#token=pbr_[\\w-]+$`));
+        await page.goto(link);
+        await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+        expect(page.url()).toBe(`${api.url()}/reset-password`);
+        await atBothWidths('Reset password', 'reset-password');
+
+        // The sign-up rules, checked before anything is sent; then the new password.
+        await page.getByLabel('New password', { exact: true }).fill('too short');
+        await page.getByLabel('Confirm new password').fill('too short!');
+        await page.getByRole('button', { name: 'Set new password' }).click();
+        await page.getByText('Use at least 12 characters.').waitFor();
+        await page.getByText('The two passwords are not the same.').waitFor();
+        await atBothWidths('Reset password: problems', 'reset-password-problems');
+        const newPassword = `new-pw-${randomUUID()}`;
+        await page.getByLabel('New password', { exact: true }).fill(newPassword);
+        await page.getByLabel('Confirm new password').fill(newPassword);
+        await page.getByRole('button', { name: 'Set new password' }).click();
+
+        // Then the sign-in page: the old password no longer works, the new one does.
+        await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+        await page.getByRole('status').filter({ hasText: 'Your password is changed' }).waitFor();
+        expect(page.url()).toBe(`${api.url()}/`);
+        await a11yAndScreenshot(page, a11y, 'Sign in after reset', 'sign-in-after-reset');
+        await page.getByLabel('Email').fill(m.email);
+        await page.getByLabel('Password').fill(m.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('alert').filter({ hasText: 'The email or password is incorrect.' }).waitFor();
+        await page.getByLabel('Password').fill(newPassword);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+        // The link proved the address too: no verification notice.
+        await page.getByRole('note').filter({ hasText: 'Test mode' }).waitFor();
+        expect(await page.getByRole('region', { name: 'Verify your email to use live mode' }).count()).toBe(
+          0,
+        );
+
+        // The link works once.
+        await page.goto(link);
+        await page.getByLabel('New password', { exact: true }).fill(`other-${newPassword}`);
+        await page.getByLabel('Confirm new password').fill(`other-${newPassword}`);
+        await page.getByRole('button', { name: 'Set new password' }).click();
+        await page.getByRole('alert').filter({ hasText: 'This link has already been used.' }).waitFor();
+        await page.getByRole('link', { name: 'Ask for a new link' }).waitFor();
+        await a11yAndScreenshot(page, a11y, 'Reset password: used link', 'reset-password-used');
 
         expect(a11y).toEqual(Object.fromEntries(Object.keys(a11y).map((k) => [k, []])));
         expect(problems).toEqual([]);

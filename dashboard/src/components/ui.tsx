@@ -1,3 +1,4 @@
+import { PayBridgeError } from '#client';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Load } from '../hooks.ts';
@@ -5,6 +6,15 @@ import { describeError } from '../session.ts';
 
 /** Our error message and the request id to quote to support. */
 export function ErrorNotice({ error }: { error: unknown }) {
+  if (error instanceof PayBridgeError && error.code === 'email_unverified') {
+    // Not a failure to report: live mode waits for the emailed link (the notice on top resends it).
+    return (
+      <div class="notice warn" role="alert">
+        <strong>Live mode is locked until your email address is verified.</strong> Open the link we emailed
+        you, or use “Resend link” at the top of the page. Test mode works meanwhile.
+      </div>
+    );
+  }
   const { message, requestId } = describeError(error);
   return (
     <div class="notice error" role="alert">

@@ -78,6 +78,11 @@ export function SignInPage({
           {creating ? 'Create account' : 'Sign in'}
         </button>
       </form>
+      {!creating && (
+        <p>
+          <a href="#/forgot-password">Forgot password?</a>
+        </p>
+      )}
       <p>
         {creating ? 'Already have an account? ' : 'New to PayBridge? '}
         <button

@@ -47,6 +47,7 @@ const session = (): Session => ({
   email: 'a@b.co',
   merchantId: 'mer_1',
   businessName: 'Shop',
+  emailVerified: true,
   accessToken: 'access-1',
 });
 
@@ -120,7 +121,7 @@ describe('the dashboard’s API layer', () => {
             status: 200,
             body: {
               merchant: { id: 'mer_1', businessName: 'Shop' },
-              user: { email: 'a@b.co' },
+              user: { email: 'a@b.co', emailVerified: true },
               mode: 'test',
             },
           },
@@ -138,7 +139,7 @@ describe('the dashboard’s API layer', () => {
             status: 201,
             body: {
               merchant: { id: 'mer_1', businessName: 'Shop' },
-              user: { email: 'a@b.co' },
+              user: { email: 'a@b.co', emailVerified: false },
               accessToken: 'access-0',
               refreshToken: 'rt_json',
               tokenType: 'Bearer',
@@ -151,7 +152,8 @@ describe('the dashboard’s API layer', () => {
       { email: 'a@b.co', password: 'a long passphrase', businessName: 'Shop' },
       { baseUrl: 'http://x', fetch: api.fetch },
     );
-    expect(s).toEqual(session());
+    // A new account is unverified until its emailed link is opened: test mode only.
+    expect(s).toEqual({ ...session(), emailVerified: false });
     expect(JSON.stringify(s)).not.toContain('rt_');
     expect(api.sent[1]).toMatchObject({
       url: 'http://x/v1/auth/refresh',
@@ -168,6 +170,16 @@ describe('the dashboard’s API layer', () => {
         : { status: 200, body: me },
     );
     expect(await restoreSession({ baseUrl: 'http://x', fetch: signedIn.fetch })).toEqual(session());
+    // `GET /v1/me` says whether the address is verified yet.
+    const unverified = fakeApi((r) =>
+      r.url.endsWith('/v1/auth/refresh')
+        ? { status: 200, body: { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 300 } }
+        : { status: 200, body: { ...me, user: { email: 'a@b.co', emailVerified: false } } },
+    );
+    expect(await restoreSession({ baseUrl: 'http://x', fetch: unverified.fetch })).toEqual({
+      ...session(),
+      emailVerified: false,
+    });
     const signedOut = fakeApi(() => ({
       status: 401,
       body: { error: { type: 'authentication', code: 'invalid_refresh_token', message: 'No.' } },
