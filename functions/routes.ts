@@ -57,6 +57,8 @@ export interface Route {
   readonly secrets?: SecretsAccess;
   /** Which dashboard JWT key set the function reads, if any. */
   readonly jwt?: JwtAccess;
+  /** Sends email (verification, password reset) through Amazon SES: the stack grants `ses:SendEmail` from `MAIL_FROM`. */
+  readonly mail?: true;
   /**
    * The API-key scope the route needs when called with an API key (default
    * `server`). `full`: routes that change where money settles or where events
@@ -128,7 +130,7 @@ export const routes: readonly Route[] = [
     assets: ['swagger-ui-dist/swagger-ui-bundle.js', 'swagger-ui-dist/swagger-ui.css'],
   },
   // Identity (issue: merchant identity)
-  { method: 'POST', path: '/v1/auth/register', handler: 'api/register.ts', ...auth },
+  { method: 'POST', path: '/v1/auth/register', handler: 'api/register.ts', ...auth, mail: true },
   { method: 'POST', path: '/v1/auth/login', handler: 'api/login.ts', ...auth },
   { method: 'POST', path: '/v1/auth/refresh', handler: 'api/refresh-session.ts', ...auth },
   { method: 'POST', path: '/v1/auth/logout', handler: 'api/logout.ts', ...dashboard },
@@ -157,6 +159,7 @@ export const routes: readonly Route[] = [
     handler: 'api/resend-verification.ts',
     ...dashboard,
     rateLimit: 'auth',
+    mail: true,
   },
   {
     method: 'POST',
@@ -165,6 +168,7 @@ export const routes: readonly Route[] = [
     credential: 'none',
     rateLimit: 'auth',
     table: 'readwrite',
+    mail: true,
   },
   {
     method: 'POST',

@@ -77,6 +77,7 @@ export class ApiStack extends Stack {
         | 'queues'
         | 'secrets'
         | 'jwt'
+        | 'mail'
         | 'memoryMb'
         | 'timeoutSeconds'
         | 'assets'
@@ -93,6 +94,7 @@ export class ApiStack extends Stack {
         queues: row.queues,
         secrets: row.secrets,
         jwt: row.jwt,
+        mail: row.mail,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,
         reservedConcurrency: row.reservedConcurrency,

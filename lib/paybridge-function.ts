@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -38,6 +38,8 @@ export interface PayBridgeFunctionProps {
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
   readonly secrets?: SecretsAccess | undefined;
   readonly jwt?: JwtAccess | undefined;
+  /** Sends email through Amazon SES, when the app has a sender (`-c mailFrom=…`). */
+  readonly mail?: true | undefined;
   readonly memoryMb?: number | undefined;
   readonly timeoutSeconds?: number | undefined;
   /** Concurrency set aside for this function alone (the route row's `reservedConcurrency`). */
@@ -62,6 +64,8 @@ export class PayBridgeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: PayBridgeFunctionProps) {
     super(scope, id);
+    // The sender of the product's emails (an SES-verified address or domain): `cdk deploy -c mailFrom=…`.
+    const mailFrom = props.mail ? (this.node.tryGetContext('mailFrom') as string | undefined) : undefined;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -116,6 +120,7 @@ export class PayBridgeFunction extends Construct {
           jwtPublicKeysSecretArn: props.jwt === 'verify' ? data.jwtPublicKeys.secretArn : '',
           ...cloudLocalSlots,
         }),
+        ...(mailFrom ? { MAIL_FROM: mailFrom } : {}),
         ...props.environment,
       },
       bundling: {
@@ -148,6 +153,20 @@ export class PayBridgeFunction extends Construct {
     // The private signing set only where tokens are minted; the public set everywhere else.
     if (props.jwt === 'sign') data.jwtKeys.grantRead(this.fn);
     if (props.jwt === 'verify') data.jwtPublicKeys.grantRead(this.fn);
+    // Email only from the functions that send it, only as the configured sender's SES identity.
+    if (mailFrom) {
+      const stack = Stack.of(this);
+      const domain = mailFrom.slice(mailFrom.indexOf('@') + 1);
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain }),
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: mailFrom }),
+          ],
+        }),
+      );
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:

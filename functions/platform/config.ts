@@ -25,6 +25,8 @@ const schema = z.object({
   /** `local` relaxes what only makes sense on a laptop (loopback webhook receivers). */
   PAYBRIDGE_STAGE: z._default(z.enum(['local', 'cloud']), 'cloud'),
   PAYBRIDGE_VERSION: z._default(z.string(), '0.0.0'),
+  /** The sender of PayBridge's emails (verification, password reset) through Amazon SES; unset = none sent (cloud). */
+  MAIL_FROM: z.optional(z.string().check(z.email())),
   /** Where merchants and providers reach this API (webhook URLs are built from it). */
   PUBLIC_BASE_URL: z.optional(z.string().check(z.url())),
   /** Provider API base URLs; unset = the real provider (the local stack points them at its sandboxes). */

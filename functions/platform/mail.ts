@@ -1,3 +1,4 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Deps } from '#core/identity';
 import type { MailKind, MailMessage, MailSender } from '#core/mail';
 import { newId } from '#core/ids';
@@ -11,10 +12,10 @@ import { logger } from './logger.ts';
  * `outboxMessages()`. The handlers run in the API server's process there, so one
  * list serves both.
  *
- * In the cloud the production adapter is an Amazon SES (v2 `SendEmail`) sender
- * behind `MailSender`; it is not wired in yet (README, Auth model): until it is,
- * a deployment logs that a message was not sent (its kind, never the link) and
- * the account stays unverified — test mode only.
+ * In the cloud the adapter is Amazon SES (v2 `SendEmail`) from `MAIL_FROM` (the
+ * deploy's `-c mailFrom=…`, an SES-verified identity; README, Deploy). A deployment
+ * without it logs that a message was not sent (its kind, never the link), and
+ * accounts stay unverified — test mode only.
  * Only the three handlers that send mail import this module (register,
  * resend-verification, request-password-reset: `withMail`), so the SES SDK client
  * would reach those bundles alone, never the other functions' cold starts.
@@ -74,9 +75,40 @@ export const unconfiguredSender: MailSender = {
   },
 };
 
-/** The sender for this deployment. */
+let ses: SESv2Client | undefined;
+
+/**
+ * Amazon SES v2 `SendEmail`, plain text, from `from`. The client is made at the first
+ * message (only the three mail-sending functions ever import this module), with the
+ * SDK's own retries; a refusal rejects, so resend answers 503 and says so.
+ */
+export function sesSender(from: string): MailSender {
+  return {
+    async send(message) {
+      ses ??= new SESv2Client({});
+      await ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: from,
+          Destination: { ToAddresses: [message.to] },
+          Content: {
+            Simple: {
+              Subject: { Data: message.subject, Charset: 'UTF-8' },
+              Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
+            },
+          },
+          EmailTags: [{ Name: 'kind', Value: message.kind }],
+        }),
+      );
+      logger.info('email handed to Amazon SES', { kind: message.kind });
+    },
+  };
+}
+
+/** The sender for this deployment: the local outbox, SES from `MAIL_FROM`, or none. */
 export function mailSender(): MailSender {
-  return config().PAYBRIDGE_STAGE === 'local' ? localOutbox : unconfiguredSender;
+  const c = config();
+  if (c.PAYBRIDGE_STAGE === 'local') return localOutbox;
+  return c.MAIL_FROM ? sesSender(c.MAIL_FROM) : unconfiguredSender;
 }
 
 /** The identity domain with this deployment's mail sender (resolved at send time, after configuration). */

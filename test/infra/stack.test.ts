@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queues, workerTimeouts } from '#infra/definitions';
-import { functionName, routes, scheduledWorkers, type Worker } from '#routes';
+import { constructId, functionName, routes, scheduledWorkers, type Worker } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 import { filterPatternOf, logMetrics, moneyPathRoutes } from '../../lib/observability.ts';
 
@@ -501,5 +501,49 @@ describe("the operator's view", () => {
       expect(text).toMatch(/Impact: /);
       expect(text).toMatch(/First check: /);
     }
+  });
+});
+
+describe('email through Amazon SES', () => {
+  const withSender = () =>
+    buildApp({
+      app: new App({
+        context: { stage: 'mail', 'aws:cdk:bundling-stacks': [], mailFrom: 'no-reply@paybridge.example' },
+      }),
+    });
+  const sesFunctions = (template: Template) =>
+    Object.entries(ourFunctions(template))
+      .filter(
+        ([, fn]) => 'MAIL_FROM' in ((fn.Properties.Environment as { Variables: object }).Variables ?? {}),
+      )
+      .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''))
+      .sort();
+
+  it('lets only the routes that send mail send it, as the configured sender only', () => {
+    const template = Template.fromStack(withSender().api);
+    const mailRoutes = routes.filter((r) => r.mail).map((r) => constructId(r.handler));
+    expect(mailRoutes.sort()).toEqual(['RequestPasswordReset', 'ResendVerification', 'Register'].sort());
+    expect(sesFunctions(template)).toEqual([...mailRoutes].sort());
+    const sesStatements = Object.values(
+      template.findResources('AWS::IAM::Policy') as Record<string, Resource>,
+    )
+      .flatMap(
+        (p) =>
+          (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+            .Statement,
+      )
+      .filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('ses:')));
+    expect(sesStatements.length).toBe(mailRoutes.length);
+    for (const statement of sesStatements) {
+      expect(statement.Action).toBe('ses:SendEmail');
+      expect(JSON.stringify(statement.Resource)).toMatch(/identity\/paybridge\.example/);
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/identity\/\*/);
+    }
+  });
+
+  it('grants no SES permission and sets no sender when the deploy names none', () => {
+    expect(sesFunctions(api)).toEqual([]);
+    const actions = statementsOf(api).flatMap((s) => ([] as string[]).concat(s.Action));
+    expect(actions.filter((a) => a.startsWith('ses:'))).toEqual([]);
   });
 });
