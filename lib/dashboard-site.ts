@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { linkPath } from '../functions/core/identity.ts';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -6,6 +7,10 @@ import {
   AllowedMethods,
   CachePolicy,
   Distribution,
+  Function as CfFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
   HeadersFrameOption,
   HeadersReferrerPolicy,
   OriginProtocolPolicy,
@@ -31,6 +36,9 @@ export interface DashboardSiteProps {
   readonly api: HttpApi;
   readonly retainLogs: boolean;
 }
+
+/** Paths of the links PayBridge emails: the dashboard's own pages. */
+const dashboardLinkPaths = Object.values(linkPath);
 
 /**
  * The dashboard's CSP: this origin only (the API shares it under `/v1/*`, the payment-link pages and
@@ -121,6 +129,22 @@ export class DashboardSite extends Construct {
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,
+        // The emailed links (`/verify-email#token=…`, `/reset-password#token=…`) open the dashboard,
+        // which routes them in the browser: the bucket holds only index.html for them.
+        functionAssociations: [
+          {
+            eventType: FunctionEventType.VIEWER_REQUEST,
+            function: new CfFunction(this, 'LinkPages', {
+              comment: 'Serves index.html at the paths of the links PayBridge emails',
+              runtime: FunctionRuntime.JS_2_0,
+              code: FunctionCode.fromInline(
+                `function handler(event) { var r = event.request; if (${JSON.stringify(
+                  dashboardLinkPaths,
+                )}.indexOf(r.uri) !== -1) { r.uri = '/index.html'; } return r; }`,
+              ),
+            }),
+          },
+        ],
       },
       additionalBehaviors: {
         // The API, uncached, with every header but Host (API Gateway routes by its own host name).

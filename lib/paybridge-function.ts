@@ -66,6 +66,7 @@ export class PayBridgeFunction extends Construct {
     super(scope, id);
     // The sender of the product's emails (an SES-verified address or domain): `cdk deploy -c mailFrom=…`.
     const mailFrom = props.mail ? (this.node.tryGetContext('mailFrom') as string | undefined) : undefined;
+    const publicBaseUrl = this.node.tryGetContext('publicBaseUrl') as string | undefined;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -121,6 +122,8 @@ export class PayBridgeFunction extends Construct {
           ...cloudLocalSlots,
         }),
         ...(mailFrom ? { MAIL_FROM: mailFrom } : {}),
+        // Where emailed links and payment links point (the dashboard's domain): `-c publicBaseUrl=…`.
+        ...(publicBaseUrl ? { PUBLIC_BASE_URL: publicBaseUrl } : {}),
         ...props.environment,
       },
       bundling: {

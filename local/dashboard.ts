@@ -4,6 +4,7 @@
  * sits beside the output), and the API server serves those static files at `/` with a
  * CSP that allows only this origin, as CloudFront serves them from S3 in the cloud.
  */
+import { linkPath } from '#core/identity';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -96,6 +97,9 @@ const types: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** Paths of the links PayBridge emails, served as the dashboard's index. */
+const dashboardLinkPaths = Object.values(linkPath);
+
 /**
  * Serves `GET /` and `GET /assets/…` (and other top-level files of the build) from
  * `dashboard/dist`; returns false for any other request, which goes to the route table.
@@ -104,7 +108,8 @@ const types: Record<string, string> = {
 export function serveDashboard(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
   const method = (req.method ?? 'GET').toUpperCase();
   if (method !== 'GET' && method !== 'HEAD') return false;
-  const path = url.pathname === '/' ? '/index.html' : url.pathname;
+  // The emailed links' pages are the dashboard's own (it routes them in the browser): index.html.
+  const path = ['/', ...dashboardLinkPaths].includes(url.pathname) ? '/index.html' : url.pathname;
   if (!(path === '/index.html' || path.startsWith('/assets/') || /^\/[\w.-]+\.(svg|ico|png)$/.test(path))) {
     return false;
   }

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
-import { createPaymentLink, publicBaseUrl } from '#platform/payment-links';
+import { createPaymentLink } from '#platform/payment-links';
+import { publicBaseUrl } from '#platform/request';
 import { currency } from '#platform/schemas';
 
 const providerName = z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']);

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
-import { publicBaseUrl, requirePaymentLink } from '#platform/payment-links';
+import { requirePaymentLink } from '#platform/payment-links';
+import { publicBaseUrl } from '#platform/request';
 import { objectId } from '#platform/schemas';
 
 export const paymentLinkId = z.strictObject({ id: objectId('plink', 'a payment link') });

@@ -1,7 +1,7 @@
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { publicBaseUrl } from '#platform/payment-links';
+import { publicBaseUrl } from '#platform/request';
 import { listQuery, pageParams } from '#platform/schemas';
 import { listPaymentLinks } from '#store/payment-links';
 

@@ -1,7 +1,8 @@
 import QRCode from 'qrcode';
 import { linkUrls } from '#core/payment-links';
 import type { HttpReply } from '#platform/http';
-import { publicBaseUrl, publicLink } from '#platform/payment-links';
+import { publicLink } from '#platform/payment-links';
+import { publicBaseUrl } from '#platform/request';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 /**

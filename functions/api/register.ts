@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { register } from '#core/identity';
 import { http } from '#platform/http';
 import { withMail } from '#platform/mail';
-import { identity, linkBase } from '#platform/identity';
+import { identity } from '#platform/identity';
+import { publicBaseUrl } from '#platform/request';
 import { email } from '#platform/schemas';
 
 const mailing = withMail(identity);
@@ -16,5 +17,5 @@ export const registerBody = z.strictObject({
 /** POST /v1/auth/register — a new merchant and its owner, signed in; a verification link is emailed. */
 export const handler = http({ body: registerBody }, async ({ body, meta, event }) => ({
   status: 201,
-  body: await register(mailing, body, meta, linkBase(event)),
+  body: await register(mailing, body, meta, publicBaseUrl(event)),
 }));

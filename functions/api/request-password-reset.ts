@@ -3,7 +3,8 @@ import { sha256 } from '#core/credentials';
 import { passwordResetAccepted, requestPasswordReset } from '#core/identity';
 import { http } from '#platform/http';
 import { withMail } from '#platform/mail';
-import { identity, linkBase } from '#platform/identity';
+import { identity } from '#platform/identity';
+import { publicBaseUrl } from '#platform/request';
 import { logger } from '#platform/logger';
 import { email } from '#platform/schemas';
 import { hit } from '#store/rate-limits';
@@ -27,5 +28,5 @@ export const handler = http({ body: requestPasswordResetBody }, async ({ body, e
     logger.warn('password reset not sent: per-email limit', { retryAfter: limit.retryAfter });
     return { status: 202, body: passwordResetAccepted };
   }
-  return { status: 202, body: await requestPasswordReset(mailing, body, linkBase(event)) };
+  return { status: 202, body: await requestPasswordReset(mailing, body, publicBaseUrl(event)) };
 });

@@ -2,7 +2,8 @@ import { RateLimited } from '#core/errors';
 import { resendVerification } from '#core/identity';
 import { http } from '#platform/http';
 import { withMail } from '#platform/mail';
-import { identity, linkBase, requireUser } from '#platform/identity';
+import { identity, requireUser } from '#platform/identity';
+import { publicBaseUrl } from '#platform/request';
 import { hit } from '#store/rate-limits';
 
 /** Verification emails one user may ask for per hour (on top of the route's per-address limit). */
@@ -22,5 +23,5 @@ export const handler = http({}, async ({ actor, event }) => {
       limit.retryAfter,
     );
   }
-  return { status: 202, body: await resendVerification(mailing, user, linkBase(event)) };
+  return { status: 202, body: await resendVerification(mailing, user, publicBaseUrl(event)) };
 });

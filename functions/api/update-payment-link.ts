@@ -3,7 +3,7 @@ import { missing } from '#core/errors';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#platform/http';
 import { callerOf, requireMerchant } from '#platform/identity';
-import { publicBaseUrl } from '#platform/payment-links';
+import { publicBaseUrl } from '#platform/request';
 import { updatePaymentLink } from '#store/payment-links';
 import { paymentLinkId } from './get-payment-link.ts';
 

@@ -383,7 +383,8 @@ export const passwordResetTtlSeconds = 3600;
 export const emailTokenRetentionSeconds = 7 * 24 * 3600;
 
 const tokenPrefix: Record<EmailTokenPurpose, string> = { verify_email: 'pbv_', password_reset: 'pbr_' };
-const linkPath: Record<EmailTokenPurpose, string> = {
+/** Where emailed links open: the dashboard's own pages (served as its index locally and by CloudFront). */
+export const linkPath: Record<EmailTokenPurpose, string> = {
   verify_email: '/verify-email',
   password_reset: '/reset-password',
 };

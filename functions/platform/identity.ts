@@ -1,9 +1,7 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Actor, MerchantActor } from '#core/actor';
 import { Forbidden } from '#core/errors';
 import type { Deps } from '#core/identity';
 import { identityStore } from '#store/identity';
-import { config } from './config.ts';
 import { accessTokenTtlSeconds, signAccessToken } from './jwt.ts';
 
 /**
@@ -15,11 +13,6 @@ export const identity: Deps = {
   store: identityStore,
   tokens: { sign: signAccessToken, accessTokenTtlSeconds },
 };
-
-/** Where emailed links point: `PUBLIC_BASE_URL`, else the host the request came to. */
-export function linkBase(event: APIGatewayProxyEventV2): string {
-  return config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
-}
 
 /** Narrows the caller to a merchant credential (API key or dashboard user). */
 export function requireMerchant(actor: Actor): MerchantActor {

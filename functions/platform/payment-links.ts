@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Caller } from '#core/payments';
 import { missing, Unprocessable } from '#core/errors';
 import {
@@ -16,14 +15,8 @@ import { adapterFor } from '#providers/index';
 import { identityStore } from '#store/identity';
 import { findPaymentLinkBySlug, getPaymentLink, insertPaymentLink } from '#store/payment-links';
 import { paymentsStore } from '#store/payments';
-import { config } from './config.ts';
 import type { HttpReply } from './http.ts';
 import { messagePage } from './payment-link-pages.ts';
-
-/** Where customers reach this API: `PUBLIC_BASE_URL`, else the host the request came to. */
-export function publicBaseUrl(event: APIGatewayProxyEventV2): string {
-  return config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
-}
 
 /** `POST /v1/payment-links`: validates the money, names only providers that can take the currency, stores. */
 export async function createPaymentLink(

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { config } from './config.ts';
 import { ValidationFailed } from '#core/errors';
 
 /** Bodies larger than this are refused before parsing (API Gateway allows 10 MB). */
@@ -79,6 +80,15 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
     if (key.toLowerCase() === want) return value;
   }
   return undefined;
+}
+
+/**
+ * Where people reach PayBridge, for the links it hands out (emailed links, payment links):
+ * `PUBLIC_BASE_URL` (the dashboard's domain in the cloud: `-c publicBaseUrl=…`; the local API
+ * locally), else the host the request came to.
+ */
+export function publicBaseUrl(event: APIGatewayProxyEventV2): string {
+  return config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
 }
 
 /**

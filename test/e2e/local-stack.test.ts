@@ -88,6 +88,15 @@ describe('npm start', () => {
     expect(html).toMatch(/Mobile money/);
   });
 
+  it('serves the dashboard at the paths of the links it emails (verification, password reset)', async () => {
+    for (const path of ['/verify-email', '/reset-password']) {
+      const res = await fetch(`${apiUrl}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    }
+  });
+
   it('writes where it runs to its own state folder, leaving the developer’s .local/stack.json alone', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as { api: string };
     expect(state.api).toBe(apiUrl);

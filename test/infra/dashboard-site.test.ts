@@ -119,3 +119,48 @@ describe('dashboard site (S3 + CloudFront)', () => {
     });
   });
 });
+
+describe('the emailed links', () => {
+  it('open the dashboard: a viewer-request function serves index.html at their paths, and nothing else moves', () => {
+    const fns = Object.values(api.findResources('AWS::CloudFront::Function') as Record<string, Resource>);
+    expect(fns).toHaveLength(1);
+    const code = String(fns[0]?.Properties.FunctionCode);
+    const run = new Function(`${code}; return handler;`)() as (e: { request: { uri: string } }) => {
+      uri: string;
+    };
+    expect(run({ request: { uri: '/verify-email' } }).uri).toBe('/index.html');
+    expect(run({ request: { uri: '/reset-password' } }).uri).toBe('/index.html');
+    expect(run({ request: { uri: '/assets/app.js' } }).uri).toBe('/assets/app.js');
+    expect(run({ request: { uri: '/verify-email/x' } }).uri).toBe('/verify-email/x');
+    api.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({
+          FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
+        }),
+      }),
+    });
+  });
+
+  it('point at the dashboard’s domain when the deploy names it (`-c publicBaseUrl=…`)', () => {
+    const named = buildApp({
+      app: new App({
+        context: {
+          stage: 'links',
+          'aws:cdk:bundling-stacks': [],
+          publicBaseUrl: 'https://pay.example.com',
+        },
+      }),
+    });
+    const fns = Object.values(
+      Template.fromStack(named.api).findResources('AWS::Lambda::Function') as Record<string, Resource>,
+    ).filter(
+      (fn) => 'PAYBRIDGE_STAGE' in ((fn.Properties.Environment as { Variables?: object })?.Variables ?? {}),
+    );
+    expect(fns.length).toBeGreaterThan(40);
+    for (const fn of fns) {
+      expect(
+        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.PUBLIC_BASE_URL,
+      ).toBe('https://pay.example.com');
+    }
+  });
+});

@@ -43,27 +43,6 @@ async function open(context: BrowserContext) {
   return { page, problems };
 }
 
-/**
- * The emailed links open the dashboard at `/verify-email#token=…` and `/reset-password#token=…`
- * (functions/core/identity.ts). The local API server serves the dashboard at `/` and `/assets/`
- * only (local/dashboard.ts), so it answers those two paths with the API's 404: until it serves
- * `index.html` there as well, the browser is handed the server's own `/` (same body, same CSP) for
- * exactly those two documents. Whatever the server does serve there (once it does) passes through.
- */
-async function serveLinkPages(context: BrowserContext) {
-  const origin = new URL(api.url()).origin;
-  await context.route(
-    (url) => url.origin === origin && ['/verify-email', '/reset-password'].includes(url.pathname),
-    async (route) => {
-      const served = await route.fetch();
-      if (served.ok() && served.headers()['content-type']?.startsWith('text/html')) {
-        return route.fulfill({ response: served });
-      }
-      return route.fulfill({ response: await route.fetch({ url: `${origin}/` }) });
-    },
-  );
-}
-
 /** The newest emailed link of `kind` to `email`, from the local outbox (`GET /_local/outbox`), and how many. */
 async function outboxLink(email: string, kind: 'verify_email' | 'password_reset') {
   const res = await api.request(`/_local/outbox?to=${encodeURIComponent(email)}`);
@@ -120,7 +99,6 @@ describe('the merchant dashboard in Chromium', () => {
     { timeout: 180_000 },
     async () => {
       await withBrowser(async (context) => {
-        await serveLinkPages(context);
         const { page, problems } = await open(context);
         const a11y: Record<string, string[]> = {};
         await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
@@ -555,7 +533,6 @@ describe('the merchant dashboard in Chromium', () => {
     async () => {
       const m = await registerMerchant(api.request, 'Reset Shop', { verified: false });
       await withBrowser(async (context) => {
-        await serveLinkPages(context);
         const { page, problems } = await open(context);
         const a11y: Record<string, string[]> = {};
         const phone = { width: 360, height: 740 };
