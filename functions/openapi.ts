@@ -581,6 +581,7 @@ const paramDescriptions: Record<string, string> = {
   format: '`json` (default) or `csv`.',
   provider: 'A provider: `paystack`, `flutterwave`, `stripe` or `chapa`.',
   reference: 'Your own reference, as given at creation.',
+  email: 'Only payments of the customer with this email (exact match, case-insensitive).',
   type: 'Only events of this type.',
   paymentId: 'Only events about this payment.',
   createdFrom: 'Created at or after (ISO 8601).',

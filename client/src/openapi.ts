@@ -3639,6 +3639,10 @@ export interface operations {
           | 'refunded';
         /** @description A provider: `paystack`, `flutterwave`, `stripe` or `chapa`. */
         provider?: 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
+        /** @description Only this currency (ISO 4217). */
+        currency?: string;
+        /** @description Only payments of the customer with this email (exact match, case-insensitive). */
+        email?: string;
         /** @description Your own reference, as given at creation. */
         reference?: string;
         /** @description Only payments made through this payment link (`plink_…`). */

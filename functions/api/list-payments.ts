@@ -3,7 +3,7 @@ import { ValidationFailed } from '#core/errors';
 import { paymentStatuses, publicPayment } from '#core/payments';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
-import { limit, objectId, pageParams, reference } from '#platform/schemas';
+import { currency, email, limit, objectId, pageParams, reference } from '#platform/schemas';
 import { listPayments } from '#store/payments';
 
 const query = z.strictObject({
@@ -11,6 +11,8 @@ const query = z.strictObject({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   status: z.optional(z.enum(paymentStatuses)),
   provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  currency: z.optional(currency),
+  email: z.optional(email),
   reference: z.optional(reference),
   paymentLink: z.optional(objectId('plink', 'a payment link')),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),
@@ -36,6 +38,8 @@ export const handler = http({ query }, async ({ actor, query }) => {
     {
       status: query.status,
       provider: query.provider,
+      currency: query.currency,
+      email: query.email,
       reference: query.reference,
       paymentLink: query.paymentLink,
       createdFrom: from,

@@ -44,13 +44,25 @@ const paymentItem = (p: Payment) => ({
   ...(p.nextCheckAt ? keys.reconcileDue(reconcileNamespace(), p.id, p.nextCheckAt) : {}),
   type: 'payment',
   ...p,
+  // The customer's email folded to lower case, for the case-insensitive `email` filter.
+  emailKey: p.customer.email.toLowerCase(),
 });
 
 /** Separates sweepers sharing one table (test files, two local stacks); empty in the cloud. */
 export const reconcileNamespace = (): string => process.env.RECONCILE_NAMESPACE ?? '';
 
 export const stripPayment = (item: Record<string, unknown>): Payment => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _a,
+    gsi1sk: _b,
+    gsi2pk: _c,
+    gsi2sk: _d,
+    type: _t,
+    emailKey: _e,
+    ...rest
+  } = item;
   return rest as unknown as Payment;
 };
 
@@ -253,6 +265,10 @@ export async function setAmountLimit(
 export interface PaymentFilters {
   status?: PaymentStatus | undefined;
   provider?: string | undefined;
+  /** ISO 4217 code, upper case. */
+  currency?: string | undefined;
+  /** The customer's email, matched exactly but for case. */
+  email?: string | undefined;
   reference?: string | undefined;
   /** Only payments made through this payment link (`plink_…`). */
   paymentLink?: string | undefined;
@@ -285,6 +301,21 @@ export async function listPayments(
     names['#provider'] = 'provider';
     values[':provider'] = filters.provider;
     filterParts.push('#provider = :provider');
+  }
+  if (filters.currency) {
+    names['#currency'] = 'currency';
+    values[':currency'] = filters.currency;
+    filterParts.push('#currency = :currency');
+  }
+  if (filters.email) {
+    // `emailKey` is the lower-cased email; payments written before it existed match as stored.
+    names['#emailKey'] = 'emailKey';
+    names['#customer'] = 'customer';
+    names['#email'] = 'email';
+    values[':email'] = filters.email.toLowerCase();
+    filterParts.push(
+      '(#emailKey = :email OR (attribute_not_exists(#emailKey) AND #customer.#email = :email))',
+    );
   }
   if (filters.paymentLink && filters.reference) {
     names['#link'] = 'paymentLinkId';

@@ -599,10 +599,21 @@ const plans: Record<string, Plan> = {
     }),
   },
   'GET /v1/payments': {
-    queryNames: ['limit', 'cursor', 'status', 'provider', 'reference', 'createdFrom', 'createdTo'],
+    queryNames: [
+      'limit',
+      'cursor',
+      'status',
+      'provider',
+      'currency',
+      'email',
+      'reference',
+      'createdFrom',
+      'createdTo',
+    ],
     queries: [
       '?limit=1',
       '?status=pending&provider=paystack',
+      '?currency=NGN&email=Fuzz%40Example.com',
       '?reference=fuzz-test',
       '?createdFrom=2024-01-01T00:00:00Z&createdTo=2099-01-01T00:00:00.000Z',
     ],

@@ -311,6 +311,48 @@ describe('listing and tenancy', () => {
     expect((await api.request(`/v1/payments/${p1.id}`, bearer(live.key))).status).toBe(404);
   });
 
+  it('filters by currency and by customer email (exact, case-insensitive) on the server', async () => {
+    const shop = await shopWith(['paystack', 'stripe']);
+    const ngn = (await (
+      await pay(shop, { amount: 1000, currency: 'NGN', customer: { email: 'Ada.Buyer@Example.com' } })
+    ).json()) as PaymentBody;
+    const usd = (await (
+      await pay(shop, { amount: 500, currency: 'USD', customer: { email: 'bola@example.com' } })
+    ).json()) as PaymentBody;
+    const ngnOther = (await (
+      await pay(shop, { amount: 3000, currency: 'NGN', customer: { email: 'ada.buyer@example.com.ng' } })
+    ).json()) as PaymentBody;
+    expect([ngn.currency, usd.currency, ngnOther.currency]).toEqual(['NGN', 'USD', 'NGN']);
+    const ids = async (query: string) => {
+      const res = await api.request(`/v1/payments${query}`, bearer(shop.key));
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: PaymentBody[] }).data.map((p) => p.id);
+    };
+    expect(await ids('?currency=NGN')).toEqual([ngnOther.id, ngn.id]);
+    expect(await ids('?currency=USD')).toEqual([usd.id]);
+    expect(await ids('?currency=KES')).toEqual([]);
+    // Exact match but for case: another address that merely starts the same is not found.
+    expect(await ids('?email=ada.buyer%40example.com')).toEqual([ngn.id]);
+    expect(await ids('?email=ADA.BUYER%40EXAMPLE.COM&currency=NGN')).toEqual([ngn.id]);
+    expect(await ids('?email=ada.buyer%40example.com&currency=USD')).toEqual([]);
+    expect(await ids('?email=nobody%40example.com')).toEqual([]);
+    // Another merchant's customer with the same email stays invisible.
+    const other = await shopWith(['paystack']);
+    await pay(other, { amount: 1000, currency: 'NGN', customer: { email: 'ada.buyer@example.com' } });
+    expect(await ids('?email=ada.buyer%40example.com')).toEqual([ngn.id]);
+
+    for (const bad of ['ngn', 'NAIRA', 'N1', '']) {
+      const res = await api.request(`/v1/payments?currency=${bad}`, bearer(shop.key));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'invalid_field', param: 'currency', requestId: expect.any(String) },
+      });
+    }
+    const badEmail = await api.request('/v1/payments?email=not-an-email', bearer(shop.key));
+    expect(badEmail.status).toBe(400);
+    expect(await badEmail.json()).toMatchObject({ error: { code: 'invalid_field', param: 'email' } });
+  });
+
   it('never returns a provider secret in any payment response', async () => {
     const shop = await shopWith(['stripe']);
     const res = await pay(shop, { amount: 500, currency: 'USD' });
