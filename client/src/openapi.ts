@@ -1298,6 +1298,21 @@ export interface components {
       updatedAt: string;
     };
     /**
+     * @description How the provider’s webhooks are doing: the last one accepted, the signatures refused in the last 24 hours (each is a `webhook_signature_rejected` security event; counted among your latest 200 security events), and how your latest 20 payment events were settled. Settlements only by reconciliation mean the webhook URL or secret at the provider is probably wrong.
+     * @example {
+     *       "lastWebhookAt": "2026-11-23T09:00:00.000Z",
+     *       "signatureFailures24h": 0,
+     *       "settledByWebhook": 12,
+     *       "settledByReconciliation": 1
+     *     }
+     */
+    ProviderHealth: {
+      lastWebhookAt: string | null;
+      signatureFailures24h: number;
+      settledByWebhook: number;
+      settledByReconciliation: number;
+    };
+    /**
      * @description A merchant's credentials for one provider in one mode. Secrets are never returned; `webhookUrl` is the URL to set in the provider's dashboard and stays the same across key updates.
      * @example {
      *       "provider": "paystack",
@@ -1323,6 +1338,7 @@ export interface components {
       secretKeyLast4: string;
       /** Format: date-time */
       updatedAt: string;
+      health?: components['schemas']['ProviderHealth'];
     };
     /**
      * @description Where PayBridge POSTs events, signed per Standard Webhooks. Never shows the secret.
@@ -2184,6 +2200,7 @@ export interface components {
 }
 export type SchemaError = components['schemas']['Error'];
 export type SchemaPayment = components['schemas']['Payment'];
+export type SchemaProviderHealth = components['schemas']['ProviderHealth'];
 export type SchemaProviderConfig = components['schemas']['ProviderConfig'];
 export type SchemaWebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type SchemaWebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];

@@ -3,6 +3,7 @@ import { listProviders, providerView } from '#core/providers';
 import { config } from '#platform/config';
 import { http } from '#platform/http';
 import { requireMerchant } from '#platform/identity';
+import { providerHealth } from '#platform/provider-health';
 import { mode } from '#platform/schemas';
 import { providerStore } from '#store/providers';
 
@@ -14,8 +15,16 @@ import { providerStore } from '#store/providers';
 export const handler = http(
   { query: z.strictObject({ mode: z.optional(mode) }) },
   async ({ actor, query, event }) => {
-    const configs = await listProviders({ store: providerStore }, requireMerchant(actor), query.mode);
+    const caller = requireMerchant(actor);
+    const configs = await listProviders({ store: providerStore }, caller, query.mode);
+    const health = await providerHealth(caller.merchantId, configs[0]?.mode ?? caller.mode, configs);
     const baseUrl = config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
-    return { body: { data: configs.map((c) => providerView(c, baseUrl)), hasMore: false, nextCursor: null } };
+    return {
+      body: {
+        data: configs.map((c) => providerView(c, baseUrl, health.get(c.provider))),
+        hasMore: false,
+        nextCursor: null,
+      },
+    };
   },
 );

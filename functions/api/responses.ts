@@ -176,6 +176,27 @@ export const payment = named(
   paymentExample,
 );
 
+export const providerHealth = named(
+  z.object({
+    /** When a webhook whose signature was accepted last arrived (updated at most every 5 minutes). */
+    lastWebhookAt: nullableTime,
+    /** Webhooks refused for their signature in the last 24 hours. */
+    signatureFailures24h: z.number(),
+    /** Among your latest payment events: settled by this provider's webhook. */
+    settledByWebhook: z.number(),
+    /** Among your latest payment events: settled by the reconciliation sweeper where a webhook should have. */
+    settledByReconciliation: z.number(),
+  }),
+  'ProviderHealth',
+  'How the provider’s webhooks are doing: the last one accepted, the signatures refused in the last 24 hours (each is a `webhook_signature_rejected` security event; counted among your latest 200 security events), and how your latest 20 payment events were settled. Settlements only by reconciliation mean the webhook URL or secret at the provider is probably wrong.',
+  {
+    lastWebhookAt: '2026-11-23T09:00:00.000Z',
+    signatureFailures24h: 0,
+    settledByWebhook: 12,
+    settledByReconciliation: 1,
+  },
+);
+
 export const providerConfig = named(
   z.object({
     provider: providerName,
@@ -186,6 +207,8 @@ export const providerConfig = named(
     webhookUrl: z.string(),
     secretKeyLast4: z.string(),
     updatedAt: isoTime,
+    /** In the list (GET /v1/providers) only. */
+    health: z.optional(providerHealth),
   }),
   'ProviderConfig',
   "A merchant's credentials for one provider in one mode. Secrets are never returned; `webhookUrl` is the URL to set in the provider's dashboard and stays the same across key updates.",

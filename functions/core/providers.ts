@@ -25,6 +25,24 @@ export interface ProviderConfig {
   publicKey?: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When a webhook whose signature we accepted last arrived: written by the verify worker
+   * at most once per 5 minutes per container, so it may lag by that much.
+   */
+  lastWebhookAt?: string;
+}
+
+/**
+ * How a provider's webhooks are doing for a merchant in one mode: the last accepted
+ * webhook, the signatures refused in the last 24 hours (`webhook_signature_rejected`
+ * security events), and how the recent payment events were settled, by the provider's
+ * webhook or by the reconciliation sweeper where a webhook should have done it.
+ */
+export interface ProviderHealth {
+  lastWebhookAt: string | null;
+  signatureFailures24h: number;
+  settledByWebhook: number;
+  settledByReconciliation: number;
 }
 
 /** Where a webhook token points. */
@@ -313,8 +331,11 @@ export const isWebhookToken = (token: string): boolean => /^[A-Za-z0-9_-]{43}$/.
 /** The path providers post webhooks to. */
 export const webhookPath = (provider: ProviderName, token: string): string => `/hooks/${provider}/${token}`;
 
-/** What the API shows of a configuration: never a secret, nor more of the key than its last 4. */
-export function providerView(config: ProviderConfig, baseUrl: string) {
+/**
+ * What the API shows of a configuration: never a secret, nor more of the key than its last 4.
+ * The list adds the provider's `health`; the answer to a configuration change leaves it out.
+ */
+export function providerView(config: ProviderConfig, baseUrl: string, health?: ProviderHealth) {
   return {
     provider: config.provider,
     mode: config.mode,
@@ -323,6 +344,7 @@ export function providerView(config: ProviderConfig, baseUrl: string) {
     webhookUrl: `${baseUrl.replace(/\/+$/, '')}${webhookPath(config.provider, config.webhookToken)}`,
     secretKeyLast4: config.secretKeyLast4,
     updatedAt: config.updatedAt,
+    ...(health ? { health } : {}),
   };
 }
 
@@ -373,6 +395,8 @@ export async function configureProvider(
       ...(input.publicKey === undefined ? {} : { publicKey: input.publicKey }),
       createdAt: previous?.createdAt ?? at,
       updatedAt: at,
+      // New keys do not make the webhooks received so far unknown.
+      ...(previous?.lastWebhookAt ? { lastWebhookAt: previous.lastWebhookAt } : {}),
     };
     const action = previous ? 'provider.updated' : 'provider.configured';
     if (await deps.store.put(config, credentials, previous, audit(actor, action, provider, mode, meta))) {

@@ -12,6 +12,7 @@ import { deliveriesOfEvent, getProviderEvent, recordIgnoredProviderEvent } from 
 import { logger } from './logger.ts';
 import { payments, providerConfig } from './payments.ts';
 import { enqueueDeliveries, type ProviderEventMessage } from './queues.ts';
+import { recordWebhookReceived } from './provider-health.ts';
 import { emitCount } from './silence.ts';
 
 /**
@@ -68,6 +69,7 @@ export async function processProviderEvent(
   // Counted only once the signature is accepted: a wrong secret must look like silence to the
   // provider-silence alarm (beside the sweeper's SettledByReconciliation), not like webhooks arriving.
   emitCount('WebhooksReceived', { Provider: provider, Mode: target.mode });
+  await recordWebhookReceived(target);
   let parsed: ReturnType<typeof adapter.parseWebhook>;
   try {
     parsed = adapter.parseWebhook(raw);

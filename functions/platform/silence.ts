@@ -56,6 +56,39 @@ export function emitCount(name: string, dimensions: Record<string, string>, valu
 export const silenceThreshold = 3;
 const recentEvents = 20;
 
+export interface SettlementSources {
+  /** Payment events settled by the provider's webhook. */
+  webhook: number;
+  /** Payment events settled by the reconciliation sweeper where a webhook should have done it. */
+  reconciliation: number;
+}
+
+/**
+ * How a merchant's `recentEvents` latest payment events in one mode were settled, per
+ * provider: the one count behind the `provider_webhooks_silent` alert and the providers'
+ * health (GET /v1/providers). `assumed` stands for an event object without a status.
+ */
+export async function recentSettlements(
+  merchantId: string,
+  mode: Payment['mode'],
+  assumed: PaymentStatus = 'succeeded',
+): Promise<Partial<Record<Payment['provider'], SettlementSources>>> {
+  const page = await listEvents(merchantId, mode, {}, recentEvents);
+  const counts: Partial<Record<Payment['provider'], SettlementSources>> = {};
+  for (const event of page.data) {
+    const object = event.data.object as Partial<Payment> | undefined;
+    if (!object?.provider || !event.type.startsWith('payment.')) continue;
+    const sources = (counts[object.provider] ??= { webhook: 0, reconciliation: 0 });
+    if (object.settledBy === 'webhook') sources.webhook++;
+    else if (
+      object.settledBy === 'reconciliation' &&
+      webhookShouldHaveSettled(object.provider, object.status ?? assumed)
+    )
+      sources.reconciliation++;
+  }
+  return counts;
+}
+
 /**
  * The sweeper moved a payment: counted when a webhook should have done so. When
  * the merchant's recent events for that provider and mode hold at least
@@ -66,18 +99,9 @@ const recentEvents = 20;
 export async function onSweeperSettled(payment: Payment, status: PaymentStatus): Promise<void> {
   if (!webhookShouldHaveSettled(payment.provider, status)) return;
   emitCount('SettledByReconciliation', { Provider: payment.provider, Mode: payment.mode });
-  const page = await listEvents(payment.merchantId, payment.mode, {}, recentEvents);
-  let swept = 0;
-  for (const event of page.data) {
-    const object = event.data.object as Partial<Payment> | undefined;
-    if (!object || object.provider !== payment.provider || !event.type.startsWith('payment.')) continue;
-    if (object.settledBy === 'webhook') return; // its webhooks do arrive
-    if (
-      object.settledBy === 'reconciliation' &&
-      webhookShouldHaveSettled(payment.provider, object.status ?? status)
-    )
-      swept++;
-  }
+  const recent = (await recentSettlements(payment.merchantId, payment.mode, status))[payment.provider];
+  if (recent && recent.webhook > 0) return; // its webhooks do arrive
+  const swept = recent?.reconciliation ?? 0;
   if (swept < silenceThreshold) return;
   if (!(await claimSilenceAlert(payment.merchantId, payment.mode, payment.provider, new Date()))) return;
   await recordSecurityEvent(

@@ -53,6 +53,7 @@ function toConfig(item: Record<string, unknown>): ProviderConfig {
     ...(i.publicKey === undefined ? {} : { publicKey: i.publicKey }),
     createdAt: i.createdAt,
     updatedAt: i.updatedAt,
+    ...(typeof i.lastWebhookAt === 'string' ? { lastWebhookAt: i.lastWebhookAt } : {}),
   };
 }
 
@@ -309,6 +310,35 @@ export async function markBodySignatures(token: string, now: string): Promise<vo
         UpdateExpression: 'SET bodySignaturesSince = :now',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(bodySignaturesSince)',
         ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * Records that a webhook with an accepted signature arrived for a configuration, at most
+ * once per `everySeconds` (one conditional write, like an API key's `lastUsedAt`); nothing
+ * for a configuration removed meanwhile.
+ */
+export async function touchProviderWebhook(
+  merchantId: string,
+  mode: Mode,
+  provider: ProviderName,
+  now: Date,
+  everySeconds = 300,
+): Promise<void> {
+  const before = new Date(now.getTime() - everySeconds * 1000).toISOString();
+  try {
+    await dynamoClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.provider(merchantId, mode, provider),
+        UpdateExpression: 'SET lastWebhookAt = :at',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(lastWebhookAt) OR lastWebhookAt < :before)',
+        ExpressionAttributeValues: { ':at': now.toISOString(), ':before': before },
       }),
     );
   } catch (error) {

@@ -502,6 +502,17 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await pageWidth(page)).toBe(360);
         if (desktop) await page.setViewportSize(desktop);
 
+        // The provider's health: the sandbox's webhook was accepted, no signature refused.
+        await nav(page, 'Providers').click();
+        const health = page.getByRole('region', { name: 'Paystack webhook health' });
+        await health.waitFor();
+        const healthValues = health.getByRole('definition');
+        expect(await healthValues.nth(0).textContent()).not.toBe('none yet');
+        expect(await healthValues.nth(1).textContent()).toBe('0');
+        expect(await healthValues.nth(2).textContent()).toMatch(/settled by Paystack’s webhook/);
+        a11y['Providers with health'] = await seriousA11yViolations(page);
+        await screenshot(page, 'providers-health');
+
         // Live mode: none of the test data.
         await modeSwitch.uncheck();
         await page.getByRole('note').filter({ hasText: 'Live mode' }).waitFor();

@@ -276,6 +276,54 @@ describe('provider webhooks in', () => {
     expect(await statusOf(s, payment.id)).toBe('pending');
   });
 
+  it('shows the provider’s health in GET /v1/providers: a refused signature counts, an accepted webhook sets lastWebhookAt', async () => {
+    const s = await shop('paystack');
+    type Health = {
+      lastWebhookAt: string | null;
+      signatureFailures24h: number;
+      settledByWebhook: number;
+      settledByReconciliation: number;
+    };
+    const health = async (): Promise<Health> => {
+      const res = await api.request('/v1/providers', bearer(s.key));
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data: { provider: string; health: Health }[] };
+      return body.data.find((c) => c.provider === 'paystack')?.health as Health;
+    };
+    expect(await health()).toEqual({
+      lastWebhookAt: null,
+      signatureFailures24h: 0,
+      settledByWebhook: 0,
+      settledByReconciliation: 0,
+    });
+
+    const payment = await newPayment(s);
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey: s.secretKey });
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    const hook = paystackHook(s, payment.providerReference, 500000);
+    const wrong = createHmac('sha512', 'sk_test_not_the_key').update(hook.body).digest('hex');
+    expect((await postHook(s, hook.body, { 'x-paystack-signature': wrong })).status).toBe(200);
+    await until(async () => (await health()).signatureFailures24h === 1);
+    expect((await health()).lastWebhookAt).toBeNull();
+
+    const before = new Date().toISOString();
+    expect((await postHook(s, hook.body, { 'x-paystack-signature': hook.signature })).status).toBe(200);
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    const after = await health();
+    expect(after.lastWebhookAt).not.toBeNull();
+    expect((after.lastWebhookAt ?? '') >= before).toBe(true);
+    expect(after).toMatchObject({ signatureFailures24h: 1, settledByWebhook: 1, settledByReconciliation: 0 });
+
+    // Another merchant's refused webhooks are not counted here, nor this one's in its health.
+    const other = await shop('paystack');
+    expect((await postHook(other, hook.body, { 'x-paystack-signature': wrong })).status).toBe(200);
+    await until(async () => {
+      const page = await listSecurityEvents(other.merchant.merchantId, 10);
+      return page.data.some((e) => e.kind === 'webhook_signature_rejected');
+    });
+    expect((await health()).signatureFailures24h).toBe(1);
+  });
+
   it('rejects a Stripe webhook whose timestamp is outside the 300 s tolerance', async () => {
     const s = await shop('stripe');
     const payment = await newPayment(s, 'USD', 1500);

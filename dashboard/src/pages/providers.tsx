@@ -130,6 +130,7 @@ export function ProviderCard({
         </button>
         {action.error !== undefined && <ErrorNotice error={action.error} />}
       </form>
+      {config?.health && <WebhookHealth name={name} health={config.health} />}
       {config && (
         <div>
           <h3>Webhook URL</h3>
@@ -138,5 +139,50 @@ export function ProviderCard({
         </div>
       )}
     </article>
+  );
+}
+
+/**
+ * The provider's webhooks at a glance: the last one accepted, the signatures refused in the
+ * last 24 h, and how the latest payment events were settled. Every warning is said in words.
+ */
+export function WebhookHealth({
+  name,
+  health,
+}: {
+  name: string;
+  health: NonNullable<ProviderConfig['health']>;
+}) {
+  const onlySwept = health.settledByReconciliation > 0 && health.settledByWebhook === 0;
+  return (
+    <section aria-labelledby={`health-${name.toLowerCase()}`}>
+      <h3 id={`health-${name.toLowerCase()}`}>{name} webhook health</h3>
+      <dl>
+        <dt>Last webhook received</dt>
+        <dd>{health.lastWebhookAt ? dateTime(health.lastWebhookAt) : 'none yet'}</dd>
+        <dt>Signature failures in the last 24 h</dt>
+        <dd>
+          {health.signatureFailures24h}
+          {health.signatureFailures24h > 0 && (
+            <>
+              {' '}
+              <StatusBadge status="warning" /> check the webhook secret here against the one at {name}; each
+              failure is listed under Security
+            </>
+          )}
+        </dd>
+        <dt>Payments settled only by reconciliation</dt>
+        <dd>
+          {health.settledByReconciliation} of your latest payment events ({health.settledByWebhook} settled by{' '}
+          {name}’s webhook)
+          {onlySwept && (
+            <>
+              {' '}
+              <StatusBadge status="warning" /> no webhook is getting through: check the webhook URL at {name}
+            </>
+          )}
+        </dd>
+      </dl>
+    </section>
   );
 }

@@ -12,7 +12,7 @@ import { transactionsQuery } from '../../../dashboard/src/pages/balance.tsx';
 import { RefundForm, refundableRemainder, refundsQuery } from '../../../dashboard/src/pages/refunds.tsx';
 import { CreateKeyForm } from '../../../dashboard/src/pages/api-keys.tsx';
 import { paymentsQuery, timeline } from '../../../dashboard/src/pages/payments.tsx';
-import { ProviderCard } from '../../../dashboard/src/pages/providers.tsx';
+import { ProviderCard, WebhookHealth } from '../../../dashboard/src/pages/providers.tsx';
 import { SignInPage } from '../../../dashboard/src/pages/sign-in.tsx';
 import type { Session } from '../../../dashboard/src/session.ts';
 
@@ -114,6 +114,46 @@ describe('provider form', () => {
     expect(screen.getByRole<HTMLInputElement>('textbox', { name: 'Stripe webhook URL' }).value).toBe(
       config.webhookUrl,
     );
+  });
+});
+
+describe('provider webhook health', () => {
+  it('says in words when no webhook arrived, signatures were refused and only the sweeper settled', () => {
+    render(
+      <WebhookHealth
+        name="Stripe"
+        health={{
+          lastWebhookAt: null,
+          signatureFailures24h: 2,
+          settledByWebhook: 0,
+          settledByReconciliation: 3,
+        }}
+      />,
+    );
+    const region = screen.getByRole('region', { name: 'Stripe webhook health' });
+    const values = Array.from(region.querySelectorAll('dd')).map((d) => d.textContent ?? '');
+    expect(values[0]).toBe('none yet');
+    expect(values[1]).toMatch(/^2 .*warning.*check the webhook secret/);
+    expect(values[2]).toMatch(
+      /^3 of your latest payment events \(0 settled by Stripe’s webhook\).*check the webhook URL/,
+    );
+  });
+
+  it('shows no warning for a healthy provider', () => {
+    render(
+      <WebhookHealth
+        name="Paystack"
+        health={{
+          lastWebhookAt: '2026-11-23T09:00:00.000Z',
+          signatureFailures24h: 0,
+          settledByWebhook: 5,
+          settledByReconciliation: 1,
+        }}
+      />,
+    );
+    const region = screen.getByRole('region', { name: 'Paystack webhook health' });
+    expect(region.textContent).not.toContain('warning');
+    expect(region.querySelectorAll('dd')[0]?.textContent).not.toBe('none yet');
   });
 });
 
