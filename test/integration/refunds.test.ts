@@ -314,19 +314,31 @@ describe.each(cases)('refunds through $provider', ({ provider, currency, amount 
     ]);
   });
 
-  it.skipIf(provider === 'flutterwave')(
-    'completes a refund by the provider’s webhook alone (Flutterwave v3 sends none: polled instead)',
+  it(
+    provider === 'flutterwave'
+      ? 'sends no refund webhook (Flutterwave v3 has none): its refund is completed by its own answer and polled'
+      : 'completes a refund by the provider’s webhook alone (no verify, no sweep)',
     async () => {
       const payment = await paidPayment(s, amount);
       await sandboxes.control('POST', `/${provider}/knobs`, { refundOutcome: 'succeed', refundDelayMs: 200 });
+      const sent = async () =>
+        (
+          (await sandboxes.control('GET', `/${provider}/webhooks`)).body as {
+            deliveries: { event: string }[];
+          }
+        ).deliveries.length;
+      const webhooksBefore = await sent();
       const created = await refund(s, payment.id);
       expect(created.status).toBe(201);
-      // No verify, no sweep: only the provider's webhook → ingest → verify worker → refund lookup.
+      // No verify, no sweep: only the provider's webhook → ingest → verify worker → refund lookup
+      // (Flutterwave: its create answer says `completed`, and nothing else ever arrives).
       const done = await until(
         () => getRefund(s, created.body.id),
         (r) => r.status === 'succeeded',
       );
       expect(done.status).toBe('succeeded');
+      if (provider === 'flutterwave') expect(await sent()).toBe(webhooksBefore);
+      else expect(await sent()).toBeGreaterThan(webhooksBefore);
       expect(await refundEvents(s, payment.id, created.body.id)).toEqual([
         'refund.created',
         'refund.succeeded',
