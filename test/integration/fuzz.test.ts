@@ -935,6 +935,22 @@ function pageRedirect(req: RawRequest, res: RawResponse): boolean {
 
 /** Every problem with an answer, or none. */
 function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res: RawResponse): string[] {
+  // Dot segments are resolved by the URL before anything is sent: `/pay/..` or `/docs/assets/../..` is
+  // a request for the site's root, which locally is the dashboard's index (CloudFront's default
+  // behaviour in the cloud), not an API answer. Only a server error there would be ours to find.
+  const resolved = new URL(req.path, 'http://127.0.0.1').pathname;
+  if (resolved === '/') {
+    return res.status >= 500 ? [`the site root answered ${res.status}`] : [];
+  }
+  // Likewise a `?` or `#` in a segment ends the path early: `/pay/{slug}?/done` is the page route's
+  // request, whose answers that route's own sweep checks. Here only: never a server error.
+  const reached = matchRoute(req.method, resolved);
+  if (reached.kind === 'route' && reached.route !== route) {
+    const provider = res.status === 502 && (plans[routeKey(reached.route)]?.callsProvider ?? false);
+    return res.status >= 500 && res.status !== 503 && !provider
+      ? [`${routeKey(reached.route)} answered ${res.status}`]
+      : [];
+  }
   const problems: string[] = [];
   const header = (n: string) => {
     const v = res.headers[n];
@@ -954,8 +970,6 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
   if (!requestId) problems.push('no x-request-id header');
   // The hosted payment page answers customers: pages (refusals included) and redirects, never JSON.
   const pagePath = new URL(req.path, 'http://127.0.0.1').pathname;
-  // `/pay/..` is the site's root (the dashboard locally, the docs redirect): not an API answer at all.
-  if (plan.page && pagePath === '/') return problems;
   const pageMatch = matchRoute(req.method, pagePath);
   if (plan.page && pageMatch.kind === 'route' && pageMatch.route === route) {
     const pageStatuses = new Set([200, 303, 400, 404, 409, 410, 413, 415, 422, 429, 503]);
@@ -980,6 +994,8 @@ function problemsWith(route: Route, plan: Plan, kind: Kind, req: RawRequest, res
     return problems;
   }
 
+  // `/docs/assets/..` resolves to `/docs/`: the trailing-slash redirect to `/docs`, with no body to check.
+  if (pageRedirect(req, res)) return problems;
   const provider502 = res.status === 502 && plan.callsProvider === true;
   if (!documented.has(res.status) && !provider502 && !pageRedirect(req, res)) {
     problems.push(`undocumented status ${res.status}`);
