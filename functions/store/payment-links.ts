@@ -1,9 +1,10 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Mode, RequestMeta } from '#core/actor';
 import type { PaymentLink, UpdatePaymentLinkInput } from '#core/payment-links';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
+import { isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';
@@ -15,11 +16,6 @@ const strip = (item: Record<string, unknown>): PaymentLink => {
   const { pk: _pk, sk: _sk, type: _t, ...rest } = item;
   return rest as unknown as PaymentLink;
 };
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
 interface Audit {
   actor: Actor;

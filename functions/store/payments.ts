@@ -6,12 +6,13 @@ import {
   UpdateCommand,
   DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#core/payments';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
+import { isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';
 import { decodeCursor, encodeCursor, ulidTime, withinRange, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
@@ -28,11 +29,6 @@ interface IdempotencyItem {
   response?: { status: number; body: unknown };
   ttl: number;
 }
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
 const paymentItem = (p: Payment) => ({
   ...keys.payment(p.merchantId, p.mode, p.id),

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
 import { actorDetail, type AuditInput } from '#core/identity';
@@ -8,6 +8,7 @@ import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#
 import type { ProviderCredentials, ProviderName } from '#providers/types';
 import { auditPut } from './audit.ts';
 import { securityEventPut } from './security-events.ts';
+import { isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';
 import { tableName } from './table-name.ts';
 
@@ -77,10 +78,6 @@ const notice = (
     secretKeyLast4: config.secretKeyLast4,
   }),
 });
-
-const conditionFailed = (error: unknown): boolean =>
-  error instanceof TransactionCanceledException &&
-  (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
 
 async function getItem(
   merchantId: string,
@@ -180,7 +177,7 @@ export const providerStore: ProviderStore = {
       );
       return true;
     } catch (error) {
-      if (conditionFailed(error)) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   },
@@ -206,7 +203,7 @@ export const providerStore: ProviderStore = {
       );
       return true;
     } catch (error) {
-      if (conditionFailed(error)) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   },

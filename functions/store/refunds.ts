@@ -5,7 +5,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { encodeTime } from 'ulid';
 import type { Actor, Mode, RequestMeta } from '#core/actor';
 import type { Posting } from '#core/ledger';
@@ -21,6 +21,7 @@ import {
 import type { Delivery, OutboundEvent } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
+import { cancellationReasons } from './conditions.ts';
 import { keys } from './keys.ts';
 import { postingItems } from './ledger.ts';
 import { decodeCursor, encodeCursor, type Page, ulidTime, withinRange } from './pagination.ts';
@@ -43,9 +44,6 @@ export const stripRefund = (item: Record<string, unknown>): Refund => {
   return rest as unknown as Refund;
 };
 
-const reasons = (error: unknown): (string | undefined)[] =>
-  error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
-
 /**
  * Sends a transaction, retrying DynamoDB's TransactionConflict (another
  * transaction touching the same payment at that instant: concurrent refunds of
@@ -58,7 +56,7 @@ async function transact(items: TransactItem[]): Promise<'ok' | { failed: (string
       await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));
       return 'ok';
     } catch (error) {
-      const codes = reasons(error);
+      const codes = cancellationReasons(error);
       if (codes.includes('ConditionalCheckFailed')) return { failed: codes };
       const conflict =
         codes.includes('TransactionConflict') ||

@@ -1,7 +1,7 @@
 import { capturePostings } from '#core/ledger';
 import { postingItems } from './ledger.ts';
 import { refundFieldOrder } from '#core/refunds';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -24,6 +24,7 @@ import {
 } from '#core/webhooks';
 import { dynamoClient } from '#platform/clients';
 import { auditPut } from './audit.ts';
+import { cancellationReasons, isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';
 import { securityEventPut } from './security-events.ts';
 import { reconcileNamespace } from './payments.ts';
@@ -42,8 +43,6 @@ const strip = <T>(item: Item): T => {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
   return rest as T;
 };
-const reasons = (error: unknown): (string | undefined)[] =>
-  error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
 
 /** The item's `type` names the item kind, so the event's own type is stored as `eventType`. */
 export const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantId: string) => ({
@@ -143,7 +142,7 @@ export async function putEndpoint(
     }
     return true;
   } catch (error) {
-    if (conditionFailed(error)) return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -151,11 +150,6 @@ export async function putEndpoint(
 const securityNotePut = (n: SecurityNote) => ({
   Put: securityEventPut(n.merchantId, n.kind, n.meta, n.detail),
 });
-
-const conditionFailed = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
 export async function deleteEndpoint(
   merchantId: string,
@@ -178,7 +172,7 @@ export async function deleteEndpoint(
     }
     return true;
   } catch (error) {
-    if (conditionFailed(error)) return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -300,7 +294,7 @@ export async function recordPaymentTransition(input: {
     await dynamoClient().send(new TransactWriteCommand({ TransactItems: items }));
     return 'recorded';
   } catch (error) {
-    const codes = reasons(error);
+    const codes = cancellationReasons(error);
     if (providerEvent && codes[1] === 'ConditionalCheckFailed') return 'duplicate';
     if (codes[0] === 'ConditionalCheckFailed') return 'stale';
     throw error;
