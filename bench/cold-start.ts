@@ -65,7 +65,7 @@ interface Subject {
 }
 
 interface PackageBytes {
-  /** npm package, or a folder of our own code (`functions/platform`). */
+  /** npm package, or a folder of our own code (`functions/edge`). */
   readonly name: string;
   /** Bytes this package contributes to the minified bundle (esbuild's `bytesInOutput`). */
   readonly bytes: number;
@@ -99,7 +99,7 @@ function subjects(): Subject[] {
   ];
 }
 
-/** `node_modules/@aws-sdk/core/dist-es/x.js` → `@aws-sdk/core`; `functions/platform/http.ts` → `functions/platform`. */
+/** `node_modules/@aws-sdk/core/dist-es/x.js` → `@aws-sdk/core`; `functions/edge/http.ts` → `functions/edge`. */
 export function packageOf(input: string): string {
   const marker = 'node_modules/';
   const at = input.lastIndexOf(marker);

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { apiKeyCacheMs } from '#platform/auth';
+import { apiKeyCacheMs } from '#edge/auth';
 import { listEvents } from '#store/webhooks';
 import { type BenchContext, type Benchmark, writeResults } from './benchmark.ts';
 import { type CallSummary, describeCall, resolveUnits, summarizeDynamo, summarizeSqs } from './calls.ts';

@@ -5,7 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 /**
  * What the bench sees of the product's AWS and provider calls, without changing
  * product code: one middleware on the shared clients' stacks (`dynamoClient()`,
- * `sqsClient()` from `#platform/clients`, and the bench's own queue-worker SQS
+ * `sqsClient()` from `#runtime/clients`, and the bench's own queue-worker SQS
  * client), a wrapper around the global `fetch` the provider adapters use, and an
  * AsyncLocalStorage tag that names the function (handler module) a call came from.
  *

@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { lambdaContext, loadHandler } from '#local/lambda';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from '#local/queue-workers';
 import { type LocalStack, startLocalStack } from '#local/stack';
-import { dynamoClient, sqsClient } from '#platform/clients';
+import { dynamoClient, sqsClient } from '#runtime/clients';
 import { functionName, workers } from '#routes';
 import type { BenchContext } from './benchmark.ts';
 import type { ItemReader } from './calls.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { HttpSpec } from '#platform/http';
+import type { HttpSpec } from '#edge/http';
 import configureProviderEvent from '../events/configure-provider.json' with { type: 'json' };
 import createApiKeyEvent from '../events/create-api-key.json' with { type: 'json' };
 import createPaymentEvent from '../events/create-payment.json' with { type: 'json' };
@@ -17,15 +17,15 @@ import confirmPasswordResetEvent from '../events/confirm-password-reset.json' wi
 import resendEventEvent from '../events/resend-event.json' with { type: 'json' };
 import updateMeEvent from '../events/update-me.json' with { type: 'json' };
 import updateWebhookEndpointEvent from '../events/update-webhook-endpoint.json' with { type: 'json' };
-import * as r from './api/responses.ts';
+import * as r from './edge/responses.ts';
 import { eventTypes, type EventType } from './core/webhooks.ts';
 import { type Credential, functionName, type Route, routeKey, routes } from './routes.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the route table (paths, methods,
  * credentials), the request schemas each handler validates with (carried on the
- * handler as `handler.spec`, see platform/http.ts), the response schemas of
- * api/responses.ts, and the per-route prose below. Served at `GET /openapi.json`
+ * handler as `handler.spec`, see edge/http.ts), the response schemas of
+ * edge/responses.ts, and the per-route prose below. Served at `GET /openapi.json`
  * and written by `npm run openapi`. A route without an entry in `operations`, or
  * an entry without a route, fails test/unit/openapi.test.ts.
  */
@@ -702,8 +702,7 @@ export async function routeSpecs(): Promise<Map<string, HttpSpec<unknown, unknow
       handler?: { spec?: HttpSpec<unknown, unknown, unknown> };
     };
     const spec = module.handler?.spec;
-    if (!spec)
-      throw new Error(`${route.handler} has no handler.spec: build it with http() from #platform/http`);
+    if (!spec) throw new Error(`${route.handler} has no handler.spec: build it with http() from #edge/http`);
     specs.set(routeKey(route), spec);
   }
   return specs;

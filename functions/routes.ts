@@ -2,7 +2,7 @@
  * The route table: the single source of truth for the HTTP API. The CDK stack
  * (lib/api-stack.ts) makes one function and one API route per row; the local API
  * server (local/api-server.ts) serves the same rows with the same handlers; the
- * handler wrapper (platform/http.ts) reads a row's credential kind at run time.
+ * handler wrapper (edge/http.ts) reads a row's credential kind at run time.
  * Adding a route is one row here plus its handler module.
  *
  * Queue consumers live in the second table, `workers`, for the same reasons.
@@ -10,7 +10,7 @@
 
 import type { ApiKeyScope } from '#core/actor';
 
-/** Which credential a route accepts (enforced by platform/auth.ts). */
+/** Which credential a route accepts (enforced by edge/auth.ts). */
 export type Credential =
   | 'none' // public: health, auth bootstrap
   | 'apiKey' // Authorization: Bearer sk_test_… / sk_live_…
@@ -26,7 +26,9 @@ export type RateLimitClass = 'none' | 'auth' | 'standard' | 'webhook';
 export type TableAccess = 'none' | 'describe' | 'read' | 'readwrite';
 /** What a function may do to a queue: `describe` reads attributes, `send` enqueues. */
 export type QueueAccess = 'describe' | 'send';
-export type QueueName = 'providerEvents' | 'deliveries';
+import type { QueueName } from '#runtime/queues';
+
+export type { QueueName };
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -37,7 +37,7 @@ export interface QueueDefinition {
 
 /**
  * Each queue consumer's Lambda timeout, from its worst case:
- * - providerEvents: up to 3 reconcile rounds (platform/inbound.ts) × 3 tries of a provider GET
+ * - providerEvents: up to 3 reconcile rounds (app/inbound.ts) × 3 tries of a provider GET
  *   (providers/http.ts) × the 6 s provider timeout = 54 s, plus ≤ 2 × 2 s backoff per round and
  *   the table writes: 90 s. Records of a batch run concurrently, so the batch takes no longer.
  * - deliveries: one merchant endpoint attempt (15 s, WEBHOOK_TIMEOUT_MS) plus the writes: 30 s.

@@ -10,7 +10,7 @@ import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } fr
  * `LOCAL_MASTER_KEY`, `JWT_KEYS`): `sam local invoke --env-vars` only sets
  * variables the template already declares for the function, and silently drops
  * the rest. In the cloud the slots are empty strings, which the SDK's endpoint
- * lookup and platform/config.ts treat exactly as unset (a KMS key id, when set,
+ * lookup and runtime/config.ts treat exactly as unset (a KMS key id, when set,
  * always wins over the local key; the JWT key set falls back to the secret).
  */
 

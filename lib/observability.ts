@@ -18,7 +18,7 @@ import { constructId, functionName } from '../functions/routes.ts';
 import { dlqName, type QueueKey, queues } from './definitions.ts';
 import type { PayBridgeFunction } from './paybridge-function.ts';
 
-/** Where the business metrics live: the metric filters below and the EMF counts (functions/platform/silence.ts). */
+/** Where the business metrics live: the metric filters below and the EMF counts (functions/app/silence.ts). */
 export const metricNamespace = 'PayBridge';
 
 /**
@@ -43,13 +43,13 @@ export interface LogMetric {
 }
 
 const createsPayments = ['api/create-payment.ts', 'api/pay-submit.ts'];
-/** Every caller of the one settle path (core/payments.ts settlePayment → platform/transitions.ts). */
+/** Every caller of the one settle path (core/payments.ts settlePayment → app/transitions.ts). */
 const settlesPayments = [
   'workers/verify-provider-events.ts',
   'api/verify-payment.ts',
   'workers/reconcile-payments.ts',
 ];
-/** Every caller of the refund transition (platform/refunds.ts `transition`). */
+/** Every caller of the refund transition (app/refunds.ts `transition`). */
 const movesRefunds = ['api/create-refund.ts', ...settlesPayments];
 const verifyWorker = 'workers/verify-provider-events.ts';
 const deliverWorker = 'workers/deliver-webhooks.ts';
@@ -71,7 +71,7 @@ export const logMetrics: readonly LogMetric[] = [
     sources: createsPayments,
   },
   {
-    // platform/transitions.ts: every recorded status move (succeeded, failed, expired, requires_review…).
+    // app/transitions.ts: every recorded status move (succeeded, failed, expired, requires_review…).
     metricName: 'PaymentTransitions',
     messages: ['payment transition'],
     dimensions: { Status: 'status', Provider: 'provider', Mode: 'mode' },
@@ -92,14 +92,14 @@ export const logMetrics: readonly LogMetric[] = [
     sources: [verifyWorker],
   },
   {
-    // platform/inbound.ts: a signature refused, by the adapter's reason (bad signature, stale timestamp…).
+    // app/inbound.ts: a signature refused, by the adapter's reason (bad signature, stale timestamp…).
     metricName: 'WebhooksRejected',
     messages: ['provider webhook signature rejected'],
     dimensions: { Provider: 'provider', Reason: 'reason' },
     sources: [verifyWorker],
   },
   {
-    // platform/inbound.ts: the other rejections, whose reason is the line itself.
+    // app/inbound.ts: the other rejections, whose reason is the line itself.
     metricName: 'WebhooksRejected',
     messages: [
       'provider webhook for an unknown token',
@@ -128,14 +128,14 @@ export const logMetrics: readonly LogMetric[] = [
     sources: [deliverWorker],
   },
   {
-    // platform/refunds.ts `reserve`: the refund and its hold are recorded.
+    // app/refunds.ts `reserve`: the refund and its hold are recorded.
     metricName: 'RefundsCreated',
     messages: ['refund created'],
     dimensions: { Provider: 'provider', Mode: 'mode' },
     sources: ['api/create-refund.ts'],
   },
   {
-    // platform/refunds.ts `transition`: succeeded, failed, requires_action…
+    // app/refunds.ts `transition`: succeeded, failed, requires_action…
     metricName: 'RefundTransitions',
     messages: ['refund transition'],
     dimensions: { Status: 'status', Provider: 'provider', Mode: 'mode' },

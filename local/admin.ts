@@ -28,7 +28,7 @@
 import { readFileSync } from 'node:fs';
 import { normalizeEmail } from '#core/credentials';
 import { isCurrency } from '#core/money';
-import { checkMerchantLedger } from '#platform/ledger-check';
+import { checkMerchantLedger } from '#app/ledger-check';
 import { setAmountLimit } from '#store/payments';
 import { setRefundPolicy } from '#store/refunds';
 import { emailProven } from '#core/identity';

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, verifyWebhook, WebhookVerificationError } from '#client';
-import type { ProviderName } from '#providers/types';
+import type { ProviderName } from '#core/provider-adapter';
 import { readStackState } from './state.ts';
 
 const stackFile = readStackState();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { logger } from '#platform/logger';
+import { logger } from '#runtime/logger';
 import { functionName } from '#routes';
 
 export const functionsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');

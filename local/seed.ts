@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestMeta } from '#core/actor';
 import { createApiKey, login, register } from '#core/identity';
-import { identity } from '#platform/identity';
+import { identity } from '#app/identity';
 import { setRole } from '#store/identity';
 
 /** The placeholders sample events may carry, and what each becomes. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { allNeeds, type EnvironmentValues, functionEnvironment } from '#infra/function-environment';
 import { scheduledWorkers, workers } from '#routes';
-import { type ProviderName, providerNames } from '#providers/types';
+import { type ProviderName, providerNames } from '#core/provider-adapter';
 import { type LocalApi, startApi } from './api-server.ts';
 import { freePort } from './ports.ts';
 import { type Sandboxes, startSandboxes } from './sandboxes/server.ts';

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
-import { limit, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { limit, pageParams } from '#edge/schemas';
 import { listAllAudit } from '#store/audit';
 
 const query = z.strictObject({

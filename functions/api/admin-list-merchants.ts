@@ -1,5 +1,5 @@
-import { http } from '#platform/http';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { listQuery, pageParams } from '#edge/schemas';
 import { listMerchants } from '#store/merchants';
 
 /** GET /v1/admin/merchants — admins only (declared in the route table). */

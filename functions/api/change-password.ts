@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { changePassword } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
 
 export const changePasswordBody = z.strictObject({
   currentPassword: z.string().check(z.maxLength(256)),

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { configureProvider, providerView } from '#core/providers';
-import { config } from '#platform/config';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { currency, mode } from '#platform/schemas';
+import { config } from '#runtime/config';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { currency, mode } from '#edge/schemas';
 import { adapters } from '#providers/index';
 import { providerStore } from '#store/providers';
 

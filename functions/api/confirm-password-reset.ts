@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { confirmPasswordReset } from '#core/identity';
-import { http } from '#platform/http';
-import { identity } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity } from '#app/identity';
 
 export const confirmPasswordResetBody = z.strictObject({
   /** The `token` of the emailed link (after `#token=`). */

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { createApiKey } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
-import { mode } from '#platform/schemas';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
+import { mode } from '#edge/schemas';
 
 export const createApiKeyBody = z.strictObject({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),

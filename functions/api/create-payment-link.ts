@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { createPaymentLink } from '#platform/payment-links';
-import { publicBaseUrl } from '#platform/request';
-import { currency } from '#platform/schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { createPaymentLink } from '#app/payment-links';
+import { publicBaseUrl } from '#edge/request';
+import { currency } from '#edge/schemas';
 
 const providerName = z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']);
 const minorAmount = z.int().check(z.positive());

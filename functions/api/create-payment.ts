@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { createPayment } from '#core/payments';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { payments } from '#platform/payments';
-import { idempotencyKeyOf } from '#platform/request';
-import { currency, email, reference } from '#platform/schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { payments } from '#app/payments';
+import { idempotencyKeyOf } from '#edge/request';
+import { currency, email, reference } from '#edge/schemas';
 
 export const createPaymentBody = z.strictObject({
   /** Integer, in the currency's minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). */

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { createRefund, refundReasons } from '#core/refunds';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { refunds } from '#platform/refunds';
-import { idempotencyKeyOf } from '#platform/request';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { refunds } from '#app/refunds';
+import { idempotencyKeyOf } from '#edge/request';
 import { paymentParams } from './get-payment.ts';
 
 export const createRefundBody = z.strictObject({

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { createEndpoint, publicEndpoint } from '#platform/webhook-endpoints';
-import { subscribedEvents, url } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { createEndpoint, publicEndpoint } from '#app/webhook-endpoints';
+import { subscribedEvents, url } from '#edge/webhook-schemas';
 
 export const createWebhookEndpointBody = z.strictObject({
   url,

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { removeProvider } from '#core/providers';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { mode } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { mode } from '#edge/schemas';
 import { providerStore } from '#store/providers';
 
 /** DELETE /v1/providers/{provider}?mode= — forgets the credentials; the webhook URL stops working. */

@@ -1,7 +1,7 @@
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { removeEndpoint } from '#platform/webhook-endpoints';
-import { endpointId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { removeEndpoint } from '#app/webhook-endpoints';
+import { endpointId } from '#edge/webhook-schemas';
 
 /** DELETE /v1/webhook-endpoints/{id} */
 export const handler = http({ params: endpointId }, async ({ actor, params, meta }) => {

@@ -1,5 +1,5 @@
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
 import { balances } from '#store/ledger';
 
 /** GET /v1/balance — what the ledger says sits at each provider, per currency. */

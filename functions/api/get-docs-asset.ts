@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
+import { http } from '#edge/http';
 import { docsCsp, docsScript, docsStyle } from './docs-page.ts';
 
 /**

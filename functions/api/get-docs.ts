@@ -1,4 +1,4 @@
-import { http } from '#platform/http';
+import { http } from '#edge/http';
 import { docsCsp, docsHtml } from './docs-page.ts';
 
 /** GET /docs — the API reference page, rendering /openapi.json. */

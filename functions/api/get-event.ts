@@ -1,7 +1,7 @@
 import { missing } from '#core/errors';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { eventId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { eventId } from '#edge/webhook-schemas';
 import { getEvent } from '#store/webhooks';
 
 /** GET /v1/events/{id} */

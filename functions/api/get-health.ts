@@ -1,6 +1,6 @@
-import { config } from '#platform/config';
-import { http } from '#platform/http';
-import { queueIsHealthy } from '#platform/queues';
+import { config } from '#runtime/config';
+import { http } from '#edge/http';
+import { queueIsHealthy } from '#runtime/queues';
 import { tableIsHealthy } from '#store/table';
 
 /** GET /health — 200 when the table and both queues answer, 503 otherwise. */

@@ -1,5 +1,5 @@
-import { config } from '#platform/config';
-import { http } from '#platform/http';
+import { config } from '#runtime/config';
+import { http } from '#edge/http';
 import { buildOpenApiDocument } from '../openapi.ts';
 
 /** Built once per container: the document only changes with a deploy. */

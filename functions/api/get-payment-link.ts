@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { requirePaymentLink } from '#platform/payment-links';
-import { publicBaseUrl } from '#platform/request';
-import { objectId } from '#platform/schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { requirePaymentLink } from '#app/payment-links';
+import { publicBaseUrl } from '#edge/request';
+import { objectId } from '#edge/schemas';
 
 export const paymentLinkId = z.strictObject({ id: objectId('plink', 'a payment link') });
 

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { missing } from '#core/errors';
 import { publicPayment } from '#core/payments';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { objectId } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { objectId } from '#edge/schemas';
 import { paymentsStore } from '#store/payments';
 
 export const paymentParams = z.strictObject({ id: objectId('pay', 'a payment') });

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { missing } from '#core/errors';
 import { publicRefund } from '#core/refunds';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { objectId } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { objectId } from '#edge/schemas';
 import { refundsStore } from '#store/refunds';
 
 export const refundParams = z.strictObject({ id: objectId('re', 'a refund') });

@@ -1,7 +1,7 @@
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { publicEndpoint, requireEndpoint } from '#platform/webhook-endpoints';
-import { endpointId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { publicEndpoint, requireEndpoint } from '#app/webhook-endpoints';
+import { endpointId } from '#edge/webhook-schemas';
 
 /** GET /v1/webhook-endpoints/{id} */
 export const handler = http({ params: endpointId }, async ({ actor, params }) => ({

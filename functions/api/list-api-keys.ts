@@ -1,7 +1,7 @@
 import { publicApiKey } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
+import { listQuery, pageParams } from '#edge/schemas';
 
 /** GET /v1/api-keys — prefix, mode, name and dates; never a secret. */
 export const handler = http({ query: listQuery }, async ({ actor, query }) => {

@@ -1,6 +1,6 @@
-import { http } from '#platform/http';
-import { requireUser } from '#platform/identity';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireUser } from '#app/identity';
+import { listQuery, pageParams } from '#edge/schemas';
 import { listAudit } from '#store/audit';
 
 /** GET /v1/audit-logs — every mutating action on the caller's merchant, newest first. */

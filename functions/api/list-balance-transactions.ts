@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { type Posting, postingKinds } from '#core/ledger';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { currency, limit, objectId, pageParams, createdRange } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { currency, limit, objectId, pageParams, createdRange } from '#edge/schemas';
 import { listPostings } from '#store/ledger';
 
 const query = z.strictObject({

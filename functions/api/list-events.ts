@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { eventTypes } from '#core/webhooks';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { limit, objectId, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { limit, objectId, pageParams } from '#edge/schemas';
 import { listEvents } from '#store/webhooks';
 
 const query = z.strictObject({

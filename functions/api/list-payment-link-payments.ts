@@ -1,8 +1,8 @@
 import { publicPayment } from '#core/payments';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { requirePaymentLink } from '#platform/payment-links';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { requirePaymentLink } from '#app/payment-links';
+import { listQuery, pageParams } from '#edge/schemas';
 import { listPayments } from '#store/payments';
 import { paymentLinkId } from './get-payment-link.ts';
 

@@ -1,8 +1,8 @@
 import { publicPaymentLink } from '#core/payment-links';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { publicBaseUrl } from '#platform/request';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { publicBaseUrl } from '#edge/request';
+import { listQuery, pageParams } from '#edge/schemas';
 import { listPaymentLinks } from '#store/payment-links';
 
 /** GET /v1/payment-links — newest first, in the caller's merchant and mode. */

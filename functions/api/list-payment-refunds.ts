@@ -1,7 +1,7 @@
 import { missing } from '#core/errors';
 import { publicRefund } from '#core/refunds';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
 import { paymentsStore } from '#store/payments';
 import { refundsStore } from '#store/refunds';
 import { paymentParams } from './get-payment.ts';

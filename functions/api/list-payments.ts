@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { ValidationFailed } from '#core/errors';
 import { paymentStatuses, publicPayment } from '#core/payments';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { currency, email, limit, objectId, pageParams, reference } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { currency, email, limit, objectId, pageParams, reference } from '#edge/schemas';
 import { listPayments } from '#store/payments';
 
 const query = z.strictObject({

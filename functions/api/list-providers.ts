@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { listProviders, providerView } from '#core/providers';
-import { config } from '#platform/config';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { providerHealth } from '#platform/provider-health';
-import { mode } from '#platform/schemas';
+import { config } from '#runtime/config';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { providerHealth } from '#app/provider-health';
+import { mode } from '#edge/schemas';
 import { providerStore } from '#store/providers';
 
 /**

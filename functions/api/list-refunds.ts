@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { publicRefund, refundStatuses } from '#core/refunds';
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { limit, objectId, pageParams, createdRange } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { limit, objectId, pageParams, createdRange } from '#edge/schemas';
 import { listRefunds } from '#store/refunds';
 
 const query = z.strictObject({

@@ -1,6 +1,6 @@
-import { http } from '#platform/http';
-import { requireUser } from '#platform/identity';
-import { listQuery, pageParams } from '#platform/schemas';
+import { http } from '#edge/http';
+import { requireUser } from '#app/identity';
+import { listQuery, pageParams } from '#edge/schemas';
 import { listSecurityEvents } from '#store/security-events';
 
 /** GET /v1/security-events — failed sign-ins, lockouts, refresh-token reuse, rejected webhooks. */

@@ -1,6 +1,6 @@
-import { http } from '#platform/http';
-import { requireMerchant } from '#platform/identity';
-import { publicEndpoint } from '#platform/webhook-endpoints';
+import { http } from '#edge/http';
+import { requireMerchant } from '#app/identity';
+import { publicEndpoint } from '#app/webhook-endpoints';
 import { listEndpoints } from '#store/webhooks';
 
 /** GET /v1/webhook-endpoints — the caller's mode; a merchant has at most 20, so one page. */

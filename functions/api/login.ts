@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { login } from '#core/identity';
-import { http } from '#platform/http';
-import { identity } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity } from '#app/identity';
 import { cookieReply, refreshCookieRequested } from './refresh-session.ts';
 
 export const loginBody = z.strictObject({

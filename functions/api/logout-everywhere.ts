@@ -1,6 +1,6 @@
 import { logoutEverywhere } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
 
 /**
  * POST /v1/auth/logout-everywhere — ends every session of the caller: this one

@@ -1,6 +1,6 @@
 import { logout } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
 import { clearedRefreshCookie, refreshCookieRequested } from './refresh-session.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { MethodNotAllowed, NotFound } from '#core/errors';
-import { http } from '#platform/http';
+import { http } from '#edge/http';
 import { matchRoute } from '../routes.ts';
 
 /**

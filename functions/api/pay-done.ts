@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { formTokenPattern, submissionKey } from '#core/payment-links';
 import { idPattern } from '#core/ids';
-import { http } from '#platform/http';
-import { logger } from '#platform/logger';
-import { donePage, messagePage } from '#platform/payment-link-pages';
-import { publicLink } from '#platform/payment-links';
+import { http } from '#edge/http';
+import { logger } from '#runtime/logger';
+import { donePage, messagePage } from '#edge/payment-link-pages';
+import { publicLink } from '#app/payment-links';
 import { paymentOfSubmission } from '#store/payment-links';
 import { paymentsStore } from '#store/payments';
 

@@ -1,9 +1,9 @@
 import { newFormToken, providerChoices } from '#core/payment-links';
-import { http } from '#platform/http';
-import { logger } from '#platform/logger';
-import { messagePage, paymentPage } from '#platform/payment-link-pages';
-import { publicLink, unavailablePage } from '#platform/payment-links';
-import { payments } from '#platform/payments';
+import { http } from '#edge/http';
+import { logger } from '#runtime/logger';
+import { messagePage, paymentPage } from '#edge/payment-link-pages';
+import { publicLink, unavailablePage } from '#app/payment-links';
+import { payments } from '#app/payments';
 
 /**
  * GET /pay/{slug} — the hosted payment page: the merchant's name, what is paid

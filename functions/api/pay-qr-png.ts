@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { http, type SpecifiedHandler } from '#platform/http';
+import { http, type SpecifiedHandler } from '#edge/http';
 import { qrReply } from './pay-qr.ts';
 
 const inner = http({ ignoreInput: true }, async ({ event }) => qrReply(event, 'png'));

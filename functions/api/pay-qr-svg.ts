@@ -1,4 +1,4 @@
-import { http } from '#platform/http';
+import { http } from '#edge/http';
 import { qrReply } from './pay-qr.ts';
 
 /** GET /pay/{slug}/qr.svg — the link's URL as a QR code (SVG). */

@@ -1,8 +1,8 @@
 import QRCode from 'qrcode';
 import { linkUrls } from '#core/payment-links';
-import type { HttpReply } from '#platform/http';
-import { publicLink } from '#platform/payment-links';
-import { publicBaseUrl } from '#platform/request';
+import type { HttpReply } from '#edge/http';
+import { publicLink } from '#app/payment-links';
+import { publicBaseUrl } from '#edge/request';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 /**

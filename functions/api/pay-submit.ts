@@ -8,16 +8,16 @@ import {
   submissionKey,
 } from '#core/payment-links';
 import { createPayment, isOpen } from '#core/payments';
-import type { ProviderName } from '#providers/types';
-import { rateLimitKey } from '#platform/client-ip';
-import { http, type HttpReply } from '#platform/http';
-import { logger } from '#platform/logger';
-import { donePage, type FormState, messagePage, paymentPage } from '#platform/payment-link-pages';
-import { publicLink, submitLimits, unavailablePage } from '#platform/payment-links';
-import { publicBaseUrl } from '#platform/request';
-import { payments } from '#platform/payments';
-import { header, rawBody } from '#platform/request';
-import { email as emailSchema } from '#platform/schemas';
+import type { ProviderName } from '#core/provider-adapter';
+import { rateLimitKey } from '#edge/client-ip';
+import { http, type HttpReply } from '#edge/http';
+import { logger } from '#runtime/logger';
+import { donePage, type FormState, messagePage, paymentPage } from '#edge/payment-link-pages';
+import { publicLink, submitLimits, unavailablePage } from '#app/payment-links';
+import { publicBaseUrl } from '#edge/request';
+import { payments } from '#app/payments';
+import { header, rawBody } from '#edge/request';
+import { email as emailSchema } from '#edge/schemas';
 import { claimSubmission, findPaymentLinkBySlug, releaseSubmission } from '#store/payment-links';
 import { paymentsStore } from '#store/payments';
 import { hit } from '#store/rate-limits';

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { recoverEndpoint } from '#platform/webhook-endpoints';
-import { endpointId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { recoverEndpoint } from '#app/webhook-endpoints';
+import { endpointId } from '#edge/webhook-schemas';
 
 export const recoverBody = z.strictObject({ since: z.string().check(z.iso.datetime()) });
 

@@ -2,9 +2,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { Forbidden, Unauthenticated, ValidationFailed } from '#core/errors';
 import { refresh, refreshIdleSeconds, type Tokens } from '#core/identity';
-import { http, type HttpReply } from '#platform/http';
-import { identity } from '#platform/identity';
-import { header } from '#platform/request';
+import { http, type HttpReply } from '#edge/http';
+import { identity } from '#app/identity';
+import { header } from '#edge/request';
 
 /**
  * `refreshToken` is required, except on a cookie refresh (`PayBridge-Refresh-Cookie: 1`), which

@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { register } from '#core/identity';
-import { http } from '#platform/http';
-import { withMail } from '#platform/mail';
-import { identity } from '#platform/identity';
-import { publicBaseUrl } from '#platform/request';
-import { email } from '#platform/schemas';
+import { http } from '#edge/http';
+import { withMail } from '#runtime/mail';
+import { identity } from '#app/identity';
+import { publicBaseUrl } from '#edge/request';
+import { email } from '#edge/schemas';
 
 const mailing = withMail(identity);
 

@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { sha256 } from '#core/credentials';
 import { passwordResetAccepted, requestPasswordReset } from '#core/identity';
-import { http } from '#platform/http';
-import { withMail } from '#platform/mail';
-import { identity } from '#platform/identity';
-import { publicBaseUrl } from '#platform/request';
-import { logger } from '#platform/logger';
-import { email } from '#platform/schemas';
+import { http } from '#edge/http';
+import { withMail } from '#runtime/mail';
+import { identity } from '#app/identity';
+import { publicBaseUrl } from '#edge/request';
+import { logger } from '#runtime/logger';
+import { email } from '#edge/schemas';
 import { hit } from '#store/rate-limits';
 
 const mailing = withMail(identity);

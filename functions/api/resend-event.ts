@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { objectId } from '#platform/schemas';
-import { resendEvent } from '#platform/webhook-endpoints';
-import { eventId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { objectId } from '#edge/schemas';
+import { resendEvent } from '#app/webhook-endpoints';
+import { eventId } from '#edge/webhook-schemas';
 
 export const resendBody = z.strictObject({
   endpointId: z.optional(objectId('we', 'a webhook endpoint')),

@@ -1,9 +1,9 @@
 import { RateLimited } from '#core/errors';
 import { resendVerification } from '#core/identity';
-import { http } from '#platform/http';
-import { withMail } from '#platform/mail';
-import { identity, requireUser } from '#platform/identity';
-import { publicBaseUrl } from '#platform/request';
+import { http } from '#edge/http';
+import { withMail } from '#runtime/mail';
+import { identity, requireUser } from '#app/identity';
+import { publicBaseUrl } from '#edge/request';
 import { hit } from '#store/rate-limits';
 
 /** Verification emails one user may ask for per hour (on top of the route's per-address limit). */

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { revokeApiKey } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
-import { objectId } from '#platform/schemas';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
+import { objectId } from '#edge/schemas';
 
 /** POST /v1/api-keys/{id}/revoke — the key stops working within seconds. */
 export const handler = http(

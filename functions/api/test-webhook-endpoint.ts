@@ -1,7 +1,7 @@
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { sendTestEvent } from '#platform/webhook-endpoints';
-import { endpointId } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { sendTestEvent } from '#app/webhook-endpoints';
+import { endpointId } from '#edge/webhook-schemas';
 
 /** POST /v1/webhook-endpoints/{id}/test — queues a `webhook_endpoint.test` event to this endpoint. */
 export const handler = http({ params: endpointId }, async ({ actor, params }) => ({

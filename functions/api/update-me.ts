@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { updateMe } from '#core/identity';
-import { http } from '#platform/http';
-import { identity, requireUser } from '#platform/identity';
-import { currency, email } from '#platform/schemas';
+import { http } from '#edge/http';
+import { identity, requireUser } from '#app/identity';
+import { currency, email } from '#edge/schemas';
 
 export const updateMeBody = z.strictObject({
   businessName: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { missing } from '#core/errors';
 import { publicPaymentLink } from '#core/payment-links';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { publicBaseUrl } from '#platform/request';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { publicBaseUrl } from '#edge/request';
 import { updatePaymentLink } from '#store/payment-links';
 import { paymentLinkId } from './get-payment-link.ts';
 

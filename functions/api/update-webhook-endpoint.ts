@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { publicEndpoint, updateEndpoint } from '#platform/webhook-endpoints';
-import { endpointId, subscribedEvents, url } from '#platform/webhook-schemas';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { publicEndpoint, updateEndpoint } from '#app/webhook-endpoints';
+import { endpointId, subscribedEvents, url } from '#edge/webhook-schemas';
 
 export const updateWebhookEndpointBody = z.strictObject({
   url: z.optional(url),

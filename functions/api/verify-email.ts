@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { verifyEmail } from '#core/identity';
-import { http } from '#platform/http';
-import { identity } from '#platform/identity';
+import { http } from '#edge/http';
+import { identity } from '#app/identity';
 
 export const verifyEmailBody = z.strictObject({
   /** The `token` of the emailed link (after `#token=`). */

@@ -1,9 +1,9 @@
 import { publicPayment, verifyPayment } from '#core/payments';
 import { syncOpenRefunds } from '#core/refunds';
-import { http } from '#platform/http';
-import { callerOf, requireMerchant } from '#platform/identity';
-import { payments } from '#platform/payments';
-import { refunds } from '#platform/refunds';
+import { http } from '#edge/http';
+import { callerOf, requireMerchant } from '#app/identity';
+import { payments } from '#app/payments';
+import { refunds } from '#app/refunds';
 import { paymentParams } from './get-payment.ts';
 
 /**

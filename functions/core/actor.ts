@@ -14,7 +14,7 @@ export type ApiKeyScope = 'server' | 'full';
 export const apiKeyScopes: readonly ApiKeyScope[] = ['server', 'full'];
 
 /**
- * Who is calling, established by platform/auth.ts from the credential the route
+ * Who is calling, established by edge/auth.ts from the credential the route
  * declares. Every repository call on merchant data takes `merchantId` (and
  * `mode` for mode-scoped objects) from here, never from the request body.
  */

@@ -1,6 +1,6 @@
 /**
  * Typed domain errors. Every failure the API can answer with is one of these;
- * `platform/errors.ts` maps them to HTTP once. Anything else is an `api` error
+ * `edge/errors.ts` maps them to HTTP once. Anything else is an `api` error
  * (500) whose message never reaches the caller.
  */
 export type ErrorType =

@@ -33,7 +33,7 @@ import {
 /**
  * Merchant identity: accounts, dashboard sessions and API keys. This module
  * holds the rules; `IdentityStore` (implemented in store/identity.ts) holds the
- * data, and `TokenSigner` (platform/jwt.ts) mints access tokens.
+ * data, and `TokenSigner` (edge/jwt.ts) mints access tokens.
  */
 
 export interface Merchant {
@@ -309,7 +309,7 @@ export interface Deps {
   readonly now?: () => Date;
   /** Argon2id cost for new hashes (OWASP's by default). */
   readonly passwordHashing?: HashParams;
-  /** Where verification and reset links go out (platform/mail.ts); none: no mail is sent. */
+  /** Where verification and reset links go out (runtime/mail.ts); none: no mail is sent. */
   readonly mail?: MailSender;
 }
 

@@ -1,5 +1,5 @@
 import type { Mode } from './actor.ts';
-import type { ProviderName } from '../providers/types.ts';
+import type { ProviderName } from './provider-adapter.ts';
 
 /**
  * The balance ledger: a double-entry shadow of what sits at each provider for a

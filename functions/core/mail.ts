@@ -1,7 +1,7 @@
 /**
  * Email to users: the port and the messages. PayBridge sends two kinds, both
  * carrying a single-use link: email verification and password reset. How a
- * message leaves is an adapter (platform/mail.ts): the local outbox in the
+ * message leaves is an adapter (runtime/mail.ts): the local outbox in the
  * local stack and tests; in the cloud, the production adapter is an Amazon SES
  * sender behind this same interface (README, Auth model).
  */

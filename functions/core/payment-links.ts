@@ -4,14 +4,14 @@ import { ValidationFailed } from './errors.ts';
 import { inFieldOrder } from './field-order.ts';
 import { assertAmount, assertWithinMaximum, exponent, formatUnits, isCurrency, parseUnits } from './money.ts';
 import { type CreatePaymentInput, preferenceFor, type RoutableProvider } from './payments.ts';
-import type { ProviderName } from '../providers/types.ts';
+import type { ProviderName } from './provider-adapter.ts';
 
 /**
  * Payment links: a merchant's hosted payment page, reachable at an unguessable
  * `/pay/{slug}`, where the customer picks how to pay among the merchant's
  * providers that take the link's currency. The rules here are pure; the store
  * (store/payment-links.ts) keeps the link and its counter, the pages
- * (platform/payment-link-pages.ts) render them, and a submission becomes a
+ * (edge/payment-link-pages.ts) render them, and a submission becomes a
  * payment through the very `createPayment` of `POST /v1/payments`.
  */
 
@@ -154,7 +154,7 @@ export function newPaymentLink(
   };
 }
 
-/** The link's answer fields, in the order of its answer schema (api/responses.ts), `id` first. */
+/** The link's answer fields, in the order of its answer schema (edge/responses.ts), `id` first. */
 export const paymentLinkFieldOrder = [
   'id',
   'mode',

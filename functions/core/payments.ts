@@ -4,7 +4,7 @@ import { Conflict, NotFound, ProviderFailed, Unprocessable, ValidationFailed } f
 import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
 import { assertAmount, assertWithinMaximum, isCurrency } from './money.ts';
-import type { ProviderName, VerifyResult } from '../providers/types.ts';
+import type { ProviderName, VerifyResult } from './provider-adapter.ts';
 
 /**
  * Payments: creation with idempotency, routing with failover, and the

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ProviderCredentials, type ProviderName, providerNames } from '#providers/types';
+import { type ProviderCredentials, type ProviderName, providerNames } from '#core/provider-adapter';
 import type { AuditInput } from './identity.ts';
 import type { MerchantActor, Mode, RequestMeta } from './actor.ts';
 import { Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed } from './errors.ts';

@@ -4,7 +4,7 @@ import { inFieldOrder } from './field-order.ts';
 import { newId } from './ids.ts';
 import { formatMinor } from './money.ts';
 import { claimOrWait, type Payment, type PaymentsStore, requestHash } from './payments.ts';
-import type { ProviderRefundStatus, RefundReason, RefundResult } from '../providers/types.ts';
+import type { ProviderRefundStatus, RefundReason, RefundResult } from './provider-adapter.ts';
 
 /**
  * Refunds: money given back through the provider that took it. The invariant

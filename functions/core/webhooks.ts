@@ -65,7 +65,7 @@ export function eventBody(event: OutboundEvent): string {
 }
 
 export interface EndpointSecret {
-  /** Envelope-sealed `whsec_…` (platform/envelope.ts). */
+  /** Envelope-sealed `whsec_…` (runtime/envelope.ts). */
   sealed: unknown;
   createdAt: string;
   /** Set when rotated out: still signs until then. */

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { NotFound, ValidationFailed } from '#core/errors';
-import { http } from '#platform/http';
-import { sendProviderEvent } from '#platform/queues';
-import { rawBody } from '#platform/request';
+import { http } from '#edge/http';
+import { sendProviderEvent } from '#runtime/queues';
+import { rawBody } from '#edge/request';
 import { findWebhookToken } from '#store/providers';
 
 /** Larger provider webhooks are refused; real ones are a few KB. */

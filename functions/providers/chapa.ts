@@ -52,7 +52,7 @@ import type {
   SignatureCheck,
   VerifyInput,
   VerifyResult,
-} from './types.ts';
+} from '#core/provider-adapter';
 
 /** Chapa's production API. */
 export const chapaBaseUrl = 'https://api.chapa.co';

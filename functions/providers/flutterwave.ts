@@ -54,7 +54,7 @@ import type {
   SignatureCheck,
   VerifyInput,
   VerifyResult,
-} from './types.ts';
+} from '#core/provider-adapter';
 
 /** Flutterwave's production API. */
 export const flutterwaveBaseUrl = 'https://api.flutterwave.com';

@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
-import { redactString } from '#platform/logger';
-import type { ProviderContext, ProviderName } from './types.ts';
+import { redactString } from '#runtime/logger';
+import type { ProviderContext, ProviderName } from '#core/provider-adapter';
 
 /**
  * The one outbound HTTP path to payment providers, over Node's global `fetch`,

@@ -3,7 +3,7 @@ import { chapa } from './chapa.ts';
 import { flutterwave } from './flutterwave.ts';
 import { paystack } from './paystack.ts';
 import { stripe } from './stripe.ts';
-import type { ProviderAdapter, ProviderName } from './types.ts';
+import type { ProviderAdapter, ProviderName } from '#core/provider-adapter';
 
 /**
  * The provider registry: one adapter per provider behind one interface. Adding

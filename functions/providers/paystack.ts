@@ -54,7 +54,7 @@ import type {
   SignatureCheck,
   VerifyInput,
   VerifyResult,
-} from './types.ts';
+} from '#core/provider-adapter';
 
 /** Paystack's production API. */
 export const paystackBaseUrl = 'https://api.paystack.co';

@@ -57,7 +57,7 @@ import type {
   SignatureCheck,
   VerifyInput,
   VerifyResult,
-} from './types.ts';
+} from '#core/provider-adapter';
 
 /**
  * The Stripe API version this adapter was written and tested against, sent on every call so

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Actor, actorRef, type RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { keys } from './keys.ts';
 import { decodeCursor, encodeCursor, type Page, pageOfPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';

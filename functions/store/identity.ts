@@ -14,7 +14,7 @@ import type {
   Session,
   User,
 } from '#core/identity';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
 import { keys } from './keys.ts';
 import { pageOfPrefix } from './pagination.ts';

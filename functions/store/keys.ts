@@ -123,7 +123,7 @@ export const keys = {
    * it came in on: a provider's event id is not a secret (Flutterwave's is its
    * global, increasing transaction number), so one merchant must never be able to
    * claim an id before another merchant's genuine event arrives. `identity` is the
-   * adapter's event id prefixed by our reference (platform/inbound.ts).
+   * adapter's event id prefixed by our reference (app/inbound.ts).
    */
   providerEvent: (merchantId: string, mode: string, provider: string, identity: string): Key => ({
     pk: `PEVT#${merchantId}#${mode}#${provider}#${identity}`,

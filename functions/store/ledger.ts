@@ -1,7 +1,7 @@
 import { QueryCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
 import { balanceDelta, type Posting, type PostingKind } from '#core/ledger';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { balanceShards, keys } from './keys.ts';
 import { allWithPrefix, decodeCursor, encodeCursor, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Merchant } from '#core/identity';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 import { tableName } from './table-name.ts';
 

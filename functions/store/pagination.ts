@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#core/errors';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { tableName } from './table-name.ts';
 
 /** A page of a list, newest first (ARCHITECTURE.md, Conventions: Lists). */

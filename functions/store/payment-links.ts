@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Mode, RequestMeta } from '#core/actor';
 import type { PaymentLink, UpdatePaymentLinkInput } from '#core/payment-links';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
 import { isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';

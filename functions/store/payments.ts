@@ -10,7 +10,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#core/payments';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
 import { isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';

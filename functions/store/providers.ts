@@ -3,9 +3,9 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import type { Mode } from '#core/actor';
 import { actorDetail, type AuditInput } from '#core/identity';
 import { isWebhookToken, type ProviderConfig, type ProviderStore, type WebhookTarget } from '#core/providers';
-import { dynamoClient } from '#platform/clients';
-import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#platform/envelope';
-import type { ProviderCredentials, ProviderName } from '#providers/types';
+import { dynamoClient } from '#runtime/clients';
+import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#runtime/envelope';
+import type { ProviderCredentials, ProviderName } from '#core/provider-adapter';
 import { auditPut } from './audit.ts';
 import { securityEventPut } from './security-events.ts';
 import { isConditionFailure } from './conditions.ts';
@@ -21,7 +21,7 @@ import { tableName } from './table-name.ts';
  * | webhook_token    | keys.webhookToken(token)                     | merchantId, mode, provider                 |
  *
  * Both are written and deleted together, with the audit item, in one
- * transaction. Secrets are sealed (platform/envelope.ts) with a context naming
+ * transaction. Secrets are sealed (runtime/envelope.ts) with a context naming
  * the merchant, mode, provider and field, so a sealed value moved to another
  * item does not open.
  */

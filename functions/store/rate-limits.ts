@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { keys } from './keys.ts';
 import { tableName } from './table-name.ts';
 

@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Payment } from '#core/payments';
 import type { DueRef } from '#core/reconciliation';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { keys, reconcileShards } from './keys.ts';
 import { reconcileNamespace } from './payments.ts';
 import { tableName } from './table-name.ts';

@@ -19,7 +19,7 @@ import {
   type RefundStatus,
 } from '#core/refunds';
 import type { Delivery, OutboundEvent } from '#core/webhooks';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
 import { cancellationReasons } from './conditions.ts';
 import { keys } from './keys.ts';

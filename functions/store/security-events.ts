@@ -1,9 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
-import { dynamoClient } from '#platform/clients';
-import { config } from '#platform/config';
-import { logger } from '#platform/logger';
+import { dynamoClient } from '#runtime/clients';
+import { config } from '#runtime/config';
+import { logger } from '#runtime/logger';
 import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
 import { hit } from './rate-limits.ts';

@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '#platform/clients';
-import { config } from '#platform/config';
+import { dynamoClient } from '#runtime/clients';
+import { config } from '#runtime/config';
 
 /** True when the table answers and is ACTIVE; used by the health check. */
 export async function tableIsHealthy(timeoutMs = 2000): Promise<boolean> {

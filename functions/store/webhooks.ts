@@ -22,7 +22,7 @@ import {
   type OutboundEvent,
   type WebhookEndpoint,
 } from '#core/webhooks';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
 import { cancellationReasons, isConditionFailure } from './conditions.ts';
 import { keys } from './keys.ts';

@@ -4,9 +4,9 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeTime } from 'ulid';
 import * as z from 'zod/mini';
-import { deliver } from '#platform/delivery';
-import { logger } from '#platform/logger';
-import { recoverStep } from '#platform/webhook-endpoints';
+import { deliver } from '#app/delivery';
+import { logger } from '#runtime/logger';
+import { recoverStep } from '#app/webhook-endpoints';
 import { getDelivery, listAttempts } from '#store/webhooks';
 
 const message = z.object({
@@ -17,7 +17,7 @@ const message = z.object({
   notBefore: z.number(),
 });
 
-/** A step of a recover (platform/webhook-endpoints.ts `recoverStep`). */
+/** A step of a recover (app/webhook-endpoints.ts `recoverStep`). */
 const recoverJob = z.object({
   kind: z.literal('recover'),
   merchantId: z.string(),

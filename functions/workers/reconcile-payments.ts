@@ -3,11 +3,11 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sweep, type SweepReport } from '#core/reconciliation';
 import { syncRefund } from '#core/refunds';
-import { refunds } from '#platform/refunds';
-import { reconcileSettings } from '#platform/config';
-import { logger } from '#platform/logger';
-import { payments } from '#platform/payments';
-import { emitCount, onSweeperSettled } from '#platform/silence';
+import { refunds } from '#app/refunds';
+import { reconcileSettings } from '#runtime/config';
+import { logger } from '#runtime/logger';
+import { payments } from '#app/payments';
+import { emitCount, onSweeperSettled } from '#app/silence';
 import { duePayments, recordCheck } from '#store/reconciliation';
 
 /** The EMF metric counting the sweeper's failed checks (dimension `Worker`). */

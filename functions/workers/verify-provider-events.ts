@@ -3,8 +3,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { processProviderEvent } from '#platform/inbound';
-import { logger } from '#platform/logger';
+import { processProviderEvent } from '#app/inbound';
+import { logger } from '#runtime/logger';
 
 const message = z.object({
   provider: z.string(),

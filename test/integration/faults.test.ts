@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '#core/ids';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
 import { usePipeline } from '#test/pipeline';
-import { checkMerchantLedger } from '#platform/ledger-check';
+import { checkMerchantLedger } from '#app/ledger-check';
 import { testCredentials } from '#test/providers';
 import { useSandboxes } from '#test/sandbox-fixture';
 

@@ -1,4 +1,4 @@
-import { payments } from '#platform/payments';
+import { payments } from '#app/payments';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProviderFailed } from '#core/errors';
@@ -175,7 +175,7 @@ describe('the log lines the business metrics are read from', () => {
         },
       },
       transition: async () => 'recorded' as const,
-      // The platform's wiring (functions/platform/payments.ts) logs through the structured logger.
+      // The platform's wiring (functions/app/payments.ts) logs through the structured logger.
       log: payments.log,
     } as unknown as PaymentDeps;
     const out = await createPayment(

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ProviderName } from '#providers/types';
+import type { ProviderName } from '#core/provider-adapter';
 import { browserMissing, withBrowser } from '#test/browser';
 import { seriousA11yViolations } from '#test/dashboard';
 import { useApi } from '#test/http';

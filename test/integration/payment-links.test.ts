@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '#client';
-import type { ProviderName } from '#providers/types';
+import type { ProviderName } from '#core/provider-adapter';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
 import { usePipeline } from '#test/pipeline';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMaxAmounts } from '#core/money';
-import type { ProviderName } from '#providers/types';
-import { checkMerchantLedger } from '#platform/ledger-check';
+import type { ProviderName } from '#core/provider-adapter';
+import { checkMerchantLedger } from '#app/ledger-check';
 import { setAmountLimit } from '#store/payments';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';

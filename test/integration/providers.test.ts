@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dynamoClient } from '#platform/clients';
-import type { ProviderName } from '#providers/types';
+import { dynamoClient } from '#runtime/clients';
+import type { ProviderName } from '#core/provider-adapter';
 import { keys } from '#store/keys';
 import { findWebhookToken, getProviderConfig, listEnabledProviders } from '#store/providers';
 import { tableName } from '#store/table-name';

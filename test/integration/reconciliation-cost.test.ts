@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { dynamoClient } from '#platform/clients';
+import { dynamoClient } from '#runtime/clients';
 import { reconcileShards } from '#store/keys';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant } from '#test/merchants';

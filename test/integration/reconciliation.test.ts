@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '#platform/logger';
-import { metricLines } from '#platform/silence';
-import type { ProviderName } from '#providers/types';
+import { logger } from '#runtime/logger';
+import { metricLines } from '#app/silence';
+import type { ProviderName } from '#core/provider-adapter';
 import { listAudit } from '#store/audit';
 import type * as ReconciliationStore from '#store/reconciliation';
 import { listSecurityEvents } from '#store/security-events';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ProviderName } from '#providers/types';
+import type { ProviderName } from '#core/provider-adapter';
 import { lambdaContext, loadHandler } from '#local/lambda';
-import { checkMerchantLedger } from '#platform/ledger-check';
+import { checkMerchantLedger } from '#app/ledger-check';
 import { listEvents } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';

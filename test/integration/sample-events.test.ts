@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allFunctions } from '#local/functions';
 import { loadHandler } from '#local/lambda';
 import { baseUrlVariable } from '#local/stack';
-import { providerNames } from '#providers/types';
+import { providerNames } from '#core/provider-adapter';
 import { type Sandboxes, startSandboxes } from '#local/sandboxes/server';
 import { fillPlaceholders, placeholdersIn, type SampleCredentials, seedSampleMerchant } from '#local/seed';
 

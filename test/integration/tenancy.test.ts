@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routeKey, routes } from '#routes';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';
-import { outboxMessages } from '#platform/mail';
+import { outboxMessages } from '#runtime/mail';
 import { getProviderConfig } from '#store/providers';
 import { paymentsStore } from '#store/payments';
 import { newId } from '#core/ids';

@@ -26,13 +26,13 @@ export const freshIp = (): string => `198.51.100.${Math.floor(Math.random() * 25
 
 /**
  * The token of the newest emailed link of `kind` to `email`, read from the local
- * outbox (the handlers run in this process: functions/platform/mail.ts).
+ * outbox (the handlers run in this process: functions/runtime/mail.ts).
  */
 export async function outboxToken(
   email: string,
   kind: 'verify_email' | 'password_reset' = 'verify_email',
 ): Promise<string> {
-  const { outboxMessages } = await import('#platform/mail');
+  const { outboxMessages } = await import('#runtime/mail');
   const message = outboxMessages({ to: email, kind }).at(-1);
   const token = message?.link.split('#token=')[1];
   if (!token) throw new Error(`no ${kind} email to ${email} in the local outbox`);
@@ -109,7 +109,7 @@ export async function mintAccessToken(
   role: 'owner' | 'admin' = 'owner',
 ): Promise<string> {
   const [{ signAccessToken }, { identityStore }] = await Promise.all([
-    import('#platform/jwt'),
+    import('#edge/jwt'),
     import('#store/identity'),
   ]);
   const login = await identityStore.getLogin(merchant.email);

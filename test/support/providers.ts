@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ProviderName } from '#providers/types';
+import type { ProviderName } from '#core/provider-adapter';
 
 /** Sandbox-acceptable test credentials for a provider, unique per call (the sandboxes scope by key). */
 export function testCredentials(provider: ProviderName): { secretKey: string; webhookSecret?: string } {

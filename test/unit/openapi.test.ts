@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
-import { components } from '../../functions/api/responses.ts';
+import { components } from '../../functions/edge/responses.ts';
 import { packageFiles } from '../../functions/api/get-docs-asset.ts';
 import { eventTypes } from '../../functions/core/webhooks.ts';
 import {
@@ -12,7 +12,7 @@ import {
   routeSpecs,
   securityOf,
 } from '../../functions/openapi.ts';
-import type { HttpSpec } from '#platform/http';
+import type { HttpSpec } from '#edge/http';
 import { type Route, routeKey, routes } from '#routes';
 import { documentChecker, pointerPart } from '#test/openapi';
 

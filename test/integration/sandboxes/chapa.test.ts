@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chapa } from '#providers/chapa';
-import type { ProviderContext } from '#providers/types';
+import type { ProviderContext } from '#core/provider-adapter';
 import { fetchJson, useSandboxes } from '#test/sandbox-fixture';
 import { carrying } from '#test/sandbox-receiver';
 

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { flutterwave } from '#providers/flutterwave';
-import type { ProviderContext, RefundLookup } from '#providers/types';
+import type { ProviderContext, RefundLookup } from '#core/provider-adapter';
 import { fetchJson, useSandboxes } from '#test/sandbox-fixture';
 import { carrying } from '#test/sandbox-receiver';
 

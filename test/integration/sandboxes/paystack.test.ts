@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { paystack } from '#providers/paystack';
-import type { ProviderContext, RefundTarget } from '#providers/types';
+import type { ProviderContext, RefundTarget } from '#core/provider-adapter';
 import { fetchJson, useSandboxes } from '#test/sandbox-fixture';
 import { carrying, type ReceivedRequest } from '#test/sandbox-receiver';
 

@@ -9,7 +9,7 @@ import {
   reconcile,
 } from '#core/payments';
 import { type DueRef, nextCheckAt, retryAfterError, sweep, type SweepDeps } from '#core/reconciliation';
-import type { VerifyResult } from '#providers/types';
+import type { VerifyResult } from '#core/provider-adapter';
 import { reconcileIntervalMs, startScheduledWorker } from '#local/scheduled-workers';
 
 const settings = { schedule: [60, 300, 900, 3600, 21600], lateWindowSeconds: 86_400 };

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '#local/lambda';
-import { logger } from '#platform/logger';
+import { logger } from '#runtime/logger';
 
 /** A handler wrapped as ours are: Powertools' middleware adds the context, then one log line. */
 const handler = middy(async (_event: unknown, _context: Context) => {

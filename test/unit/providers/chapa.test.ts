@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { chapa } from '#providers/chapa';
-import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
+import type { InitializeInput, RefundInput, RefundLookup } from '#core/provider-adapter';
 import { useProviderServer } from './provider-server.ts';
 
 const secretKey = 'CHASECK_TEST-q8Zk3Lr0Tn5Wv2Yx7Bc4Df9Gh1Jk6Mn';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { flutterwave } from '#providers/flutterwave';
-import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
+import type { InitializeInput, RefundInput, RefundLookup } from '#core/provider-adapter';
 import { useProviderServer } from './provider-server.ts';
 
 const secretKey = 'FLWSECK_TEST-6b1d7e2a9c4f3b8e5d0a1c2b3e4f5a6b-X';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { paystack } from '#providers/paystack';
-import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
+import type { InitializeInput, RefundInput, RefundLookup } from '#core/provider-adapter';
 import { useProviderServer } from './provider-server.ts';
 
 const secretKey = 'sk_test_4f1c2e8b9a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { ProviderContext, ProviderCredentials } from '#providers/types';
+import type { ProviderContext, ProviderCredentials } from '#core/provider-adapter';
 
 /** One request as the fake provider received it. */
 export interface Received {

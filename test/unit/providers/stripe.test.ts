@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { defaultMaxAmounts, isCurrency } from '#core/money';
 import { stripe, stripeApiVersion, stripeExpiresAt } from '#providers/stripe';
-import type { InitializeInput, RefundInput, RefundLookup } from '#providers/types';
+import type { InitializeInput, RefundInput, RefundLookup } from '#core/provider-adapter';
 import { useProviderServer } from './provider-server.ts';
 
 const secretKey = 'sk_test_51Hx9QeLkdIwHu7ixR4nD0mK3yS3cr3tK3y';

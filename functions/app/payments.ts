@@ -1,0 +1,104 @@
+import { Unprocessable } from '#core/errors';
+import type { PaymentDeps, PaymentGateway } from '#core/payments';
+import type { ProviderName } from '#core/provider-adapter';
+import { getProviderConfig, listEnabledProviders } from '#store/providers';
+import { paymentsStore } from '#store/payments';
+import { nextCheckAt } from '#core/reconciliation';
+import { expiryBounds, reconcileSettings } from '#runtime/config';
+import { adapterFor, providerContext } from '#app/providers';
+import { logger } from '#runtime/logger';
+import { transitionPayment } from '#app/transitions';
+
+type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
+
+/**
+ * Provider configurations read in this container in the last few seconds: a
+ * payment's routing query already returned the config its initialise needs, and
+ * the verify worker reads the config that the provider verify call needs. A
+ * changed or removed configuration applies within `configCacheMs`.
+ */
+export const configCacheMs = 5_000;
+const configCache = new Map<string, { config: ProviderConfig | undefined; until: number }>();
+const cacheKey = (merchantId: string, mode: string, provider: string) => `${merchantId}#${mode}#${provider}`;
+
+function remember(config: ProviderConfig | undefined, merchantId: string, mode: string, provider: string) {
+  if (configCache.size > 1000) configCache.clear();
+  configCache.set(cacheKey(merchantId, mode, provider), { config, until: Date.now() + configCacheMs });
+}
+
+/** A merchant's provider configuration (secrets still sealed), through the short per-container cache. */
+export async function providerConfig(
+  merchantId: string,
+  mode: 'test' | 'live',
+  provider: ProviderName,
+): Promise<ProviderConfig | undefined> {
+  const hit = configCache.get(cacheKey(merchantId, mode, provider));
+  if (hit && hit.until > Date.now()) return hit.config;
+  const config = await getProviderConfig(merchantId, mode, provider);
+  remember(config, merchantId, mode, provider);
+  return config;
+}
+
+async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
+  const config = await providerConfig(merchantId, mode, provider);
+  if (!config || !config.enabled) {
+    throw new Unprocessable(
+      'provider_not_configured',
+      `${provider} is not configured and enabled in this mode.`,
+      'provider',
+    );
+  }
+  return providerContext(provider, await config.credentials());
+}
+
+/** Providers as the payments domain sees them: routing facts, initialise and verify with decrypted keys. */
+const gateway: PaymentGateway = {
+  async enabledProviders(merchantId, mode) {
+    const list = await listEnabledProviders(merchantId, mode);
+    for (const config of list) remember(config, merchantId, mode, config.provider);
+    return list.map((c) => ({ provider: c.provider, currencies: c.currencies }));
+  },
+  async initialize(merchantId, mode, provider, input) {
+    const ctx = await configured(merchantId, mode, provider);
+    return adapterFor(provider).initialize(ctx, {
+      reference: input.reference,
+      amount: input.amount,
+      currency: input.currency,
+      customer: {
+        email: input.customer.email,
+        ...(input.customer.name ? { name: input.customer.name } : {}),
+        ...(input.customer.phone ? { phone: input.customer.phone } : {}),
+      },
+      ...(input.description ? { description: input.description } : {}),
+      ...(input.redirectUrl ? { redirectUrl: input.redirectUrl } : {}),
+      ...(input.metadata ? { metadata: input.metadata } : {}),
+      expiresAt: input.expiresAt,
+    });
+  },
+  async verify(merchantId, mode, payment) {
+    const ctx = await configured(merchantId, mode, payment.provider);
+    return adapterFor(payment.provider).verify(ctx, {
+      reference: payment.attemptReference,
+      providerReference: payment.providerReference,
+    });
+  },
+  async expire(merchantId, mode, payment) {
+    const adapter = adapterFor(payment.provider);
+    if (!adapter.expire) return; // Paystack, Flutterwave, Chapa: no API to close a checkout; ours governs.
+    const ctx = await configured(merchantId, mode, payment.provider);
+    await adapter.expire(ctx, {
+      reference: payment.attemptReference,
+      providerReference: payment.providerReference,
+    });
+  },
+};
+
+/** The payments domain wired to DynamoDB and the provider adapters, once per cold start. */
+export const payments: PaymentDeps = {
+  store: paymentsStore,
+  gateway,
+  transition: transitionPayment,
+  expiryBounds,
+  nextCheck: (payment, now) => nextCheckAt(payment, now, reconcileSettings()),
+  log: (level, message, fields) => logger[level](message, fields),
+};
