@@ -1,8 +1,9 @@
+import type { Mode } from '#core/actor';
 import { Unprocessable } from '#core/errors';
 import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#core/provider-adapter';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
-import { paymentsStore } from '#store/payments';
+import { listPayments, paymentsStore } from '#store/payments';
 import { nextCheckAt } from '#core/reconciliation';
 import { expiryBounds, reconcileSettings } from '#runtime/config';
 import { adapterFor, providerContext } from '#app/providers';
@@ -93,12 +94,25 @@ const gateway: PaymentGateway = {
   },
 };
 
-/** The payments domain wired to DynamoDB and the provider adapters, once per cold start. */
-export const payments: PaymentDeps = {
+const domain: PaymentDeps = {
   store: paymentsStore,
   gateway,
   transition: transitionPayment,
   expiryBounds,
   nextCheck: (payment, now) => nextCheckAt(payment, now, reconcileSettings()),
   log: (level, message, fields) => logger[level](message, fields),
+};
+
+/**
+ * The payments area, wired to DynamoDB and the provider adapters once per cold
+ * start: the ports the domain's functions take (`createPayment(payments, …)`)
+ * and the reads the handlers make, always scoped by merchant and mode.
+ */
+export const payments = {
+  ...domain,
+  /** One payment of the merchant in the mode, or undefined. */
+  get: (merchantId: string, mode: Mode, paymentId: string) =>
+    paymentsStore.getPayment(merchantId, mode, paymentId),
+  /** A page of the merchant's payments in the mode, newest first. */
+  list: listPayments,
 };
