@@ -35,6 +35,7 @@
  * | delivery attempts of an event             | pk MER#<mer>#<mode>     sk ATT#<evt>#<att>            |
  * | open payments due for a check (sparse)    | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<pay>    |
  * | provider-silence alert, once a day        | pk MER#<mer>#<mode>     sk SILENCE#<provider>  (ttl)  |
+ * | payment activity (timeline), time order   | pk MER#<mer>#<mode>     sk PACT#<pay>#<at>#<id> (ttl) |
  * | refund by id / refunds newest first       | pk MER#<mer>#<mode>     sk REFUND#<re>                |
  * | refunds of a payment                      | gsi1pk MER#<mer>#<mode>#PAY#<pay>#REFUNDS  gsi1sk <re> |
  * | open refunds due for a check (sparse)     | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<re>     |
@@ -238,6 +239,12 @@ export const keys = {
     pk: `MER#${merchantId}#${mode}`,
     sk: `SILENCE#${provider}`,
   }),
+  /** One webhook-received or verify entry of a payment's timeline; `at` (ISO) first so a Query is in time order. */
+  paymentActivity: (merchantId: string, mode: string, paymentId: string, at: string, id: string): Key => ({
+    pk: `MER#${merchantId}#${mode}`,
+    sk: `PACT#${paymentId}#${at}#${id}`,
+  }),
+  paymentActivityPrefix: (paymentId: string): string => `PACT#${paymentId}#`,
 } as const;
 
 export const balanceShards = 8;
