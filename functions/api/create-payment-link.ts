@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
+import { providerNames } from '#core/provider-adapter';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
 import { createPaymentLink } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
-import { currency } from '#edge/schemas';
+import { currency, providerName } from '#edge/schemas';
 
-const providerName = z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']);
 const minorAmount = z.int().check(z.positive());
 
 export const createPaymentLinkBody = z.strictObject({
@@ -19,7 +19,7 @@ export const createPaymentLinkBody = z.strictObject({
   title: z.string().check(z.trim(), z.minLength(1), z.maxLength(120)),
   description: z.optional(z.string().check(z.trim(), z.maxLength(500))),
   /** The providers to offer (default: every provider enabled for the currency when the page is opened). */
-  providers: z.optional(z.array(providerName).check(z.minLength(1), z.maxLength(4))),
+  providers: z.optional(z.array(providerName).check(z.minLength(1), z.maxLength(providerNames.length))),
   /** When the link stops taking payments (ISO 8601). */
   expiresAt: z.optional(z.string().check(z.iso.datetime())),
   /** How many payments the link may start; then it answers that it is sold out. */

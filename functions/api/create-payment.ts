@@ -4,13 +4,13 @@ import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
 import { payments } from '#app/payments';
 import { idempotencyKeyOf } from '#edge/request';
-import { currency, email, reference } from '#edge/schemas';
+import { currency, email, providerName, reference } from '#edge/schemas';
 
 export const createPaymentBody = z.strictObject({
   /** Integer, in the currency's minor unit (kobo, cents; whole units for JPY, UGX, RWF, XOF). */
   amount: z.int().check(z.positive()),
   currency,
-  provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  provider: z.optional(providerName),
   customer: z.strictObject({
     email,
     name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),

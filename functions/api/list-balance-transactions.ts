@@ -2,14 +2,14 @@ import * as z from 'zod/mini';
 import { type Posting, postingKinds } from '#core/ledger';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { currency, limit, objectId, pageParams, createdRange } from '#edge/schemas';
+import { currency, limit, objectId, pageParams, providerName, createdRange } from '#edge/schemas';
 import { listPostings } from '#store/ledger';
 
 const query = z.strictObject({
   limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   kind: z.optional(z.enum(postingKinds)),
-  provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  provider: z.optional(providerName),
   currency: z.optional(currency),
   payment: z.optional(objectId('pay', 'a payment')),
   createdFrom: z.optional(z.string().check(z.iso.datetime())),

@@ -5,9 +5,16 @@
  * provider's units and shapes, and cites the provider's documentation at its top.
  */
 
-export type ProviderName = 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
+/**
+ * Every provider PayBridge speaks to: the one place the list is written. The type, the
+ * API's enums (edge/schemas.ts `providerName`), the registry (providers/index.ts, which
+ * `satisfies Record<ProviderName, …>`) and the local sandboxes derive from it, so a fifth
+ * provider is one name here, one adapter module and one registry line; the compiler
+ * points at every table that still lacks it.
+ */
+export const providerNames = ['paystack', 'flutterwave', 'stripe', 'chapa'] as const;
 
-export const providerNames: readonly ProviderName[] = ['paystack', 'flutterwave', 'stripe', 'chapa'];
+export type ProviderName = (typeof providerNames)[number];
 
 /** A merchant's credentials for one provider and mode, decrypted only in memory. */
 export interface ProviderCredentials {

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import type { MerchantActor } from '#core/actor';
+import { type IdPrefix, idPattern } from '#core/ids';
+import { providerNames } from '#core/provider-adapter';
 import type {
   Merchant,
   Tokens,
@@ -31,8 +33,8 @@ import type { SecurityEvent } from '#store/security-events';
 
 const isoTime = z.iso.datetime();
 const nullableTime = z.nullable(isoTime);
-const id = (prefix: string) => z.string().check(z.regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`)));
-const providerName = z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']);
+const id = (prefix: IdPrefix) => z.string().check(z.regex(idPattern(prefix)));
+const providerName = z.enum(providerNames);
 export const paymentStatus = z.enum(paymentStatuses);
 export const eventType = z.enum(eventTypes);
 

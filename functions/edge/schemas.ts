@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ValidationFailed } from '#core/errors';
 import { type IdPrefix, idPattern } from '#core/ids';
+import { providerNames } from '#core/provider-adapter';
 
 /** Shared request pieces. Route-specific schemas live beside their handler. */
 
@@ -32,6 +33,9 @@ export const limit = z.optional(
 );
 
 export const mode = z.enum(['test', 'live']);
+
+/** A provider's name, from the one list (core/provider-adapter.ts). */
+export const providerName = z.enum(providerNames);
 
 /** `?limit=&cursor=` (ARCHITECTURE.md, Conventions: Lists). */
 export const listQuery = z.strictObject({

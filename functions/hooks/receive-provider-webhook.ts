@@ -3,13 +3,14 @@ import { NotFound, ValidationFailed } from '#core/errors';
 import { http } from '#edge/http';
 import { sendProviderEvent } from '#runtime/queues';
 import { rawBody } from '#edge/request';
+import { providerName } from '#edge/schemas';
 import { findWebhookToken } from '#store/providers';
 
 /** Larger provider webhooks are refused; real ones are a few KB. */
 export const maxWebhookBytes = 256 * 1024;
 
 const params = z.strictObject({
-  provider: z.enum(['paystack', 'flutterwave', 'stripe', 'chapa']),
+  provider: providerName,
   token: z.string().check(z.regex(/^[A-Za-z0-9_-]{20,100}$/)),
 });
 

@@ -7,14 +7,15 @@ import type { ProviderAdapter, ProviderName } from '#core/provider-adapter';
 
 /**
  * The provider registry: one adapter per provider behind one interface. Adding
- * a provider is one module in this folder and one line here.
+ * a provider is its name in `providerNames` (core/provider-adapter.ts), one module
+ * in this folder and one line here; `satisfies` makes a missing line a type error.
  */
-export const adapters: Readonly<Record<ProviderName, ProviderAdapter>> = {
+export const adapters = {
   paystack,
   flutterwave,
   stripe,
   chapa,
-};
+} as const satisfies Readonly<Record<ProviderName, ProviderAdapter>>;
 
 /** True when `name` is a provider PayBridge has an adapter for. */
 export function isProviderName(name: string): name is ProviderName {

@@ -7,11 +7,11 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type ProviderName, providerNames } from '#core/provider-adapter';
 import type { Knobs } from './runtime.ts';
 
-export type ProviderName = 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
-
-export const providerNames: readonly ProviderName[] = ['paystack', 'flutterwave', 'stripe', 'chapa'];
+// The sandboxes imitate the providers PayBridge speaks to: the same list, never a copy of it.
+export { type ProviderName, providerNames };
 
 export function isProviderName(value: string): value is ProviderName {
   return (providerNames as readonly string[]).includes(value);
