@@ -3,14 +3,14 @@ import { ValidationFailed } from '#core/errors';
 import { paymentStatuses, publicPayment } from '#core/payments';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { currency, email, limit, objectId, pageParams, reference } from '#edge/schemas';
-import { listPayments } from '#store/payments';
+import { payments } from '#app/payments';
+import { currency, email, limit, objectId, pageParams, providerName, reference } from '#edge/schemas';
 
 const query = z.strictObject({
   limit,
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   status: z.optional(z.enum(paymentStatuses)),
-  provider: z.optional(z.enum(['paystack', 'flutterwave', 'stripe', 'chapa'])),
+  provider: z.optional(providerName),
   currency: z.optional(currency),
   email: z.optional(email),
   reference: z.optional(reference),
@@ -32,7 +32,7 @@ export const handler = http({ query }, async ({ actor, query }) => {
       'createdFrom',
     );
   }
-  const page = await listPayments(
+  const page = await payments.list(
     caller.merchantId,
     caller.mode,
     {
