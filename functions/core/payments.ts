@@ -12,18 +12,11 @@ import type { ProviderName, VerifyResult } from './provider-adapter.ts';
  * behind `PaymentGateway` (both implemented outside core).
  */
 
-export type PaymentStatus =
-  | 'pending'
-  | 'processing'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'expired'
-  | 'requires_review'
-  | 'partially_refunded'
-  | 'refunded';
-
-/** The statuses, in one place (the API's enum and filters derive from it). */
+/**
+ * The statuses, in one place: the type, the API's enum and filters (edge/responses.ts,
+ * api/list-payments.ts) and the state machine below (a `Record<PaymentStatus, …>`, so a
+ * new status is a type error until its moves are written) derive from it.
+ */
 export const paymentStatuses = [
   'pending',
   'processing',
@@ -34,7 +27,9 @@ export const paymentStatuses = [
   'requires_review',
   'partially_refunded',
   'refunded',
-] as const satisfies readonly PaymentStatus[];
+] as const;
+
+export type PaymentStatus = (typeof paymentStatuses)[number];
 
 /** Open payments: still waiting for the provider; the sweeper checks them. */
 export const isOpen = (status: PaymentStatus): boolean => status === 'pending' || status === 'processing';
