@@ -80,6 +80,11 @@ export interface Route {
    * the CDK copies each into the bundle at the same relative path.
    */
   readonly assets?: readonly string[];
+  /**
+   * The function serves the OpenAPI document generated at build time: the CDK writes `openapi.json`
+   * beside the bundle and esbuild leaves the document builder (every handler's schemas) out.
+   */
+  readonly openApiDocument?: true;
 }
 
 const auth = { credential: 'none', rateLimit: 'auth', table: 'readwrite', jwt: 'sign' } as const;
@@ -122,7 +127,7 @@ export const routes: readonly Route[] = [
     queues: { providerEvents: 'describe', deliveries: 'describe' },
   },
   // Developer experience: the OpenAPI document and its reference page. Public by design: they hold no data.
-  { method: 'GET', path: '/openapi.json', handler: 'api/get-openapi.ts', ...docs },
+  { method: 'GET', path: '/openapi.json', handler: 'api/get-openapi.ts', ...docs, openApiDocument: true },
   { method: 'GET', path: '/docs', handler: 'api/get-docs.ts', ...docs },
   {
     method: 'GET',

@@ -81,6 +81,7 @@ export class ApiStack extends Stack {
         | 'memoryMb'
         | 'timeoutSeconds'
         | 'assets'
+        | 'openApiDocument'
         | 'reservedConcurrency'
       >,
     ) => {
@@ -99,6 +100,7 @@ export class ApiStack extends Stack {
         timeoutSeconds: row.timeoutSeconds,
         reservedConcurrency: row.reservedConcurrency,
         assets: row.assets,
+        openApiDocument: row.openApiDocument,
       });
       this.functions[name] = fn;
       return fn;

@@ -15,6 +15,22 @@ export const bundling = {
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 } as const;
 
+/** What a route row says about its own bundle (functions/routes.ts). */
+export interface BundleTraits {
+  readonly openApiDocument?: true | undefined;
+}
+
+/**
+ * esbuild `define`s for one function, from its route row: constants the handler code branches on, so
+ * each bundle carries only what its route uses (esbuild drops the untaken branch and its imports).
+ * Outside a bundle (tsx, vitest) the variables are unset and the code takes the general branch.
+ */
+export function bundleDefines(traits: BundleTraits): Record<string, string> {
+  return {
+    ...(traits.openApiDocument ? { 'process.env.PAYBRIDGE_OPENAPI_ASSET': '"1"' } : {}),
+  };
+}
+
 /** Bundling reports (the CDK's line per asset, esbuild's per bundle) only with PAYBRIDGE_VERBOSE_BUNDLING=1. */
 export const verboseBundling = (): boolean => process.env.PAYBRIDGE_VERBOSE_BUNDLING === '1';
 

@@ -16,7 +16,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
 import type { DataResources } from './data-stack.ts';
-import { bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
+import { bundleDefines, bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
 import { table } from './definitions.ts';
 import { cloudLocalSlots, functionEnvironment } from './function-environment.ts';
 
@@ -46,6 +46,8 @@ export interface PayBridgeFunctionProps {
   readonly reservedConcurrency?: number | undefined;
   /** node_modules files copied into the bundle at the same relative path (the route row's `assets`). */
   readonly assets?: readonly string[] | undefined;
+  /** Serve the OpenAPI document generated at build time (the route row's `openApiDocument`). */
+  readonly openApiDocument?: true | undefined;
   readonly retainLogs: boolean;
   /** Merged over the defaults, never replacing them. */
   readonly environment?: Record<string, string>;
@@ -136,7 +138,10 @@ export class PayBridgeFunction extends Construct {
         banner: bundling.banner,
         // esbuild's per-bundle report only with PAYBRIDGE_VERBOSE_BUNDLING=1: synth and tests stay quiet.
         logLevel: verboseBundling() ? LogLevel.INFO : LogLevel.WARNING,
-        ...(props.assets?.length ? { commandHooks: copyAssets(props.assets) } : {}),
+        define: bundleDefines(props),
+        ...(props.assets?.length || props.openApiDocument
+          ? { commandHooks: afterBundling(props.assets ?? [], props.openApiDocument === true) }
+          : {}),
       },
     });
 
@@ -179,11 +184,14 @@ export class PayBridgeFunction extends Construct {
 }
 
 /**
- * Copies node_modules files into the bundle directory after esbuild, so the
- * function finds them with `createRequire(import.meta.url).resolve(...)` as it does
- * locally. Paths are checked: they come from our route table, but end up in a shell.
+ * What runs after esbuild, in the bundle directory:
+ * - node_modules files the function reads at run time are copied at the same relative path, so it finds them
+ *   with `createRequire(import.meta.url).resolve(...)` as it does locally (paths are checked: they come from our
+ *   route table, but end up in a shell);
+ * - `openapi.json`, the OpenAPI document generated from the route table and every handler's schemas
+ *   (`npm run openapi`), written beside `index.mjs` for the function that serves it.
  */
-function copyAssets(assets: readonly string[]) {
+export function afterBundling(assets: readonly string[], openApiDocument: boolean) {
   for (const asset of assets) {
     if (!/^(@[\w.-]+\/)?[\w.-]+(\/[\w.-]+)+$/.test(asset) || asset.split('/').includes('..')) {
       throw new Error(`Unsafe asset path ${JSON.stringify(asset)}`);
@@ -192,13 +200,22 @@ function copyAssets(assets: readonly string[]) {
   return {
     beforeBundling: (): string[] => [],
     beforeInstall: (): string[] => [],
-    afterBundling: (inputDir: string, outputDir: string): string[] =>
-      assets.map((asset) => {
+    afterBundling: (inputDir: string, outputDir: string): string[] => [
+      ...assets.map((asset) => {
         const to = `${outputDir}/node_modules/${asset}`;
         return `mkdir -p "${dirname(to)}" && cp "${inputDir}/node_modules/${asset}" "${to}"`;
       }),
+      ...(openApiDocument
+        ? [
+            `"${inputDir}/node_modules/.bin/tsx" "${inputDir}/local/write-openapi.ts" --quiet --server / "${outputDir}/${openApiAssetName}"`,
+          ]
+        : []),
+    ],
   };
 }
+
+/** The generated document's file name in the bundle directory (functions/api/get-openapi.ts reads it). */
+export const openApiAssetName = 'openapi.json';
 
 const readActions = [
   'dynamodb:GetItem',

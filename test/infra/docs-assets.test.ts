@@ -5,14 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '#openapi';
 import { type Route, routes } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 
 /**
  * The docs functions as Lambda runs them, from their synthesized bundles with no
  * node_modules above: the asset function reads Swagger UI's files, which the row's
- * `assets` copies into its bundle after esbuild; the OpenAPI function imports every
- * handler module through esbuild's glob imports.
+ * `assets` copies into its bundle after esbuild; the OpenAPI function serves the document
+ * the CDK generated at build time beside its bundle, and carries no handler schemas.
  */
 const row = routes.find((r) => r.handler === 'api/get-docs-asset.ts') as Route;
 const openapiRow = routes.find((r) => r.handler === 'api/get-openapi.ts') as Route;
@@ -77,11 +78,27 @@ describe('docs assets in the Lambda bundle', () => {
       expect(result.statusCode).toBe(200);
       const paths = (JSON.parse(result.body) as { paths: Record<string, object> }).paths;
       expect(new Set(Object.keys(paths))).toEqual(new Set(routes.map((r) => r.path)));
+      // The very document the builder makes for this version, served as generated at build time.
+      const { version } = JSON.parse(
+        readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'),
+      ) as {
+        version: string;
+      };
+      expect(JSON.parse(result.body)).toEqual(await buildOpenApiDocument({ version }));
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
     }
+  });
+
+  it('bundles the generated document, not the builder and every handler it reads', () => {
+    const dir = openapiBundle as string;
+    expect(existsSync(join(dir, 'openapi.json'))).toBe(true);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    // Text only the builder (functions/openapi.ts) and the handlers' schemas hold.
+    expect(code).not.toContain('Secret keys for your servers, one mode each.');
+    expect(code).not.toContain('Idempotency-Key');
   });
 });
