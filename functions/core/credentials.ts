@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Mode } from './actor.ts';
 
 /**
@@ -25,6 +25,16 @@ export function apiKeyMode(secret: string): Mode | undefined {
 }
 
 export const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * The one comparison of secrets, signatures and password hashes: equal bytes, in a time that
+ * does not say where two of the same length differ (node's `timingSafeEqual`), and false, not a
+ * throw, when the lengths differ (the length of a digest is public). Callers comparing values of
+ * a secret length hash both sides first (Flutterwave's `verif-hash`).
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /**
  * Refresh tokens: `rt_<family>.<secret>`. A family is one login; each refresh

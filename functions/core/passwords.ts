@@ -1,4 +1,5 @@
-import { argon2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { argon2, randomBytes, scrypt } from 'node:crypto';
+import { sameBytes } from './credentials.ts';
 import { commonPasswords } from './common-passwords.ts';
 
 /**
@@ -111,7 +112,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   } catch {
     return false;
   }
-  return actual.length === parsed.hash.length && timingSafeEqual(actual, parsed.hash);
+  return sameBytes(actual, parsed.hash);
 }
 
 /**

@@ -22,7 +22,8 @@
  * API are what PayBridge trusts. `return_url` is where the customer goes back.
  */
 import * as z from 'zod/mini';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from '#core/credentials';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { assertAmount, decimalToMinor, minorToDecimalString } from '#core/money';
 import {
@@ -404,9 +405,7 @@ function verifyWebhookSignature(
   if (!hexSha256.test(given)) return { ok: false, reason: 'bad_signature' };
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   const received = Buffer.from(given, 'hex');
-  if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    return { ok: false, reason: 'bad_signature' };
-  }
+  if (!sameBytes(received, expected)) return { ok: false, reason: 'bad_signature' };
   return { ok: true };
 }
 

@@ -24,7 +24,8 @@
  * some pages, not others) are left out until an account proves them.
  */
 import * as z from 'zod/mini';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { sameBytes } from '#core/credentials';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { assertAmount, decimalToMinor, minorToDecimalString } from '#core/money';
 import {
@@ -462,9 +463,7 @@ function verifyWebhookSignature(
     if (!base64Sha256.test(signature)) return { ok: false, reason: 'bad_signature' };
     const expected = createHmac('sha256', secret).update(rawBody).digest();
     const received = Buffer.from(signature, 'base64');
-    if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
-      return { ok: false, reason: 'bad_signature' };
-    }
+    if (!sameBytes(received, expected)) return { ok: false, reason: 'bad_signature' };
     return { ok: true, scheme: 'body' };
   }
   const legacy = headerValue(headers, 'verif-hash');
@@ -472,7 +471,7 @@ function verifyWebhookSignature(
   // Hash both sides so the comparison takes the same time whatever the lengths.
   const want = createHash('sha256').update(secret, 'utf8').digest();
   const got = createHash('sha256').update(legacy, 'utf8').digest();
-  return timingSafeEqual(want, got) ? { ok: true, scheme: 'static' } : { ok: false, reason: 'bad_signature' };
+  return sameBytes(want, got) ? { ok: true, scheme: 'static' } : { ok: false, reason: 'bad_signature' };
 }
 
 const chargeCompleted = z.object({

@@ -25,8 +25,10 @@
  * the exact XOF/RWF subunit rule above; re-check before taking live XOF/RWF.
  */
 import * as z from 'zod/mini';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from '#core/credentials';
 import { ProviderFailed, ValidationFailed } from '#core/errors';
+import { idPattern } from '#core/ids';
 import { assertAmount, exponent, parseUnits, scaleUnits } from '#core/money';
 import {
   assertProviderCurrency,
@@ -64,9 +66,12 @@ export const paystackBaseUrl = 'https://api.paystack.co';
  * (https://paystack.com/docs/api/transaction/#initialize), so our `ref_…` ids
  * travel as `ref-…` and are mapped back when Paystack echoes them.
  */
+/** Our `ref_…` as Paystack carries it. */
+const ourReference = idPattern('ref', '-');
+
 export const toPaystackReference = (reference: string): string => reference.replace(/_/g, '-');
 export const fromPaystackReference = (reference: string): string =>
-  /^ref-[0-9A-HJKMNP-TV-Z]{26}$/.test(reference) ? `ref_${reference.slice(4)}` : reference;
+  ourReference.test(reference) ? `ref_${reference.slice(4)}` : reference;
 
 const currencies = ['NGN', 'GHS', 'ZAR', 'KES', 'USD', 'XOF', 'EGP', 'RWF'] as const;
 
@@ -393,9 +398,7 @@ function verifyWebhookSignature(
   if (!hexSha512.test(given)) return { ok: false, reason: 'bad_signature' };
   const expected = createHmac('sha512', credentials.secretKey).update(rawBody).digest();
   const received = Buffer.from(given, 'hex');
-  if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    return { ok: false, reason: 'bad_signature' };
-  }
+  if (!sameBytes(received, expected)) return { ok: false, reason: 'bad_signature' };
   return { ok: true };
 }
 
@@ -424,8 +427,7 @@ const refundEvent = z.object({
   }),
 });
 
-const ourReference = /^ref-[0-9A-HJKMNP-TV-Z]{26}$/;
-const ourRefundId = /^re_[0-9A-HJKMNP-TV-Z]{26}$/;
+const ourRefundId = idPattern('re');
 
 /**
  * `charge.success` is the one payment event (Paystack has no failed-charge event for a

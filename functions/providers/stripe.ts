@@ -28,7 +28,8 @@
  * the zero-decimal list and send whole shillings.
  */
 import * as z from 'zod/mini';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameBytes } from '#core/credentials';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { assertAmount, exponent, parseUnits, scaleUnits } from '#core/money';
 import {
@@ -529,7 +530,7 @@ function verifyWebhookSignature(
   // Compare against every candidate so the time taken does not say which matched.
   let matched = false;
   for (const candidate of candidates) {
-    if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
+    if (sameBytes(candidate, expected)) matched = true;
   }
   if (!matched) return { ok: false, reason: 'bad_signature' };
 
