@@ -138,7 +138,7 @@ export class DataStack extends Stack implements DataResources {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(action);
       new Alarm(this, `${pascal(key)}OldestMessageAlarm`, {
-        alarmDescription: `Messages on ${def.name} are waiting more than 5 minutes: the consumer is failing or too slow, so payments and merchant notifications are delayed.`,
+        alarmDescription: `Messages on ${def.name} are waiting more than 5 minutes. Impact: the consumer is failing or too slow, so payments settle and merchants are notified late. First check: the consumer's log group for errors and its throttles (concurrency), then the queue's depth on the PayBridge dashboard.`,
         metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) }),
         threshold: 300,
         evaluationPeriods: 3,

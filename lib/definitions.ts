@@ -59,7 +59,7 @@ export const queues: Record<QueueKey, QueueDefinition> = {
     retentionDays: 4,
     dlqRetentionDays: 14,
     dlqImpact:
-      'Provider webhooks could not be verified or reconciled after 5 attempts: payments may be stuck in pending and merchants not notified. Inspect and redrive the DLQ.',
+      'Impact: provider webhooks could not be verified or reconciled after 5 attempts, so payments may stay pending (the reconciliation sweeper will still settle them by asking the provider) and merchants are notified late. First check: the verify worker\'s log group for "queue message failed" lines; fix the cause, then redrive the DLQ to the provider-events queue (Console: SQS → Start DLQ redrive).',
   },
   deliveries: {
     name: 'paybridge-deliveries',
@@ -68,7 +68,7 @@ export const queues: Record<QueueKey, QueueDefinition> = {
     retentionDays: 4,
     dlqRetentionDays: 14,
     dlqImpact:
-      'Merchant webhook deliveries failed after their retry schedule or crashed the worker: merchants are missing events. Inspect, then resend from the API.',
+      'Impact: merchant webhook deliveries crashed the deliver worker 5 times (an endpoint\'s own failures are retried on the schedule and never reach this queue), so merchants are missing events. First check: the deliver worker\'s log group for "queue message failed" lines; fix the cause, then redrive the DLQ or resend with POST /v1/events/{id}/resend.',
   },
 };
 

@@ -492,7 +492,7 @@ describe("the operator's view", () => {
   });
 
   it('says in every alarm what it measures, the business impact and the first thing to check', () => {
-    const alarms = [Template.fromStack(full.api), observability].flatMap((t) =>
+    const alarms = [Template.fromStack(full.data), Template.fromStack(full.api), observability].flatMap((t) =>
       Object.values(t.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>),
     );
     expect(alarms.length).toBeGreaterThan(15);
