@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { http } from '#edge/http';
 import { limit, pageParams } from '#edge/schemas';
-import { listAllAudit } from '#store/audit';
+import { identity } from '#app/identity';
 
 const query = z.strictObject({
   limit,
@@ -14,5 +14,5 @@ const query = z.strictObject({
 export const handler = http({ query }, async ({ query }) => {
   const { limit, cursor } = pageParams(query);
   const month = query.month ?? new Date().toISOString().slice(0, 7);
-  return { body: await listAllAudit(month, limit, cursor) };
+  return { body: await identity.listAllAudit(month, limit, cursor) };
 });

@@ -1,9 +1,9 @@
 import { http } from '#edge/http';
 import { listQuery, pageParams } from '#edge/schemas';
-import { listMerchants } from '#store/merchants';
+import { identity } from '#app/identity';
 
 /** GET /v1/admin/merchants — admins only (declared in the route table). */
 export const handler = http({ query: listQuery }, async ({ query }) => {
   const { limit, cursor } = pageParams(query);
-  return { body: await listMerchants(limit, cursor) };
+  return { body: await identity.listMerchants(limit, cursor) };
 });

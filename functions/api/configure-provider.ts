@@ -3,9 +3,8 @@ import { configureProvider, providerView } from '#core/providers';
 import { config } from '#runtime/config';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
+import { providers } from '#app/providers';
 import { currency, mode } from '#edge/schemas';
-import { adapters } from '#providers/index';
-import { providerStore } from '#store/providers';
 
 const secret = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
@@ -26,13 +25,7 @@ export const configureProviderBody = z.strictObject({
 export const handler = http(
   { body: configureProviderBody, params: z.strictObject({ provider: z.string().check(z.maxLength(64)) }) },
   async ({ actor, body, params, meta, event }) => {
-    const stored = await configureProvider(
-      { store: providerStore, currencies: (provider) => adapters[provider].currencies },
-      requireMerchant(actor),
-      params.provider,
-      body,
-      meta,
-    );
+    const stored = await configureProvider(providers, requireMerchant(actor), params.provider, body, meta);
     return {
       body: providerView(stored, config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`),
     };

@@ -3,7 +3,7 @@ import { publicPaymentLink } from '#core/payment-links';
 import { providerNames } from '#core/provider-adapter';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
-import { createPaymentLink } from '#app/payment-links';
+import { paymentLinks } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
 import { currency, providerName } from '#edge/schemas';
 
@@ -43,6 +43,6 @@ export const createPaymentLinkBody = z.strictObject({
 
 /** POST /v1/payment-links — a hosted payment page with its QR code. */
 export const handler = http({ body: createPaymentLinkBody }, async ({ actor, body, event, meta }) => {
-  const link = await createPaymentLink(callerOf(requireMerchant(actor)), body, meta);
+  const link = await paymentLinks.create(callerOf(requireMerchant(actor)), body, meta);
   return { status: 201, body: publicPaymentLink(link, publicBaseUrl(event)) };
 });

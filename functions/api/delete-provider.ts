@@ -2,8 +2,8 @@ import * as z from 'zod/mini';
 import { removeProvider } from '#core/providers';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
+import { providers } from '#app/providers';
 import { mode } from '#edge/schemas';
-import { providerStore } from '#store/providers';
 
 /** DELETE /v1/providers/{provider}?mode= — forgets the credentials; the webhook URL stops working. */
 export const handler = http(
@@ -12,7 +12,7 @@ export const handler = http(
     params: z.strictObject({ provider: z.string().check(z.maxLength(64)) }),
   },
   async ({ actor, query, params, meta }) => {
-    await removeProvider({ store: providerStore }, requireMerchant(actor), params.provider, query.mode, meta);
+    await removeProvider(providers, requireMerchant(actor), params.provider, query.mode, meta);
     return { status: 204 };
   },
 );

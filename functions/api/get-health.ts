@@ -1,16 +1,10 @@
 import { config } from '#runtime/config';
 import { http } from '#edge/http';
-import { queueIsHealthy } from '#runtime/queues';
-import { tableIsHealthy } from '#store/table';
+import { health } from '#app/health';
 
 /** GET /health — 200 when the table and both queues answer, 503 otherwise. */
 export const handler = http({}, async () => {
-  const [table, providerEvents, deliveries] = await Promise.all([
-    tableIsHealthy(),
-    queueIsHealthy('providerEvents'),
-    queueIsHealthy('deliveries'),
-  ]);
-  const queues = providerEvents && deliveries;
+  const { table, queues } = await health.check();
   const ok = table && queues;
   return {
     status: ok ? 200 : 503,

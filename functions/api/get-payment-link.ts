@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
-import { requirePaymentLink } from '#app/payment-links';
+import { paymentLinks } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
 import { objectId } from '#edge/schemas';
 
@@ -11,7 +11,7 @@ export const paymentLinkId = z.strictObject({ id: objectId('plink', 'a payment l
 /** GET /v1/payment-links/{id} */
 export const handler = http({ params: paymentLinkId }, async ({ actor, params, event }) => ({
   body: publicPaymentLink(
-    await requirePaymentLink(callerOf(requireMerchant(actor)), params.id),
+    await paymentLinks.require(callerOf(requireMerchant(actor)), params.id),
     publicBaseUrl(event),
   ),
 }));

@@ -3,7 +3,7 @@ import { type Posting, postingKinds } from '#core/ledger';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { currency, limit, objectId, pageParams, providerName, createdRange } from '#edge/schemas';
-import { listPostings } from '#store/ledger';
+import { ledger } from '#app/ledger';
 
 const query = z.strictObject({
   limit,
@@ -58,7 +58,7 @@ export const handler = http({ query }, async ({ actor, query }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
   const { createdFrom, createdTo } = createdRange(query);
-  const page = await listPostings(
+  const page = await ledger.listPostings(
     caller.merchantId,
     caller.mode,
     {

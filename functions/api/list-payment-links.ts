@@ -1,15 +1,15 @@
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
+import { paymentLinks } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
 import { listQuery, pageParams } from '#edge/schemas';
-import { listPaymentLinks } from '#store/payment-links';
 
 /** GET /v1/payment-links — newest first, in the caller's merchant and mode. */
 export const handler = http({ query: listQuery }, async ({ actor, query, event }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
-  const page = await listPaymentLinks(caller.merchantId, caller.mode, limit, cursor);
+  const page = await paymentLinks.list(caller.merchantId, caller.mode, limit, cursor);
   const base = publicBaseUrl(event);
   return { body: { ...page, data: page.data.map((link) => publicPaymentLink(link, base)) } };
 });

@@ -3,9 +3,8 @@ import { listProviders, providerView } from '#core/providers';
 import { config } from '#runtime/config';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { providerHealth } from '#app/provider-health';
+import { providers } from '#app/providers';
 import { mode } from '#edge/schemas';
-import { providerStore } from '#store/providers';
 
 /**
  * GET /v1/providers — the caller's provider configurations in one mode: an API
@@ -16,8 +15,8 @@ export const handler = http(
   { query: z.strictObject({ mode: z.optional(mode) }) },
   async ({ actor, query, event }) => {
     const caller = requireMerchant(actor);
-    const configs = await listProviders({ store: providerStore }, caller, query.mode);
-    const health = await providerHealth(caller.merchantId, configs[0]?.mode ?? caller.mode, configs);
+    const configs = await listProviders(providers, caller, query.mode);
+    const health = await providers.health(caller.merchantId, configs[0]?.mode ?? caller.mode, configs);
     const baseUrl = config().PUBLIC_BASE_URL ?? `https://${event.requestContext.domainName}`;
     return {
       body: {

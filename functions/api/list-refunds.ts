@@ -3,7 +3,7 @@ import { publicRefund, refundStatuses } from '#core/refunds';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { limit, objectId, pageParams, createdRange } from '#edge/schemas';
-import { listRefunds } from '#store/refunds';
+import { refunds } from '#app/refunds';
 
 const query = z.strictObject({
   limit,
@@ -19,7 +19,7 @@ export const handler = http({ query }, async ({ actor, query }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
   const { createdFrom, createdTo } = createdRange(query);
-  const page = await listRefunds(
+  const page = await refunds.list(
     caller.merchantId,
     caller.mode,
     { status: query.status, paymentId: query.payment, createdFrom, createdTo },

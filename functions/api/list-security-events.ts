@@ -1,10 +1,9 @@
 import { http } from '#edge/http';
-import { requireUser } from '#app/identity';
+import { identity, requireUser } from '#app/identity';
 import { listQuery, pageParams } from '#edge/schemas';
-import { listSecurityEvents } from '#store/security-events';
 
 /** GET /v1/security-events — failed sign-ins, lockouts, refresh-token reuse, rejected webhooks. */
 export const handler = http({ query: listQuery }, async ({ actor, query }) => {
   const { limit, cursor } = pageParams(query);
-  return { body: await listSecurityEvents(requireUser(actor).merchantId, limit, cursor) };
+  return { body: await identity.listSecurityEvents(requireUser(actor).merchantId, limit, cursor) };
 });

@@ -4,9 +4,8 @@ import { idPattern } from '#core/ids';
 import { http } from '#edge/http';
 import { logger } from '#runtime/logger';
 import { donePage, messagePage } from '#edge/payment-link-pages';
-import { publicLink } from '#app/payment-links';
-import { paymentOfSubmission } from '#store/payment-links';
-import { paymentsStore } from '#store/payments';
+import { paymentLinks } from '#app/payment-links';
+import { payments } from '#app/payments';
 
 /** Documented only (the handler reads the query itself: providers append their own parameters). */
 const query = z.object({
@@ -25,7 +24,7 @@ const query = z.object({
  */
 export const handler = http({ query, ignoreInput: true }, async ({ event }) => {
   try {
-    const found = await publicLink(event.pathParameters?.slug);
+    const found = await paymentLinks.publicLink(event.pathParameters?.slug);
     if (!found.found) return found.reply;
     const { link, merchantName } = found;
     const params = event.queryStringParameters ?? {};
@@ -38,7 +37,7 @@ export const handler = http({ query, ignoreInput: true }, async ({ event }) => {
     const session = params.session;
     if (params.payment === undefined && session !== undefined) {
       if (!formTokenPattern.test(session)) return notFound;
-      const paymentId = await paymentOfSubmission(
+      const paymentId = await paymentLinks.paymentOfSubmission(
         link.merchantId,
         link.mode,
         submissionKey(link.id, session),
@@ -55,7 +54,7 @@ export const handler = http({ query, ignoreInput: true }, async ({ event }) => {
     }
     const paymentId = params.payment ?? '';
     if (!idPattern('pay').test(paymentId)) return notFound;
-    const payment = await paymentsStore.getPayment(link.merchantId, link.mode, paymentId);
+    const payment = await payments.get(link.merchantId, link.mode, paymentId);
     if (payment?.paymentLinkId !== link.id) return notFound;
     return donePage(link, merchantName, payment);
   } catch (error) {

@@ -2,7 +2,7 @@ import { newFormToken, providerChoices } from '#core/payment-links';
 import { http } from '#edge/http';
 import { logger } from '#runtime/logger';
 import { messagePage, paymentPage } from '#edge/payment-link-pages';
-import { publicLink, unavailablePage } from '#app/payment-links';
+import { paymentLinks, unavailablePage } from '#app/payment-links';
 import { payments } from '#app/payments';
 
 /**
@@ -13,7 +13,7 @@ import { payments } from '#app/payments';
  */
 export const handler = http({ ignoreInput: true }, async ({ event }) => {
   try {
-    const found = await publicLink(event.pathParameters?.slug);
+    const found = await paymentLinks.publicLink(event.pathParameters?.slug);
     if (!found.found) return found.reply;
     const { link, merchantName } = found;
     const closed = unavailablePage(link, merchantName);

@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import { linkUrls } from '#core/payment-links';
 import type { HttpReply } from '#edge/http';
-import { publicLink } from '#app/payment-links';
+import { paymentLinks } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
  * URL of a link never changes, whatever its state.
  */
 export async function qrReply(event: APIGatewayProxyEventV2, format: 'svg' | 'png'): Promise<HttpReply> {
-  const found = await publicLink(event.pathParameters?.slug);
+  const found = await paymentLinks.publicLink(event.pathParameters?.slug);
   if (!found.found) return found.reply;
   const { url } = linkUrls(publicBaseUrl(event), found.link.slug);
   const headers = {

@@ -13,19 +13,16 @@ import { rateLimitKey } from '#edge/client-ip';
 import { http, type HttpReply } from '#edge/http';
 import { logger } from '#runtime/logger';
 import { donePage, type FormState, messagePage, paymentPage } from '#edge/payment-link-pages';
-import { publicLink, submitLimits, unavailablePage } from '#app/payment-links';
+import { paymentLinks, submitLimits, unavailablePage } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
 import { payments } from '#app/payments';
 import { header, rawBody } from '#edge/request';
 import { email as emailSchema } from '#edge/schemas';
-import { claimSubmission, findPaymentLinkBySlug, releaseSubmission } from '#store/payment-links';
-import { paymentsStore } from '#store/payments';
-import { hit } from '#store/rate-limits';
 
 const maxFormBytes = 8 * 1024;
 
 async function within(kind: string, who: string, limit: number): Promise<void> {
-  const result = await hit(kind, who, limit, 60);
+  const result = await paymentLinks.rateLimit(kind, who, limit, 60);
   if (!result.allowed) {
     throw new RateLimited(
       'rate_limited',
@@ -47,7 +44,7 @@ export const handler = http({ ignoreInput: true }, async ({ event, meta }) => {
   try {
     const slug = event.pathParameters?.slug;
     await within('paylink', `ip:${rateLimitKey(meta.ip)}`, submitLimits().perIp);
-    const found = await publicLink(slug);
+    const found = await paymentLinks.publicLink(slug);
     if (!found.found) return found.reply;
     const { link, merchantName } = found;
     await within('paylink', `link:${link.id}`, submitLimits().perLink);
@@ -100,10 +97,10 @@ export const handler = http({ ignoreInput: true }, async ({ event, meta }) => {
       return again('Choose one of the ways to pay below.');
     }
 
-    const claim = await claimSubmission(link, token, new Date());
+    const claim = await paymentLinks.claimSubmission(link, token, new Date());
     if (claim === 'unavailable') {
       // Turned off, or its last payment was just taken: the counter's condition said no.
-      const latest = (await findPaymentLinkBySlug(link.slug)) ?? { ...link, active: false };
+      const latest = (await paymentLinks.findBySlug(link.slug)) ?? { ...link, active: false };
       return (
         unavailablePage(latest, merchantName) ??
         unavailablePage(
@@ -132,7 +129,7 @@ export const handler = http({ ignoreInput: true }, async ({ event, meta }) => {
       if (out.replayed) {
         // The same form again (a double tap, the back button): its payment, not a second one. Once that
         // payment is settled its checkout is pointless: the customer sees its status instead.
-        const payment = await paymentsStore.getPayment(link.merchantId, link.mode, created.id);
+        const payment = await payments.get(link.merchantId, link.mode, created.id);
         if (payment && !isOpen(payment.status)) return donePage(link, merchantName, payment);
       }
       const checkoutUrl = created.checkoutUrl;
@@ -142,7 +139,7 @@ export const handler = http({ ignoreInput: true }, async ({ event, meta }) => {
         headers: { location: checkoutUrl, 'content-type': 'text/plain; charset=utf-8' },
       };
     } catch (error) {
-      if (claim === 'claimed') await releaseSubmission(link, token);
+      if (claim === 'claimed') await paymentLinks.releaseSubmission(link, token);
       return refusal(error, link, merchantName, again);
     }
   } catch (error) {

@@ -7,7 +7,6 @@ import { identity } from '#app/identity';
 import { publicBaseUrl } from '#edge/request';
 import { logger } from '#runtime/logger';
 import { email } from '#edge/schemas';
-import { hit } from '#store/rate-limits';
 
 const mailing = withMail(identity);
 
@@ -23,7 +22,12 @@ export const resetsPerEmailPerHour = 3;
  */
 export const handler = http({ body: requestPasswordResetBody }, async ({ body, event }) => {
   // Keyed by the address's hash: the counter never stores an address somebody typed.
-  const limit = await hit('reset-email', sha256(body.email.toLowerCase()), resetsPerEmailPerHour, 3600);
+  const limit = await identity.rateLimit(
+    'reset-email',
+    sha256(body.email.toLowerCase()),
+    resetsPerEmailPerHour,
+    3600,
+  );
   if (!limit.allowed) {
     logger.warn('password reset not sent: per-email limit', { retryAfter: limit.retryAfter });
     return { status: 202, body: passwordResetAccepted };

@@ -4,7 +4,6 @@ import { http } from '#edge/http';
 import { withMail } from '#runtime/mail';
 import { identity, requireUser } from '#app/identity';
 import { publicBaseUrl } from '#edge/request';
-import { hit } from '#store/rate-limits';
 
 /** Verification emails one user may ask for per hour (on top of the route's per-address limit). */
 
@@ -15,7 +14,7 @@ export const resendsPerHour = 5;
 /** POST /v1/auth/verify-email/resend — emails the signed-in user a new verification link. */
 export const handler = http({}, async ({ actor, event }) => {
   const user = requireUser(actor);
-  const limit = await hit('verify-resend', user.userId, resendsPerHour, 3600);
+  const limit = await identity.rateLimit('verify-resend', user.userId, resendsPerHour, 3600);
   if (!limit.allowed) {
     throw new RateLimited(
       'too_many_emails',

@@ -3,8 +3,8 @@ import { missing } from '#core/errors';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
+import { paymentLinks } from '#app/payment-links';
 import { publicBaseUrl } from '#edge/request';
-import { updatePaymentLink } from '#store/payment-links';
 import { paymentLinkId } from './get-payment-link.ts';
 
 export const updatePaymentLinkBody = z.strictObject({
@@ -19,7 +19,7 @@ export const handler = http(
   { params: paymentLinkId, body: updatePaymentLinkBody },
   async ({ actor, params, body, event, meta }) => {
     const caller = callerOf(requireMerchant(actor));
-    const link = await updatePaymentLink(caller.merchantId, caller.mode, params.id, body, new Date(), {
+    const link = await paymentLinks.update(caller.merchantId, caller.mode, params.id, body, new Date(), {
       actor: caller.actor,
       meta,
     });

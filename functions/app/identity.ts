@@ -1,17 +1,38 @@
 import type { Actor, MerchantActor } from '#core/actor';
 import { Forbidden } from '#core/errors';
 import type { Deps } from '#core/identity';
+import { listAllAudit, listAudit } from '#store/audit';
 import { identityStore } from '#store/identity';
+import { listMerchants } from '#store/merchants';
+import { hit } from '#store/rate-limits';
+import { listSecurityEvents } from '#store/security-events';
 import { accessTokenTtlSeconds, signAccessToken } from '#edge/jwt';
 
-/**
- * The identity domain wired to DynamoDB and our JWT signer, once per cold start.
- * The mail port is added by the three handlers that send mail (`withMail`), so
- * a mail adapter's SDK never reaches another function's bundle.
- */
-export const identity: Deps = {
+const domain: Deps = {
   store: identityStore,
   tokens: { sign: signAccessToken, accessTokenTtlSeconds },
+};
+
+/**
+ * The identity area (merchants, users, sessions, API keys, the audit log and
+ * security events) wired to DynamoDB and our JWT signer, once per cold start:
+ * the ports the domain's functions take (`login(identity, …)`) and the reads and
+ * counters the handlers use. The mail port is added by the three handlers that
+ * send mail (`withMail`), so a mail adapter's SDK never reaches another
+ * function's bundle.
+ */
+export const identity = {
+  ...domain,
+  /** A merchant's audit log, newest first. */
+  listAudit,
+  /** Every merchant's audit log for one month (`yyyy-mm`), newest first: admins only. */
+  listAllAudit,
+  /** A merchant's security events, newest first. */
+  listSecurityEvents,
+  /** Every merchant, a page at a time: admins only. */
+  listMerchants,
+  /** One hit on a fixed-window counter (`kind`, `who`): allowed or not, and the seconds left. */
+  rateLimit: hit,
 };
 
 /** Narrows the caller to a merchant credential (API key or dashboard user). */

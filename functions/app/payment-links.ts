@@ -13,13 +13,23 @@ import type { RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
 import { adapterFor } from '#providers/index';
 import { identityStore } from '#store/identity';
-import { findPaymentLinkBySlug, getPaymentLink, insertPaymentLink } from '#store/payment-links';
+import {
+  claimSubmission,
+  findPaymentLinkBySlug,
+  getPaymentLink,
+  insertPaymentLink,
+  listPaymentLinks,
+  paymentOfSubmission,
+  releaseSubmission,
+  updatePaymentLink,
+} from '#store/payment-links';
+import { hit } from '#store/rate-limits';
 import { paymentsStore } from '#store/payments';
 import type { HttpReply } from '#edge/http';
 import { messagePage } from '#edge/payment-link-pages';
 
 /** `POST /v1/payment-links`: validates the money, names only providers that can take the currency, stores. */
-export async function createPaymentLink(
+async function createPaymentLink(
   caller: Caller,
   input: CreatePaymentLinkInput,
   meta: RequestMeta,
@@ -41,7 +51,7 @@ export async function createPaymentLink(
 }
 
 /** The caller's link, or a 404 that says nothing about other merchants or modes. */
-export async function requirePaymentLink(
+async function requirePaymentLink(
   caller: Pick<Caller, 'merchantId' | 'mode'>,
   linkId: string,
 ): Promise<PaymentLink> {
@@ -72,7 +82,7 @@ export type PublicLink =
   { found: true; link: PaymentLink; merchantName: string } | { found: false; reply: HttpReply };
 
 /** The link behind a public slug with its merchant's name, or the page that says there is none. */
-export async function publicLink(slug: string | undefined): Promise<PublicLink> {
+async function publicLink(slug: string | undefined): Promise<PublicLink> {
   const link = slug !== undefined && slugPattern.test(slug) ? await findPaymentLinkBySlug(slug) : undefined;
   if (!link) {
     return {
@@ -112,3 +122,28 @@ export function unavailablePage(
   }[state];
   return messagePage(410, text[0] as string, text[1] as string, { merchant: merchantName });
 }
+
+/**
+ * The payment-links area, wired to DynamoDB once per cold start: what the link
+ * routes and the hosted page (`/pay/{slug}`) do with links, always scoped by
+ * merchant and mode (the public page by the link's own).
+ */
+export const paymentLinks = {
+  create: createPaymentLink,
+  require: requirePaymentLink,
+  /** A page of the merchant's links in the mode, newest first. */
+  list: listPaymentLinks,
+  /** Changes `active`, `title` or `description`, audited; undefined when there is no such link. */
+  update: updatePaymentLink,
+  publicLink,
+  /** The link behind a slug, read consistently (the page's counter and `active` decide what is offered). */
+  findBySlug: findPaymentLinkBySlug,
+  /** Claims one of the link's payments for a form submission (a conditional write on its counter). */
+  claimSubmission,
+  /** Gives a claimed payment back when the payment could not be started. */
+  releaseSubmission,
+  /** The payment a form submission made (the done page's lookup), or undefined. */
+  paymentOfSubmission,
+  /** One hit on a fixed-window counter (`kind`, `who`): allowed or not, and the seconds left. */
+  rateLimit: hit,
+};

@@ -1,5 +1,5 @@
 import type { Mode } from '#core/actor';
-import { Unprocessable } from '#core/errors';
+import { missing, Unprocessable } from '#core/errors';
 import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#core/provider-adapter';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
@@ -113,6 +113,12 @@ export const payments = {
   /** One payment of the merchant in the mode, or undefined. */
   get: (merchantId: string, mode: Mode, paymentId: string) =>
     paymentsStore.getPayment(merchantId, mode, paymentId),
+  /** The caller's payment, or a 404 that says nothing about other merchants or modes. */
+  async require(caller: { merchantId: string; mode: Mode }, paymentId: string) {
+    const payment = await paymentsStore.getPayment(caller.merchantId, caller.mode, paymentId);
+    if (!payment) throw missing('payment', paymentId, caller.mode);
+    return payment;
+  },
   /** A page of the merchant's payments in the mode, newest first. */
   list: listPayments,
 };

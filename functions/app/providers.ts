@@ -1,10 +1,13 @@
-import { adapterFor } from '#providers/index';
+import { adapterFor, adapters } from '#providers/index';
 import type { ProviderContext, ProviderCredentials, ProviderName } from '#core/provider-adapter';
+import type { ProviderDeps } from '#core/providers';
 import { chapaBaseUrl } from '#providers/chapa';
 import { flutterwaveBaseUrl } from '#providers/flutterwave';
 import { paystackBaseUrl } from '#providers/paystack';
 import { stripeBaseUrl } from '#providers/stripe';
+import { providerStore } from '#store/providers';
 import { config } from '#runtime/config';
+import { providerHealth } from '#app/provider-health';
 
 const production: Record<ProviderName, string> = {
   paystack: paystackBaseUrl,
@@ -31,3 +34,19 @@ export function providerContext(name: ProviderName, credentials: ProviderCredent
 }
 
 export { adapterFor };
+
+const domain: ProviderDeps = {
+  store: providerStore,
+  currencies: (provider) => adapters[provider].currencies,
+};
+
+/**
+ * The providers area (a merchant's provider configurations), wired to DynamoDB
+ * and the adapters once per cold start: the ports the domain's functions take
+ * (`configureProvider(providers, …)`) and the health the providers list shows.
+ */
+export const providers = {
+  ...domain,
+  /** Last webhook, signature failures and settlement sources per configuration (app/provider-health.ts). */
+  health: providerHealth,
+};

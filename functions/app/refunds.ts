@@ -1,4 +1,5 @@
-import { Unprocessable } from '#core/errors';
+import type { Mode } from '#core/actor';
+import { missing, Unprocessable } from '#core/errors';
 import { newId } from '#core/ids';
 import { posting, type Posting, type PostingSource } from '#core/ledger';
 import type { Payment } from '#core/payments';
@@ -13,7 +14,7 @@ import {
 } from '#core/webhooks';
 import type { RefundTarget } from '#core/provider-adapter';
 import { paymentsStore } from '#store/payments';
-import { refundsStore } from '#store/refunds';
+import { listRefunds, refundsStore } from '#store/refunds';
 import { listEndpoints } from '#store/webhooks';
 import { config, reconcileSettings } from '#runtime/config';
 import { payments, providerConfig } from '#app/payments';
@@ -107,8 +108,7 @@ const enqueue = (deliveries: Delivery[]) =>
     ? enqueueDeliveries(deliveries.map((d) => deliveryMessage(d, Date.now())))
     : Promise.resolve();
 
-/** The refunds domain wired to DynamoDB, the adapters and the delivery queue, once per cold start. */
-export const refunds: RefundDeps = {
+const domain: RefundDeps = {
   payments: paymentsStore,
   store: refundsStore,
   gateway: refundGateway,
@@ -177,6 +177,29 @@ export const refunds: RefundDeps = {
     }
     return outcome;
   },
+};
+
+/**
+ * The refunds area, wired to DynamoDB, the adapters and the delivery queue once
+ * per cold start: the ports the domain's functions take (`createRefund(refunds, …)`)
+ * and the reads the handlers make, always scoped by merchant and mode.
+ */
+export const refunds = {
+  ...domain,
+  /** One refund of the merchant in the mode, or undefined. */
+  get: (merchantId: string, mode: Mode, refundId: string) =>
+    refundsStore.getRefund(merchantId, mode, refundId),
+  /** The caller's refund, or a 404 that says nothing about other merchants or modes. */
+  async require(caller: { merchantId: string; mode: Mode }, refundId: string) {
+    const refund = await refundsStore.getRefund(caller.merchantId, caller.mode, refundId);
+    if (!refund) throw missing('refund', refundId, caller.mode);
+    return refund;
+  },
+  /** Every refund of one payment (at most the policy's 10), newest first. */
+  ofPayment: (merchantId: string, mode: Mode, paymentId: string) =>
+    refundsStore.refundsOfPayment(merchantId, mode, paymentId),
+  /** A page of the merchant's refunds in the mode, newest first. */
+  list: listRefunds,
 };
 
 /** What a refund's log lines say about it: ids and routing facts only. */

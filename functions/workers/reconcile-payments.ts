@@ -2,13 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sweep, type SweepReport } from '#core/reconciliation';
-import { syncRefund } from '#core/refunds';
-import { refunds } from '#app/refunds';
-import { reconcileSettings } from '#runtime/config';
 import { logger } from '#runtime/logger';
-import { payments } from '#app/payments';
-import { emitCount, onSweeperSettled } from '#app/silence';
-import { duePayments, recordCheck } from '#store/reconciliation';
+import { reconciliation } from '#app/reconciliation';
+import { emitCount } from '#app/silence';
 
 /** The EMF metric counting the sweeper's failed checks (dimension `Worker`). */
 export const sweepErrorsMetric = 'SweepErrors';
@@ -22,14 +18,7 @@ export const sweepErrorsMetric = 'SweepErrors';
  * conditional transaction.
  */
 export const handler = middy(async (_event: unknown, _context: Context): Promise<SweepReport> => {
-  const report = await sweep({
-    payments,
-    settings: reconcileSettings(),
-    due: duePayments,
-    recordCheck,
-    onSettled: onSweeperSettled,
-    syncRefund: (ref) => syncRefund(refunds, ref.merchantId, ref.mode, ref.paymentId),
-  });
+  const report = await sweep(reconciliation);
   if (report.errors > 0) {
     // Failed checks are retried later (backing off), so the run itself succeeds: they are
     // reported here, at WARN with why, and counted as `PayBridge/SweepErrors` (alarmed in lib/api-stack.ts).
