@@ -1,9 +1,10 @@
+import { publicEndpoint } from '#core/webhooks';
 import { http } from '#edge/http';
-import { callerOf, requireMerchant } from '#app/identity';
-import { publicEndpoint, requireEndpoint } from '#app/webhook-endpoints';
+import { requireMerchant } from '#app/identity';
+import { webhookEndpoints } from '#app/webhooks';
 import { endpointId } from '#edge/webhook-schemas';
 
 /** GET /v1/webhook-endpoints/{id} */
 export const handler = http({ params: endpointId }, async ({ actor, params }) => ({
-  body: publicEndpoint(await requireEndpoint(callerOf(requireMerchant(actor)), params.id)),
+  body: publicEndpoint(await webhookEndpoints.get(requireMerchant(actor), params.id)),
 }));

@@ -3,7 +3,7 @@ import { eventTypes } from '#core/webhooks';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { limit, objectId, pageParams } from '#edge/schemas';
-import { listEvents } from '#store/webhooks';
+import { webhookEvents } from '#app/webhooks';
 
 const query = z.strictObject({
   limit,
@@ -18,9 +18,8 @@ const query = z.strictObject({
 export const handler = http({ query }, async ({ actor, query }) => {
   const caller = requireMerchant(actor);
   const { limit, cursor } = pageParams(query);
-  const page = await listEvents(
-    caller.merchantId,
-    caller.mode,
+  const page = await webhookEvents.list(
+    caller,
     {
       type: query.type,
       paymentId: query.paymentId,

@@ -1,12 +1,10 @@
+import { publicEndpoint } from '#core/webhooks';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { publicEndpoint } from '#app/webhook-endpoints';
-import { listEndpoints } from '#store/webhooks';
+import { webhookEndpoints } from '#app/webhooks';
 
-/** GET /v1/webhook-endpoints — the caller's mode; a merchant has at most 20, so one page. */
+/** GET /v1/webhook-endpoints — the caller's mode, newest first; a merchant has at most 20, so one page. */
 export const handler = http({}, async ({ actor }) => {
-  const caller = requireMerchant(actor);
-  const all = await listEndpoints(caller.merchantId, caller.mode);
-  const data = all.sort((a, b) => b.id.localeCompare(a.id)).map(publicEndpoint);
+  const data = (await webhookEndpoints.list(requireMerchant(actor))).map(publicEndpoint);
   return { body: { data, hasMore: false, nextCursor: null } };
 });

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { http } from '#edge/http';
-import { callerOf, requireMerchant } from '#app/identity';
+import { requireMerchant } from '#app/identity';
 import { objectId } from '#edge/schemas';
-import { resendEvent } from '#app/webhook-endpoints';
+import { webhookEvents } from '#app/webhooks';
 import { eventId } from '#edge/webhook-schemas';
 
 export const resendBody = z.strictObject({
@@ -11,6 +11,6 @@ export const resendBody = z.strictObject({
 
 /** POST /v1/events/{id}/resend — to one endpoint, or to every endpoint it was for. */
 export const handler = http({ params: eventId, body: resendBody }, async ({ actor, params, body }) => {
-  const deliveries = await resendEvent(callerOf(requireMerchant(actor)), params.id, body.endpointId);
+  const deliveries = await webhookEvents.resend(requireMerchant(actor), params.id, body.endpointId);
   return { status: 202, body: { deliveries: deliveries.map(({ merchantId: _m, ...d }) => d) } };
 });

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
+import { publicEndpoint } from '#core/webhooks';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
-import { publicEndpoint, updateEndpoint } from '#app/webhook-endpoints';
+import { webhookEndpoints } from '#app/webhooks';
 import { endpointId, subscribedEvents, url } from '#edge/webhook-schemas';
 
 export const updateWebhookEndpointBody = z.strictObject({
@@ -15,6 +16,8 @@ export const updateWebhookEndpointBody = z.strictObject({
 export const handler = http(
   { params: endpointId, body: updateWebhookEndpointBody },
   async ({ actor, params, body, meta }) => ({
-    body: publicEndpoint(await updateEndpoint(callerOf(requireMerchant(actor)), params.id, body, meta)),
+    body: publicEndpoint(
+      await webhookEndpoints.update(callerOf(requireMerchant(actor)), params.id, body, meta),
+    ),
   }),
 );

@@ -8,7 +8,7 @@ import { nextCheckAt } from '#core/reconciliation';
 import { expiryBounds, reconcileSettings } from '#runtime/config';
 import { adapterFor, providerContext } from '#app/providers';
 import { logger } from '#runtime/logger';
-import { transitionPayment } from '#app/transitions';
+import { transitionPayment } from '#app/webhooks';
 
 type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
 

@@ -6,7 +6,6 @@ import type { Payment } from '#core/payments';
 import { publicRefund, type Refund, type RefundChange, type RefundDeps, refundedStatus } from '#core/refunds';
 import {
   type Delivery,
-  deliveryMessage,
   type EventType,
   newDelivery,
   type OutboundEvent,
@@ -20,7 +19,7 @@ import { config, reconcileSettings } from '#runtime/config';
 import { payments, providerConfig } from '#app/payments';
 import { adapterFor, providerContext } from '#app/providers';
 import { logger } from '#runtime/logger';
-import { enqueueDeliveries } from '#runtime/queues';
+import { webhookDeps } from '#app/webhooks';
 
 async function context(payment: Payment) {
   const config = await providerConfig(payment.merchantId, payment.mode, payment.provider);
@@ -105,7 +104,7 @@ const eventTypeOf = (status: RefundChange['status']): EventType | undefined =>
 
 const enqueue = (deliveries: Delivery[]) =>
   deliveries.length > 0
-    ? enqueueDeliveries(deliveries.map((d) => deliveryMessage(d, Date.now())))
+    ? webhookDeps.queue.enqueue(deliveries, Date.now())
     : Promise.resolve();
 
 const domain: RefundDeps = {

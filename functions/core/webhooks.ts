@@ -1,6 +1,13 @@
-import type { Mode } from './actor.ts';
+import type { Mode, RequestMeta } from './actor.ts';
+import type { Page, SecurityEventKind, SecurityNote } from './identity.ts';
 import { newId } from './ids.ts';
-import type { PaymentStatus } from './payments.ts';
+import type {
+  Payment,
+  PaymentChange,
+  PaymentStatus,
+  ProviderEventRef,
+  TransitionOutcome,
+} from './payments.ts';
 
 /** Outbound event types (ARCHITECTURE.md, Outbound events). */
 export const eventTypes = [
@@ -149,23 +156,15 @@ export function retryDelay(
 /** An endpoint failing every delivery for this long is disabled. */
 export const disableAfterMs = 5 * 24 * 3600 * 1000;
 
-/** The message on the deliveries queue. */
-export interface DeliveryMessage {
-  merchantId: string;
-  mode: Mode;
-  eventId: string;
-  endpointId: string;
-  /** Epoch ms before which the delivery must not be attempted (SQS delays stop at 15 min: longer waits chain). */
-  notBefore: number;
-}
+/** Which delivery: one event to one endpoint, in one merchant and mode (the deliveries queue carries it). */
+export type DeliveryKey = Pick<Delivery, 'merchantId' | 'mode' | 'eventId' | 'endpointId'>;
 
-/** The queue message for a delivery, due at `notBefore` (epoch ms). */
-export const deliveryMessage = (d: Delivery, notBefore: number): DeliveryMessage => ({
+/** The key of a delivery (what is queued: the delivery itself is re-read, never trusted from the message). */
+export const deliveryKey = (d: DeliveryKey): DeliveryKey => ({
   merchantId: d.merchantId,
   mode: d.mode,
   eventId: d.eventId,
   endpointId: d.endpointId,
-  notBefore,
 });
 
 /** A fresh, pending delivery of an event to one endpoint (its id is the `webhook-id`). */
@@ -187,3 +186,171 @@ export const newDelivery = (
   createdAt: now,
   updatedAt: now,
 });
+
+/** What the API shows of an endpoint: never a secret. */
+export function publicEndpoint(e: WebhookEndpoint) {
+  const { merchantId: _m, secrets, ...rest } = e;
+  return { ...rest, secretRotatedUntil: secrets.find((s) => s.expiresAt)?.expiresAt ?? null };
+}
+
+// ---------------------------------------------------------------------------
+// Ports: what the webhook domain needs from outside core (app/webhooks.ts wires them).
+// ---------------------------------------------------------------------------
+
+/** A provider event processed before (the dedupe record): the event it produced, if it moved a payment. */
+export interface ProcessedProviderEvent {
+  eventId: string | null;
+  outcome: string;
+  merchantId: string;
+  mode: Mode;
+}
+
+/** One payment move as the store writes it, all or nothing. */
+export interface PaymentTransitionRecord {
+  payment: Payment;
+  change: PaymentChange;
+  /** The provider event that caused it (de-duplicated in the same write); none for verify or the sweeper. */
+  providerEvent: ProviderEventRef | undefined;
+  event: OutboundEvent | undefined;
+  deliveries: Delivery[];
+  now: string;
+}
+
+export interface EventFilters {
+  type?: string | undefined;
+  paymentId?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+}
+
+/** Where an interrupted page read continues (opaque to the domain). */
+export type PageCursor = Record<string, unknown>;
+
+/** The webhook aggregate's store (store/webhooks.ts on DynamoDB; test/support/memory/webhooks.ts in memory). */
+export interface WebhookStore {
+  listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]>;
+  getEndpoint(merchantId: string, mode: Mode, id: string): Promise<WebhookEndpoint | undefined>;
+  /** Creates (`expectedUpdatedAt` null) or replaces if unchanged; with `note`, the security event in the same write. */
+  putEndpoint(
+    endpoint: WebhookEndpoint,
+    expectedUpdatedAt: string | null,
+    note?: SecurityNote,
+  ): Promise<boolean>;
+  deleteEndpoint(merchantId: string, mode: Mode, id: string, note?: SecurityNote): Promise<boolean>;
+  /**
+   * The payment's move, the provider event marked processed, the merchant event and its deliveries:
+   * `duplicate` when the provider event was processed already, `stale` when the payment moved meanwhile.
+   */
+  recordPaymentTransition(input: PaymentTransitionRecord): Promise<TransitionOutcome>;
+  /** Marks a provider event processed without a move (late, out of order). */
+  recordIgnoredProviderEvent(
+    provider: string,
+    eventId: string,
+    info: { type: string; merchantId: string; mode: Mode; paymentId: string; reason: string; now: string },
+  ): Promise<'recorded' | 'duplicate'>;
+  getProviderEvent(
+    merchantId: string,
+    mode: Mode,
+    provider: string,
+    eventId: string,
+  ): Promise<ProcessedProviderEvent | undefined>;
+  /** An event and its deliveries, written together. */
+  insertEvent(merchantId: string, event: OutboundEvent, deliveries: Delivery[]): Promise<void>;
+  getEvent(merchantId: string, mode: Mode, eventId: string): Promise<OutboundEvent | undefined>;
+  listEvents(
+    merchantId: string,
+    mode: Mode,
+    filters: EventFilters,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<OutboundEvent>>;
+  getDelivery(
+    merchantId: string,
+    mode: Mode,
+    eventId: string,
+    endpointId: string,
+  ): Promise<Delivery | undefined>;
+  deliveriesOfEvent(merchantId: string, mode: Mode, eventId: string): Promise<Delivery[]>;
+  /** One page of an endpoint's failed deliveries created since a time; `next` continues it. */
+  failedDeliveriesPage(
+    merchantId: string,
+    mode: Mode,
+    endpointId: string,
+    since: Date,
+    limit: number,
+    start?: PageCursor,
+  ): Promise<{ deliveries: Delivery[]; next: PageCursor | undefined }>;
+  /** Moves a delivery on only if its status and attempt count are still what the caller saw. */
+  updateDelivery(
+    delivery: Delivery,
+    patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
+    now: string,
+  ): Promise<boolean>;
+  /** Creates or resets a delivery. */
+  putDelivery(delivery: Delivery): Promise<void>;
+  putAttempt(merchantId: string, mode: Mode, attempt: DeliveryAttempt): Promise<void>;
+  listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]>;
+}
+
+/** A step of a recover: failed deliveries of one endpoint since a time, from `cursor`. */
+export interface RecoverStep {
+  merchantId: string;
+  mode: Mode;
+  endpointId: string;
+  since: Date;
+  cursor?: PageCursor | undefined;
+}
+
+/** The deliveries queue (runtime/queues.ts on SQS). */
+export interface DeliveryQueue {
+  /** Queues deliveries due at `notBefore` (epoch ms); a queue may hold each back at most so long, then it comes early. */
+  enqueue(deliveries: readonly DeliveryKey[], notBefore: number): Promise<void>;
+  /** Queues the next step of a recover. */
+  enqueueRecover(step: RecoverStep): Promise<void>;
+  /** Parks a delivery whose schedule is spent (it stays resendable). */
+  deadLetter(delivery: DeliveryKey, notBefore: number): Promise<void>;
+}
+
+/** Seals and opens endpoint secrets (envelope encryption), bound to the endpoint they belong to. */
+export interface EndpointSecrets {
+  seal(secret: string, endpoint: Pick<WebhookEndpoint, 'merchantId' | 'mode' | 'id'>): Promise<unknown>;
+  open(sealed: unknown, endpoint: Pick<WebhookEndpoint, 'merchantId' | 'mode' | 'id'>): Promise<string>;
+}
+
+/** Structured log lines and counted metrics (the operator's metric filters read both). */
+export interface Telemetry {
+  log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void;
+  count(metric: string, dimensions: Record<string, string>): void;
+}
+
+/** What every part of the webhook domain is built on. */
+export interface WebhookDeps {
+  readonly store: WebhookStore;
+  readonly queue: DeliveryQueue;
+  readonly telemetry: Telemetry;
+  /** Epoch ms; defaults to Date.now. */
+  readonly now?: () => number;
+}
+
+export const clockOf = (deps: Pick<WebhookDeps, 'now'>): number => (deps.now ?? Date.now)();
+
+/** A security event written for the merchant (rejected signatures). */
+export type SecurityEventWriter = (
+  merchantId: string,
+  kind: SecurityEventKind,
+  meta: RequestMeta,
+  detail: Record<string, string>,
+) => Promise<void>;
+
+/** Records an event and one pending delivery per given endpoint, then queues them (test and system events). */
+export async function emitEvent(
+  deps: WebhookDeps,
+  merchantId: string,
+  event: OutboundEvent,
+  endpoints: readonly Pick<WebhookEndpoint, 'id'>[],
+): Promise<OutboundEvent> {
+  const deliveries = endpoints.map((e) => newDelivery(event, merchantId, e.id, event.createdAt));
+  await deps.store.insertEvent(merchantId, event, deliveries);
+  if (deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps));
+  return event;
+}

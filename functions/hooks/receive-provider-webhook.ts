@@ -4,7 +4,7 @@ import { http } from '#edge/http';
 import { sendProviderEvent } from '#runtime/queues';
 import { rawBody } from '#edge/request';
 import { providerName } from '#edge/schemas';
-import { findWebhookToken } from '#store/providers';
+import { webhookTargetOf } from '#app/webhooks';
 
 /** Larger provider webhooks are refused; real ones are a few KB. */
 export const maxWebhookBytes = 256 * 1024;
@@ -30,7 +30,7 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
       413,
     );
   }
-  const target = await findWebhookToken(params.token);
+  const target = await webhookTargetOf(params.token);
   if (!target || target.provider !== params.provider)
     throw new NotFound('resource_missing', 'No such webhook URL.');
   const headers: Record<string, string> = {};

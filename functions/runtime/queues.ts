@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { DeliveryMessage } from '#core/webhooks';
+import * as z from 'zod/mini';
+import { providerNames } from '#core/provider-adapter';
 import { sqsClient } from '#runtime/clients';
 import { config } from '#runtime/config';
 
@@ -30,18 +31,24 @@ export async function queueIsHealthy(queue: QueueName, timeoutMs = 2000): Promis
   }
 }
 
-/** A provider webhook exactly as received: nothing parsed, nothing trusted. */
-export interface ProviderEventMessage {
-  provider: string;
-  token: string;
-  headers: Record<string, string>;
+const mode = z.enum(['test', 'live']);
+
+/**
+ * The provider-events queue's one message: a provider webhook exactly as received, nothing
+ * parsed, nothing trusted. The ingest route sends it, the verify worker reads it with this schema.
+ */
+export const providerEventMessage = z.object({
+  provider: z.enum(providerNames),
+  token: z.string(),
+  headers: z.record(z.string(), z.string()),
   /** The raw body, base64: the signature covers these bytes and no re-serialisation of them. */
-  body: string;
-  sourceIp: string;
-  receivedAt: string;
+  body: z.string(),
+  sourceIp: z.string(),
+  receivedAt: z.string(),
   /** Whom the token named at ingest (our own lookup, not the provider's claim): spares the worker a read. */
-  target?: { merchantId: string; mode: 'test' | 'live' } | undefined;
-}
+  target: z.optional(z.object({ merchantId: z.string(), mode })),
+});
+export type ProviderEventMessage = z.infer<typeof providerEventMessage>;
 
 export async function sendProviderEvent(message: ProviderEventMessage): Promise<void> {
   await sqsClient().send(
@@ -52,8 +59,39 @@ export async function sendProviderEvent(message: ProviderEventMessage): Promise<
 /** SQS delays stop at 15 minutes; a longer wait is chained through `notBefore`. */
 export const maxDelaySeconds = 900;
 
+/** A delivery due at `notBefore` (epoch ms): the deliver worker re-reads the delivery itself. */
+const deliveryMessage = z.object({
+  merchantId: z.string(),
+  mode,
+  eventId: z.string(),
+  endpointId: z.string(),
+  /** Epoch ms before which the delivery must not be attempted (SQS delays stop at 15 min: longer waits chain). */
+  notBefore: z.number(),
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessage>;
+
+/** One step of `POST /v1/webhook-endpoints/{id}/recover`, carried on the deliveries queue. */
+const recoverJob = z.object({
+  kind: z.literal('recover'),
+  merchantId: z.string(),
+  mode,
+  endpointId: z.string(),
+  /** ISO time: failed deliveries created since then are sent again. */
+  since: z.string().check(z.iso.datetime()),
+  /** Where the previous step's Query stopped (DynamoDB's LastEvaluatedKey). */
+  cursor: z.optional(z.record(z.string(), z.unknown())),
+});
+export type RecoverJob = z.infer<typeof recoverJob>;
+
+/** The deliveries queue's one message schema: a recover step (it has `kind`) or a delivery (it has none). */
+export const deliveriesMessage = z.union([recoverJob, deliveryMessage]);
+export type DeliveriesMessage = z.infer<typeof deliveriesMessage>;
+
 /** Enqueues deliveries, each delayed until its `notBefore` (up to 15 minutes at a time). */
-export async function enqueueDeliveries(messages: DeliveryMessage[], now = Date.now()): Promise<void> {
+export async function enqueueDeliveries(
+  messages: readonly DeliveryMessage[],
+  now = Date.now(),
+): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     const out = await sqsClient().send(
@@ -72,18 +110,6 @@ export async function enqueueDeliveries(messages: DeliveryMessage[], now = Date.
       );
     }
   }
-}
-
-/** One step of `POST /v1/webhook-endpoints/{id}/recover`, carried on the deliveries queue. */
-export interface RecoverJob {
-  kind: 'recover';
-  merchantId: string;
-  mode: 'test' | 'live';
-  endpointId: string;
-  /** ISO time: failed deliveries created since then are sent again. */
-  since: string;
-  /** Where the previous step's Query stopped (DynamoDB's LastEvaluatedKey). */
-  cursor?: Record<string, unknown> | undefined;
 }
 
 export async function enqueueRecoverJob(job: RecoverJob): Promise<void> {

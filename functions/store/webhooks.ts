@@ -14,13 +14,16 @@ import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
 import type { SecurityNote } from '#core/identity';
 import { idFirst, inFieldOrder } from '#core/field-order';
-import { type Payment, type PaymentChange, publicPayment } from '#core/payments';
+import { type Payment, publicPayment, type TransitionOutcome } from '#core/payments';
 import {
   type Delivery,
   type DeliveryAttempt,
   eventFieldOrder,
+  type EventFilters,
   type OutboundEvent,
+  type PaymentTransitionRecord,
   type WebhookEndpoint,
+  type WebhookStore,
 } from '#core/webhooks';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
@@ -177,7 +180,7 @@ export async function deleteEndpoint(
   }
 }
 
-export type TransitionOutcome = 'recorded' | 'duplicate' | 'stale';
+export type { TransitionOutcome };
 
 /**
  * How long a processed provider event is remembered: past every provider's retry
@@ -195,15 +198,7 @@ const providerEventTtl = (now: string): number =>
  * endpoint — all or nothing. `duplicate`: the provider event was processed
  * already; `stale`: the payment moved meanwhile (re-read and re-decide).
  */
-export async function recordPaymentTransition(input: {
-  payment: Payment;
-  change: PaymentChange;
-  /** The provider event that caused it (de-duplicated here); none for a verify call or the sweeper. */
-  providerEvent: { provider: string; eventId: string; type: string } | undefined;
-  event: OutboundEvent | undefined;
-  deliveries: Delivery[];
-  now: string;
-}): Promise<TransitionOutcome> {
+export async function recordPaymentTransition(input: PaymentTransitionRecord): Promise<TransitionOutcome> {
   const { payment, change } = input;
   // A move to `succeeded` records what was captured, and posts it to the ledger in this transaction.
   const capture = change.status === 'succeeded' ? change.capture : undefined;
@@ -387,12 +382,7 @@ export async function getEvent(
   return out.Item ? fromEventItem(out.Item) : undefined;
 }
 
-export interface EventFilters {
-  type?: string | undefined;
-  paymentId?: string | undefined;
-  createdFrom?: Date | undefined;
-  createdTo?: Date | undefined;
-}
+export type { EventFilters };
 
 /** Events newest first; ids are ULIDs, so a created range is a key range. */
 export async function listEvents(
@@ -562,3 +552,24 @@ export function listAttempts(merchantId: string, mode: Mode, eventId: string): P
     { newestFirst: true, limit: 200 },
   );
 }
+
+/** The webhook aggregate on DynamoDB: the port core/webhooks.ts declares. */
+export const webhookStore: WebhookStore = {
+  listEndpoints,
+  getEndpoint,
+  putEndpoint,
+  deleteEndpoint,
+  recordPaymentTransition,
+  recordIgnoredProviderEvent,
+  getProviderEvent,
+  insertEvent,
+  getEvent,
+  listEvents,
+  getDelivery,
+  deliveriesOfEvent,
+  failedDeliveriesPage,
+  updateDelivery,
+  putDelivery,
+  putAttempt,
+  listAttempts,
+};

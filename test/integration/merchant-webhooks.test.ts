@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '#core/ids';
 import { logger } from '#runtime/logger';
-import { recoverTuning } from '#app/webhook-endpoints';
+import { recoverTuning } from '#app/webhooks';
 import { putEndpoint } from '#store/webhooks';
 import { useApi } from '#test/http';
 import { bearer, createKey, registerMerchant, type TestMerchant } from '#test/merchants';

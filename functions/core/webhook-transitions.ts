@@ -1,32 +1,37 @@
-import { newId } from '#core/ids';
-import { type Payment, type PaymentChange, type ProviderEventRef, publicPayment } from '#core/payments';
+import { newId } from './ids.ts';
 import {
+  type Payment,
+  type PaymentChange,
+  type ProviderEventRef,
+  publicPayment,
+  type TransitionOutcome,
+} from './payments.ts';
+import {
+  clockOf,
   type Delivery,
-  deliveryMessage,
   eventTypeFor,
   newDelivery,
   type OutboundEvent,
   subscribes,
-} from '#core/webhooks';
-import { listEndpoints, recordPaymentTransition, type TransitionOutcome } from '#store/webhooks';
-import { logger } from '#runtime/logger';
-import { enqueueDeliveries } from '#runtime/queues';
+  type WebhookDeps,
+} from './webhooks.ts';
 
 /**
  * The one way a payment's status moves: the new status, the merchant event it
  * produces and one delivery per subscribed endpoint — and, when a provider
- * webhook caused it, that event marked processed — in one transaction; then the
- * deliveries are queued. Called only by the one settle path
- * (`settlePayment` in core/payments.ts) that the verify worker, POST /verify and
- * the reconciliation sweeper share, so whichever learns first of a settlement
- * tells the merchant, once.
+ * webhook caused it, that event marked processed — in one write; then the
+ * deliveries are queued. It is `PaymentDeps.transition`, so only the one settle
+ * path (`settlePayment` in core/payments.ts) that the verify worker, POST /verify
+ * and the reconciliation sweeper share calls it: whichever learns first of a
+ * settlement tells the merchant, once.
  */
 export async function transitionPayment(
+  deps: WebhookDeps,
   payment: Payment,
   change: PaymentChange,
   providerEvent?: ProviderEventRef,
 ): Promise<TransitionOutcome> {
-  const now = new Date().toISOString();
+  const now = new Date(clockOf(deps)).toISOString();
   const type = eventTypeFor(change.status);
   const moved: Payment = {
     ...payment,
@@ -50,12 +55,14 @@ export async function transitionPayment(
       }
     : undefined;
   const endpoints = event
-    ? (await listEndpoints(payment.merchantId, payment.mode)).filter((e) => subscribes(e, event.type))
+    ? (await deps.store.listEndpoints(payment.merchantId, payment.mode)).filter((e) =>
+        subscribes(e, event.type),
+      )
     : [];
   const deliveries: Delivery[] = event
     ? endpoints.map((e) => newDelivery(event, payment.merchantId, e.id, now))
     : [];
-  const outcome = await recordPaymentTransition({
+  const outcome = await deps.store.recordPaymentTransition({
     payment,
     change,
     providerEvent,
@@ -66,7 +73,7 @@ export async function transitionPayment(
   if (outcome === 'recorded') {
     // The one line per recorded move: CloudWatch metric filters (lib/observability.ts) count payments
     // by status, provider and mode, and settlements by source (webhook, verify, reconciliation).
-    logger.info('payment transition', {
+    deps.telemetry.log('info', 'payment transition', {
       paymentId: payment.id,
       provider: payment.provider,
       mode: payment.mode,
@@ -75,7 +82,7 @@ export async function transitionPayment(
       settledBy: change.settledBy,
       lateSettlement: change.lateSettlement,
     });
-    await enqueueDeliveries(deliveries.map((d) => deliveryMessage(d, Date.now())));
+    if (deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps));
   }
   return outcome;
 }

@@ -1,0 +1,196 @@
+import type { Actor, Mode, RequestMeta } from '#core/actor';
+import { missing, ValidationFailed } from '#core/errors';
+import { attemptSummary, type DeliveryDeps, deliver } from '#core/webhook-delivery';
+import {
+  createEndpoint,
+  type EndpointDeps,
+  eventAttempts,
+  listEndpoints,
+  recoverEndpoint,
+  recoverStep,
+  removeEndpoint,
+  requireEndpoint,
+  resendEvent,
+  rotateSecret,
+  sendTestEvent,
+  updateEndpoint,
+} from '#core/webhook-endpoints';
+import { transitionPayment as recordTransition } from '#core/webhook-transitions';
+import type { Payment, PaymentChange, ProviderEventRef } from '#core/payments';
+import type {
+  DeliveryKey,
+  DeliveryQueue,
+  EndpointSecrets,
+  EventFilters,
+  Telemetry,
+  WebhookDeps,
+  WebhookEndpoint,
+} from '#core/webhooks';
+import { findWebhookToken } from '#store/providers';
+import { webhookStore } from '#store/webhooks';
+import { allowLoopbackWebhooks, config, retrySchedule } from '#runtime/config';
+import { type Envelope, openSecret, sealSecret } from '#runtime/envelope';
+import { logger } from '#runtime/logger';
+import { safePost } from '#runtime/outbound';
+import {
+  type DeliveryMessage,
+  enqueueDeliveries,
+  enqueueRecoverJob,
+  type RecoverJob,
+  sendDeliveryToDeadLetter,
+} from '#runtime/queues';
+import { checkWebhookUrl, resolveAndCheck } from '#runtime/ssrf';
+import { emitCount } from '#app/silence';
+
+/**
+ * The webhook domain (core/webhook-*.ts) wired once per cold start: DynamoDB
+ * (store/webhooks.ts), the deliveries queue (runtime/queues.ts), envelope
+ * encryption for endpoint secrets, the SSRF-safe POST and the logger. The
+ * provider-webhook side, which also needs payments and refunds, is wired in
+ * app/inbound.ts (payments depend on the transition built here).
+ */
+
+const message = (d: DeliveryKey, notBefore: number): DeliveryMessage => ({
+  merchantId: d.merchantId,
+  mode: d.mode,
+  eventId: d.eventId,
+  endpointId: d.endpointId,
+  notBefore,
+});
+
+const queue: DeliveryQueue = {
+  enqueue: (deliveries, notBefore) => enqueueDeliveries(deliveries.map((d) => message(d, notBefore))),
+  enqueueRecover: (step) =>
+    enqueueRecoverJob({
+      kind: 'recover',
+      merchantId: step.merchantId,
+      mode: step.mode,
+      endpointId: step.endpointId,
+      since: step.since.toISOString(),
+      ...(step.cursor ? { cursor: step.cursor } : {}),
+    }),
+  deadLetter: (d, notBefore) => sendDeliveryToDeadLetter(message(d, notBefore)),
+};
+
+const telemetry: Telemetry = {
+  log: (level, text, fields) => logger[level](text, fields),
+  count: (metric, dimensions) => emitCount(metric, dimensions),
+};
+
+/** The encryption context binds a sealed secret to its endpoint: it opens for no other. */
+const context = (e: Pick<WebhookEndpoint, 'merchantId' | 'mode' | 'id'>) => ({
+  purpose: 'webhook_endpoint_secret',
+  merchantId: e.merchantId,
+  mode: e.mode,
+  endpointId: e.id,
+});
+
+const secrets: EndpointSecrets = {
+  seal: (secret, endpoint) => sealSecret(secret, context(endpoint)),
+  open: (sealed, endpoint) => openSecret(sealed as Envelope, context(endpoint)),
+};
+
+/** The URL rules: https in live mode, no private, loopback (outside the local stack) or metadata addresses. */
+async function assertDeliverableUrl(url: string, mode: Mode): Promise<void> {
+  const policy = { mode, allowLoopback: allowLoopbackWebhooks() };
+  const checked = checkWebhookUrl(url, policy);
+  if (checked.host.kind === 'name') {
+    try {
+      await resolveAndCheck(checked.url.hostname, policy);
+    } catch (error) {
+      if (error instanceof ValidationFailed) throw error;
+      throw new ValidationFailed('url_unresolvable', 'The URL’s host name does not resolve.', 'url', 422);
+    }
+  }
+}
+
+/** What every part of the webhook domain stands on. */
+export const webhookDeps: WebhookDeps = { store: webhookStore, queue, telemetry };
+
+/** How many deliveries one recover step reads (tests lower it to see the chaining). */
+export const recoverTuning = { pageSize: 100 };
+
+const endpointDeps: EndpointDeps = {
+  ...webhookDeps,
+  secrets,
+  checkUrl: assertDeliverableUrl,
+  recoverPageSize: () => recoverTuning.pageSize,
+};
+
+const deliveryDeps: DeliveryDeps = {
+  ...webhookDeps,
+  secrets,
+  post: (url, request) =>
+    safePost(url, {
+      ...request,
+      timeoutMs: config().WEBHOOK_TIMEOUT_MS,
+      allowLoopback: allowLoopbackWebhooks(),
+    }),
+  retrySchedule,
+};
+
+/** `PaymentDeps.transition`: the payment's move with its event and deliveries, then queued. */
+export const transitionPayment = (
+  payment: Payment,
+  change: PaymentChange,
+  providerEvent?: ProviderEventRef,
+) => recordTransition(webhookDeps, payment, change, providerEvent);
+
+type Caller = { merchantId: string; mode: Mode; actor: Actor };
+type Scope = { merchantId: string; mode: Mode };
+
+/** The merchant's webhook endpoints, for the API handlers (always in the caller's merchant and mode). */
+export const webhookEndpoints = {
+  list: (caller: Scope) => listEndpoints(endpointDeps, caller),
+  get: (caller: Scope, id: string) => requireEndpoint(endpointDeps, caller, id),
+  create: (
+    caller: Caller,
+    input: { url: string; events: string[]; description?: string | undefined },
+    meta: RequestMeta,
+  ) => createEndpoint(endpointDeps, caller, input, meta),
+  update: (caller: Caller, id: string, patch: Parameters<typeof updateEndpoint>[3], meta: RequestMeta) =>
+    updateEndpoint(endpointDeps, caller, id, patch, meta),
+  remove: (caller: Caller, id: string, meta: RequestMeta) => removeEndpoint(endpointDeps, caller, id, meta),
+  rotateSecret: (caller: Caller, id: string, meta: RequestMeta) =>
+    rotateSecret(endpointDeps, caller, id, meta),
+  sendTest: (caller: Scope, id: string) => sendTestEvent(endpointDeps, caller, id),
+  recover: (caller: Scope, id: string, since: Date) => recoverEndpoint(endpointDeps, caller, id, since),
+};
+
+/** The merchant's outbound events, their deliveries and attempts. */
+export const webhookEvents = {
+  list: (caller: Scope, filters: EventFilters, limit: number, cursor?: string) =>
+    webhookStore.listEvents(caller.merchantId, caller.mode, filters, limit, cursor),
+  /** One event; 404 when it is not the caller's (merchant and mode). */
+  async get(caller: Scope, id: string) {
+    const event = await webhookStore.getEvent(caller.merchantId, caller.mode, id);
+    if (!event) throw missing('event', id, caller.mode);
+    return event;
+  },
+  /** Every delivery attempt of an event and its deliveries; 404 when the event is not the caller's. */
+  async attempts(caller: Scope, id: string) {
+    const found = await eventAttempts(endpointDeps, caller, id);
+    if (!found) throw missing('event', id, caller.mode);
+    return found;
+  },
+  resend: (caller: Scope, id: string, endpointId?: string) =>
+    resendEvent(endpointDeps, caller, id, endpointId),
+};
+
+/** The deliveries queue's work: one delivery attempt, or one recover step. */
+export const webhookDeliveries = {
+  deliver: (m: DeliveryMessage) => deliver(deliveryDeps, m, m.notBefore),
+  /** Why the attempt just made failed and when the next is due (for the log line; never a body). */
+  lastAttempt: (m: DeliveryMessage) => attemptSummary(deliveryDeps, m),
+  recoverStep: (job: RecoverJob) =>
+    recoverStep(endpointDeps, {
+      merchantId: job.merchantId,
+      mode: job.mode,
+      endpointId: job.endpointId,
+      since: new Date(job.since),
+      cursor: job.cursor,
+    }),
+};
+
+/** Whom a provider webhook URL's token names (merchant, mode, provider), for the ingest route. */
+export const webhookTargetOf = (token: string) => findWebhookToken(token);
