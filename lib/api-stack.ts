@@ -29,7 +29,7 @@ import {
   type Route,
   type ScheduledWorker,
   type Worker,
-} from '../functions/routes.ts';
+} from '#routes';
 import type { DataResources } from './data-stack.ts';
 import { workerTimeoutSeconds } from './definitions.ts';
 import { DashboardSite } from './dashboard-site.ts';

@@ -8,7 +8,7 @@ import {
   scheduledWorkers,
   type Worker,
   workers,
-} from '../functions/routes.ts';
+} from '#routes';
 import { ApiStack } from './api-stack.ts';
 import { DataStack } from './data-stack.ts';
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { linkPath } from '../functions/core/identity.ts';
+import { linkPath } from '#core/identity';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';

@@ -1,4 +1,4 @@
-import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
+import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '#routes';
 
 /**
  * The one place that says which environment variables a PayBridge function gets

@@ -14,7 +14,7 @@ import {
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { FilterPattern, type JsonPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { constructId, functionName } from '../functions/routes.ts';
+import { constructId, functionName } from '#routes';
 import { dlqName, type QueueKey, queues } from './definitions.ts';
 import type { PayBridgeFunction } from './paybridge-function.ts';
 

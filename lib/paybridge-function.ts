@@ -14,7 +14,7 @@ import {
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '../functions/routes.ts';
+import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '#routes';
 import type { DataResources } from './data-stack.ts';
 import { bundleDefines, bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
 import { table } from './definitions.ts';

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildOpenApiDocument } from '../functions/openapi.ts';
+import { buildOpenApiDocument } from '#openapi';
 
 const root = join(import.meta.dirname, '..');
 const { values, positionals } = parseArgs({

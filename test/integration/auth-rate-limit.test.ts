@@ -52,7 +52,7 @@ describe('per-IP limit on sign-in routes', () => {
 describe('per-IP limit and IPv6', () => {
   /** The sign-in handler called as API Gateway would, from a chosen source address. */
   async function loginAs(sourceIp: string): Promise<number> {
-    const { handler } = await import('../../functions/api/login.ts');
+    const { handler } = await import('#api/login');
     const result = await handler(
       {
         version: '2.0',

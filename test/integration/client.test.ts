@@ -5,7 +5,7 @@ import { newEndpointSecret, signWebhook } from '#core/webhook-signature';
 import { matchRoute } from '#routes';
 import { useApi } from '#test/http';
 import { outboxToken } from '#test/merchants';
-import type { JsonObject } from '../../functions/openapi.ts';
+import type { JsonObject } from '#openapi';
 import { documentChecker, pointerPart } from '#test/openapi';
 import { usePipeline } from '#test/pipeline';
 import { testCredentials } from '#test/providers';

@@ -219,7 +219,7 @@ describe('fault injection', () => {
         const wait = Date.parse((await read()).nextCheckAt) - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
       };
-      const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+      const { handler } = await import('#workers/reconcile-payments');
 
       await due();
       // 503 to the verify call and to both of the adapter's own retries of it: this sweep fails.
@@ -285,7 +285,7 @@ describe('fault injection', () => {
     } finally {
       await sandboxes.control('POST', '/paystack/knobs', { latencyMs: 0 });
     }
-    const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+    const { handler } = await import('#workers/reconcile-payments');
     await until(async () => {
       await handler({}, {} as never);
       const r = await api.request(`/v1/refunds/${refundId}`, bearer(s.key));

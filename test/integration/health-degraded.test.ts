@@ -6,7 +6,7 @@ describe('GET /health when a dependency is missing', () => {
     // Each test file has its own module graph, so this configuration is read fresh.
     const good = process.env.DELIVERIES_QUEUE_URL ?? '';
     process.env.DELIVERIES_QUEUE_URL = good.replace(/[^/]+$/, 'no-such-queue');
-    const { handler } = await import('../../functions/api/get-health.ts');
+    const { handler } = await import('#api/get-health');
     const res = await handler(
       {
         version: '2.0',

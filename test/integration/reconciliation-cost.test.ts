@@ -84,7 +84,7 @@ describe('the sweeper’s DynamoDB cost', () => {
     const open = [await create(), await create(), await create()];
     await settledHistory(5);
 
-    const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+    const { handler } = await import('#workers/reconcile-payments');
     /** Waits until every open payment is due, then counts one sweep's requests. */
     const sweepOnce = async () => {
       for (const p of open) {

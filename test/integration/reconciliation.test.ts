@@ -548,7 +548,7 @@ describe('racing settlers', () => {
       body: JSON.stringify({ url: receiver.url(second), events: ['payment.succeeded'] }),
     });
     await sandboxes.control('POST', '/paystack/knobs', { holdWebhooks: true });
-    const { handler } = await import('../../functions/workers/reconcile-payments.ts');
+    const { handler } = await import('#workers/reconcile-payments');
     const payment = await newPayment(s);
     // Held back from the timer's sweeps until its first check is due, so the sweeper is in the race
     // rather than settling it alone first (or not yet due, finding nothing).

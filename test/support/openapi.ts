@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { JsonObject } from '../../functions/openapi.ts';
+import type { JsonObject } from '#openapi';
 
 const base = 'https://paybridge.invalid/openapi.json';
 

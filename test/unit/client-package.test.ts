@@ -6,10 +6,10 @@ import { generateClientSources, generatedFiles } from '../../client/generate.ts'
 import * as client from '../../client/src/index.ts';
 import { credentials, eventTypes as clientEventTypes } from '../../client/src/tables.ts';
 import * as clientSignature from '../../client/src/webhook-signature.ts';
-import { currencyCodes, exponent } from '../../functions/core/money.ts';
-import * as apiSignature from '../../functions/core/webhook-signature.ts';
-import { eventTypes } from '../../functions/core/webhooks.ts';
-import { routeKey, routes } from '../../functions/routes.ts';
+import { currencyCodes, exponent } from '#core/money';
+import * as apiSignature from '#core/webhook-signature';
+import { eventTypes } from '#core/webhooks';
+import { routeKey, routes } from '#routes';
 
 /**
  * `@paybridge/client` (client/) is published on its own: it may not reach into functions/, so what

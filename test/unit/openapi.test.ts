@@ -1,9 +1,9 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
-import { components } from '../../functions/edge/responses.ts';
-import { packageFiles } from '../../functions/api/get-docs-asset.ts';
-import { eventTypes } from '../../functions/core/webhooks.ts';
+import { components } from '#edge/responses';
+import { packageFiles } from '#api/get-docs-asset';
+import { eventTypes } from '#core/webhooks';
 import {
   buildOpenApiDocument,
   errorStatuses,
@@ -11,7 +11,7 @@ import {
   operations,
   routeSpecs,
   securityOf,
-} from '../../functions/openapi.ts';
+} from '#openapi';
 import type { HttpSpec } from '#edge/http';
 import { type Route, routeKey, routes } from '#routes';
 import { documentChecker, pointerPart } from '#test/openapi';

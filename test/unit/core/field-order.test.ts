@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inFieldOrder } from '#core/field-order';
 import { paymentFieldOrder, publicPayment, type Payment } from '#core/payments';
 import { eventFieldOrder } from '#core/webhooks';
-import { event, payment } from '../../../functions/edge/responses.ts';
+import { event, payment } from '#edge/responses';
 
 const shapeKeys = (schema: unknown) =>
   Object.keys((schema as { def: { shape: Record<string, unknown> } }).def.shape);

@@ -18,7 +18,7 @@ import {
   submissionKey,
   validateNewLink,
 } from '#core/payment-links';
-import { paymentLink } from '../../../functions/edge/responses.ts';
+import { paymentLink } from '#edge/responses';
 
 const now = new Date('2026-11-23T09:00:00Z');
 const link = (over: Partial<PaymentLink> = {}): PaymentLink => ({

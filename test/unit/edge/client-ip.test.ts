@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitKey } from '../../../functions/edge/client-ip.ts';
+import { rateLimitKey } from '#edge/client-ip';
 
 describe('rateLimitKey', () => {
   it('keys IPv4 by the address and IPv4-mapped IPv6 as the IPv4 address', () => {

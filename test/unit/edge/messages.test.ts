@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ValidationFailed } from '#core/errors';
-import { createPaymentBody } from '../../../functions/api/create-payment.ts';
-import { paymentParams } from '../../../functions/api/get-payment.ts';
+import { createPaymentBody } from '#api/create-payment';
+import { paymentParams } from '#api/get-payment';
 import { parseBody, parseParams, parseQuery } from '#edge/request';
 import { listQuery } from '#edge/schemas';
 
