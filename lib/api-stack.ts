@@ -22,14 +22,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import {
-  constructId,
-  fallback,
-  functionName,
-  type Route,
-  type ScheduledWorker,
-  type Worker,
-} from '#routes';
+import { constructId, fallback, functionName, type Route, type ScheduledWorker, type Worker } from '#routes';
 import type { DataResources } from './data-stack.ts';
 import { workerTimeoutSeconds } from './definitions.ts';
 import { DashboardSite } from './dashboard-site.ts';

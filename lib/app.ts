@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import {
-  type Route,
-  routes,
-  type ScheduledWorker,
-  scheduledWorkers,
-  type Worker,
-  workers,
-} from '#routes';
+import { type Route, routes, type ScheduledWorker, scheduledWorkers, type Worker, workers } from '#routes';
 import { ApiStack } from './api-stack.ts';
 import { DataStack } from './data-stack.ts';
 
