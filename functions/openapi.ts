@@ -449,6 +449,13 @@ export const operations: Readonly<Record<string, Operation>> = {
     summary: 'List the refunds of a payment',
     responses: { 200: ok('Every refund of the payment, newest first (one page).', r.refundList) },
   },
+  'GET /v1/payments/{id}/activity': {
+    tag: 'Payments',
+    summary: 'List the activity of a payment',
+    description:
+      'What passed between PayBridge and the provider for this payment: each provider webhook received (its signature result — `valid` or `rejected` — and what PayBridge did with it) and each verify call (from `POST /v1/payments/{id}/verify` or reconciliation, with the resulting status or error). The dashboard’s payment timeline shows them. Oldest first; the newest 100, kept 90 days.',
+    responses: { 200: ok('The activity, oldest first (one page).', r.paymentActivityList) },
+  },
   'GET /v1/refunds': {
     tag: 'Refunds',
     summary: 'List refunds',

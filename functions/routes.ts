@@ -340,6 +340,12 @@ export const routes: readonly Route[] = [
     handler: 'api/list-payment-refunds.ts',
     ...merchantRead,
   },
+  {
+    method: 'GET',
+    path: '/v1/payments/{id}/activity',
+    handler: 'api/list-payment-activity.ts',
+    ...merchantRead,
+  },
   { method: 'GET', path: '/v1/refunds', handler: 'api/list-refunds.ts', ...merchantRead },
   { method: 'GET', path: '/v1/refunds/{id}', handler: 'api/get-refund.ts', ...merchantRead },
   { method: 'GET', path: '/v1/balance', handler: 'api/get-balance.ts', ...merchantRead },

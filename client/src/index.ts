@@ -77,6 +77,8 @@ export interface Health extends Api.SchemaHealth {}
 export interface Resent extends Api.SchemaResent {}
 export interface Recovered extends Api.SchemaRecovered {}
 /* eslint-enable @typescript-eslint/no-empty-object-type */
+/** One entry of a payment's activity: a provider webhook received (with its signature result) or a verify call. */
+export type PaymentActivity = Api.SchemaPaymentActivity;
 /** The body of one webhook delivery, per event type (the document's `webhooks`). */
 export type WebhookEvent = {
   [K in keyof Schemas]: K extends `${string}Webhook` ? Schemas[K] : never;
@@ -318,6 +320,9 @@ function methods(call: ReturnType<typeof transport>) {
       /** Asks the provider now: moves the payment forward if it has, and syncs its open refunds. */
       verify: (paymentId: string) =>
         call<Payment>('POST /v1/payments/{id}/verify', { params: id(paymentId) }),
+      /** Provider webhooks received (with their signature result) and verify calls, oldest first. */
+      activity: (paymentId: string) =>
+        call<Page<PaymentActivity>>('GET /v1/payments/{id}/activity', { params: id(paymentId) }),
     },
 
     refunds: {

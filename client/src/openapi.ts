@@ -719,6 +719,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/payments/{id}/activity': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the activity of a payment
+     * @description What passed between PayBridge and the provider for this payment: each provider webhook received (its signature result — `valid` or `rejected` — and what PayBridge did with it) and each verify call (from `POST /v1/payments/{id}/verify` or reconciliation, with the resulting status or error). The dashboard’s payment timeline shows them. Oldest first; the newest 100, kept 90 days.
+     */
+    get: operations['listPaymentActivity'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/refunds': {
     parameters: {
       query?: never;
@@ -1870,6 +1890,50 @@ export interface components {
       hasMore: boolean;
       nextCursor: string | null;
     };
+    /** @description A provider webhook received for the payment (its signature result and what PayBridge did with it) or a verify call to the provider (from `POST /v1/payments/{id}/verify` or reconciliation). */
+    PaymentActivity:
+      | {
+          /** @constant */
+          kind: 'provider_webhook';
+          /** Format: date-time */
+          at: string;
+          /** @enum {string} */
+          provider: 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
+          /** @enum {string} */
+          signature: 'valid' | 'rejected';
+          /** @enum {string} */
+          outcome: 'applied' | 'duplicate' | 'ignored' | 'retry' | 'rejected';
+          reason?: string;
+          providerEventId?: string;
+        }
+      | {
+          /** @constant */
+          kind: 'verify';
+          /** Format: date-time */
+          at: string;
+          /** @enum {string} */
+          provider: 'paystack' | 'flutterwave' | 'stripe' | 'chapa';
+          /** @enum {string} */
+          source: 'api' | 'reconciliation';
+          /** @enum {string} */
+          status?:
+            | 'pending'
+            | 'processing'
+            | 'succeeded'
+            | 'failed'
+            | 'cancelled'
+            | 'expired'
+            | 'requires_review'
+            | 'partially_refunded'
+            | 'refunded';
+          errorCode?: string;
+        };
+    /** @description The newest 100 activity entries of a payment, oldest first; `hasMore` when older ones are left out. Entries are kept 90 days. */
+    PaymentActivityList: {
+      data: components['schemas']['PaymentActivity'][];
+      hasMore: boolean;
+      nextCursor: string | null;
+    };
     /** @description The deliveries queued again. */
     Resent: {
       deliveries: components['schemas']['Delivery'][];
@@ -2237,6 +2301,8 @@ export type SchemaMerchantList = components['schemas']['MerchantList'];
 export type SchemaAuditEntryList = components['schemas']['AuditEntryList'];
 export type SchemaSecurityEventList = components['schemas']['SecurityEventList'];
 export type SchemaDeliveryAttemptList = components['schemas']['DeliveryAttemptList'];
+export type SchemaPaymentActivity = components['schemas']['PaymentActivity'];
+export type SchemaPaymentActivityList = components['schemas']['PaymentActivityList'];
 export type SchemaResent = components['schemas']['Resent'];
 export type SchemaRecovered = components['schemas']['Recovered'];
 export type SchemaReceived = components['schemas']['Received'];
@@ -3925,6 +3991,37 @@ export interface operations {
       422: components['responses']['Error422'];
       500: components['responses']['Error500'];
       502: components['responses']['Error502'];
+    };
+  };
+  listPaymentActivity: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description With a dashboard token: the mode to act in (default `test`). API keys ignore it. `live` needs a verified email address (else 403 `email_unverified`; `GET /v1/me` answers in either mode). */
+        'PayBridge-Mode'?: components['parameters']['PayBridgeMode'];
+      };
+      path: {
+        /** @description The object’s id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The activity, oldest first (one page). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PaymentActivityList'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Error401'];
+      403: components['responses']['Error403'];
+      404: components['responses']['Error404'];
+      500: components['responses']['Error500'];
     };
   };
   listRefunds: {

@@ -51,6 +51,7 @@ export const credentials = {
   'POST /v1/payments/{id}/verify': 'apiKeyOrDashboard',
   'POST /v1/payments/{id}/refunds': 'apiKeyOrDashboard',
   'GET /v1/payments/{id}/refunds': 'apiKeyOrDashboard',
+  'GET /v1/payments/{id}/activity': 'apiKeyOrDashboard',
   'GET /v1/refunds': 'apiKeyOrDashboard',
   'GET /v1/refunds/{id}': 'apiKeyOrDashboard',
   'GET /v1/balance': 'apiKeyOrDashboard',

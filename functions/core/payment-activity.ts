@@ -10,8 +10,9 @@ import type { ProviderName } from './provider-adapter.ts';
  * dashboard's payment timeline reads it (issue #16).
  *
  * The log is best effort and append-only: a failed `record` must never fail the
- * payment path that called it (callers catch and log), and entries expire after a
- * retention period (store/payment-activity.ts). Nothing secret goes in: no
+ * payment path that called it — the wired log (app/payment-activity.ts) never
+ * rejects, it logs the failure — and entries expire after a retention period
+ * (store/payment-activity.ts). Callers await it (no write left in flight). Nothing secret goes in: no
  * signature, header, body or credential — `reason` is a short machine word.
  */
 
@@ -70,7 +71,7 @@ export type PaymentActivityKind = PaymentActivityEntry['kind'];
 
 /** The port the webhook and verify paths write to (app/payment-activity.ts wires it). */
 export interface PaymentActivityLog {
-  /** Appends one entry to the payment's timeline. Callers treat a rejection as non-fatal. */
+  /** Appends one entry to the payment's timeline. Never fails the caller's payment path (see above). */
   record(entry: PaymentActivityEntry): Promise<void>;
 }
 

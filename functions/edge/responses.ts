@@ -12,6 +12,7 @@ import type {
   verifyEmail,
 } from '#core/identity';
 import { paymentStatuses, type publicPayment } from '#core/payments';
+import type { PaymentActivity } from '#core/payment-activity';
 import type { publicPaymentLink } from '#core/payment-links';
 import type { providerView } from '#core/providers';
 import { type publicRefund, refundReasons, refundStatuses } from '#core/refunds';
@@ -642,6 +643,40 @@ export const attemptList = named(
   'Every attempt of an event, and its deliveries (one per endpoint).',
 );
 
+/** One entry of a payment's activity (core/payment-activity.ts): a provider webhook received, or a verify call. */
+export const paymentActivity = named(
+  z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('provider_webhook'),
+      at: isoTime,
+      provider: providerName,
+      signature: z.enum(['valid', 'rejected']),
+      outcome: z.enum(['applied', 'duplicate', 'ignored', 'retry', 'rejected']),
+      /** Why the signature was rejected or the event not applied (`signature_mismatch`, …). */
+      reason: z.optional(z.string()),
+      providerEventId: z.optional(z.string()),
+    }),
+    z.object({
+      kind: z.literal('verify'),
+      at: isoTime,
+      provider: providerName,
+      source: z.enum(['api', 'reconciliation']),
+      /** The payment's status after the call, when the provider answered. */
+      status: z.optional(paymentStatus),
+      /** Our error code when the call failed. */
+      errorCode: z.optional(z.string()),
+    }),
+  ]),
+  'PaymentActivity',
+  'A provider webhook received for the payment (its signature result and what PayBridge did with it) or a verify call to the provider (from `POST /v1/payments/{id}/verify` or reconciliation).',
+);
+
+export const paymentActivityList = named(
+  z.object({ data: z.array(paymentActivity), hasMore: z.boolean(), nextCursor: z.nullable(z.string()) }),
+  'PaymentActivityList',
+  'The newest 100 activity entries of a payment, oldest first; `hasMore` when older ones are left out. Entries are kept 90 days.',
+);
+
 export const resent = named(
   z.object({ deliveries: z.array(delivery) }),
   'Resent',
@@ -728,7 +763,9 @@ const guards: [
   Documented<Awaited<ReturnType<typeof verifyEmail>>, typeof emailVerification>,
   Documented<Awaited<ReturnType<typeof resendVerification>>, typeof verificationSent>,
   Documented<typeof PasswordResetAccepted, typeof passwordResetAccepted>,
+  Documented<PaymentActivity, typeof paymentActivity>,
 ] = [
+  true,
   true,
   true,
   true,

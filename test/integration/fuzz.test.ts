@@ -644,6 +644,7 @@ const plans: Record<string, Plan> = {
     callsProvider: true,
   },
   'GET /v1/payments/{id}/refunds': { params: { id: (f) => f.paymentIds }, idPrefixes: ['pay_', 're_'] },
+  'GET /v1/payments/{id}/activity': { params: { id: (f) => f.paymentIds }, idPrefixes: ['pay_', 'evt_'] },
   'GET /v1/refunds': {
     queryNames: ['limit', 'cursor', 'status', 'payment', 'createdFrom', 'createdTo'],
     queries: [

@@ -12,6 +12,7 @@ import { posting } from '#core/ledger';
 import type { Refund } from '#core/refunds';
 import { defaultRefundPolicy } from '#core/refunds';
 import { refundsStore } from '#store/refunds';
+import { paymentActivity } from '#app/payment-activity';
 
 /**
  * The tenancy sweep: for every route in the table, a caller from merchant B
@@ -96,6 +97,36 @@ beforeAll(async () => {
       { actor: { kind: 'anonymous' }, meta: { ip: '', userAgent: '', requestId: 'fixture' } },
     );
     aPayments[mode] = payment.id;
+  }
+});
+
+/** Activity on merchant A's payments (a provider webhook and a verify call), per mode. */
+const aActivityEventId = (mode: 'test' | 'live') => `a-secret-provider-event-${mode}`;
+beforeAll(async () => {
+  for (const mode of ['test', 'live'] as const) {
+    const at = new Date().toISOString();
+    const base = {
+      merchantId: w.a.merchantId,
+      mode,
+      paymentId: aPayments[mode],
+      at,
+      provider: 'paystack',
+    } as const;
+    await paymentActivity.record({
+      ...base,
+      kind: 'provider_webhook',
+      signature: 'valid',
+      outcome: 'applied',
+      providerEventId: aActivityEventId(mode),
+    });
+    // A second later, so the timeline's order is the test's.
+    await paymentActivity.record({
+      ...base,
+      at: new Date(Date.parse(at) + 1000).toISOString(),
+      kind: 'verify',
+      source: 'api',
+      status: 'pending',
+    });
   }
 });
 
@@ -585,6 +616,18 @@ const cases: Record<string, Case> = {
     method: 'GET',
     path: (_w, c) => `/v1/payments/${aRefunds[modeOf(c)].paymentId}/refunds`,
   },
+  'GET /v1/payments/{id}/activity': {
+    kind: 'custom',
+    // B naming A's payment finds no such payment, and none of its activity.
+    run: async (_w, credential) => {
+      const mode = modeOf(credential);
+      const res = await api.request(`/v1/payments/${aPayments[mode]}/activity`, bearer(credential));
+      expect(res.status).toBe(404);
+      const text = await res.text();
+      expect(text).not.toContain(aActivityEventId('test'));
+      expect(text).not.toContain(aActivityEventId('live'));
+    },
+  },
   'GET /v1/refunds': {
     kind: 'list',
     path: '/v1/refunds?limit=100',
@@ -739,6 +782,23 @@ describe('tenancy sweep over the route table', () => {
       bearer(w.a.accessToken, { 'paybridge-mode': 'live' }),
     );
     expect(dashboardLive.status).toBe(200);
+  });
+
+  it('keeps a payment’s activity in its own mode: A sees it with the payment’s mode only', async () => {
+    for (const mode of ['test', 'live'] as const) {
+      const other = mode === 'test' ? 'live' : 'test';
+      const own = await api.request(`/v1/payments/${aPayments[mode]}/activity`, bearer(w.aKeys[mode].key));
+      expect(own.status).toBe(200);
+      const body = (await own.json()) as { data: { kind: string; providerEventId?: string }[] };
+      expect(body.data.map((e) => e.kind)).toEqual(['provider_webhook', 'verify']);
+      expect(body.data[0]?.providerEventId).toBe(aActivityEventId(mode));
+      const crossed = await api.request(
+        `/v1/payments/${aPayments[mode]}/activity`,
+        bearer(w.aKeys[other].key),
+      );
+      expect(crossed.status).toBe(404);
+      expect(await crossed.text()).not.toContain(aActivityEventId(mode));
+    }
   });
 
   it('keeps one merchant’s payments off another merchant’s link pages: the done page names only its own link’s', async () => {
