@@ -1,18 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queues, workerTimeouts } from '#infra/definitions';
-import { constructId, functionName, routes, scheduledWorkers, type Worker } from '#routes';
+import { constructId, functionName, routeFor, routes, scheduledWorkers, workers } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 import { filterPatternOf, logMetrics, moneyPathRoutes } from '../../lib/observability.ts';
-
-const worker: Worker = {
-  queue: 'providerEvents',
-  handler: '../test/support/fixtures/echo-worker.ts',
-  batchSize: 10,
-  table: 'readwrite',
-};
 
 let api: Template;
 let data: Template;
@@ -21,10 +15,8 @@ beforeAll(() => {
   // No asset bundling (`aws:cdk:bundling-stacks`): these assertions read templates, not code (the bundles
   // are checked in docs-assets.test.ts and by the cold-start benchmark); bundling ~60 functions per app
   // made this file take minutes.
-  const built = buildApp({
-    app: new App({ context: { stage: 'test', 'aws:cdk:bundling-stacks': [] } }),
-    workers: [worker],
-  });
+  // The real route table and workers: what is deployed is what is checked.
+  const built = buildApp({ app: new App({ context: { stage: 'test', 'aws:cdk:bundling-stacks': [] } }) });
   built.app.synth(); // runs cdk-nag: throws on any unacknowledged finding
   api = Template.fromStack(built.api);
   data = Template.fromStack(built.data);
@@ -63,7 +55,7 @@ describe('API stack', () => {
     const handlers = new Set([
       ...routes.map((r) => r.handler),
       'api/not-found.ts',
-      worker.handler,
+      ...workers.map((w) => w.handler),
       ...scheduledWorkers.map((w) => w.handler),
     ]);
     expect(Object.keys(ourFunctions(api)).length).toBe(handlers.size);
@@ -120,10 +112,24 @@ describe('API stack', () => {
     }
   });
 
-  it('gives every function its own log group with retention', () => {
-    const groups = Object.values(api.findResources('AWS::Logs::LogGroup') as Record<string, Resource>);
-    expect(groups.length).toBeGreaterThanOrEqual(3);
-    for (const group of groups) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+  it('gives every function its own log group with retention, and has no other but the access log', () => {
+    const groups = api.findResources('AWS::Logs::LogGroup') as Record<string, Resource>;
+    const functions = Object.values(ourFunctions(api));
+    const ofFunctions = functions.map(
+      (fn) => (fn.Properties.LoggingConfig as { LogGroup?: { Ref: string } }).LogGroup?.Ref,
+    );
+    // One group per function: each names one, and no two share it.
+    expect(ofFunctions.every((id) => id !== undefined && id in groups)).toBe(true);
+    expect(new Set(ofFunctions).size).toBe(functions.length);
+    for (const id of ofFunctions) {
+      expect(groups[id as string]?.Properties.RetentionInDays, id).toBe(RetentionDays.ONE_MONTH);
+    }
+    // The only other group is the stage's access log, kept longer.
+    const stage = Object.values(api.findResources('AWS::ApiGatewayV2::Stage') as Record<string, Resource>)[0];
+    const access = (stage?.Properties.AccessLogSettings as { DestinationArn: { 'Fn::GetAtt': [string] } })
+      .DestinationArn['Fn::GetAtt'][0];
+    expect(Object.keys(groups).sort()).toEqual([...ofFunctions, access].sort());
+    expect(groups[access]?.Properties.RetentionInDays).toBe(RetentionDays.THREE_MONTHS);
   });
 
   it('throttles the stage and writes access logs without bodies or headers', () => {
@@ -136,23 +142,53 @@ describe('API stack', () => {
     expect(JSON.stringify(stage)).not.toMatch(/requestBody|input\.body|\$context\.authorizer/);
   });
 
-  it('feeds each worker from its queue with partial batch failures', () => {
-    api.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
-    });
+  /** The deployed function of a handler module, by its construct id (`GetHealthFunction…`). */
+  const functionOf = (handler: string): [string, Resource] => {
+    const found = Object.entries(ourFunctions(api)).filter(([id]) =>
+      new RegExp(`^${constructId(handler)}Function[0-9A-F]{8}$`).test(id),
+    );
+    expect(found, handler).toHaveLength(1);
+    return found[0] as [string, Resource];
+  };
+
+  it('feeds each worker from its own queue, with its batch size and partial batch failures', () => {
+    const mappings = Object.values(
+      api.findResources('AWS::Lambda::EventSourceMapping') as Record<string, Resource>,
+    );
+    expect(mappings).toHaveLength(workers.length);
+    for (const worker of workers) {
+      const [id] = functionOf(worker.handler);
+      const mine = mappings.filter(
+        (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: id }),
+      );
+      expect(mine, worker.handler).toHaveLength(1);
+      expect(mine[0]?.Properties).toMatchObject({
+        BatchSize: worker.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      // The queue by its export from the data stack (`…ProviderEventsQueue…`, `…DeliveriesQueue…`).
+      const queue = worker.queue.charAt(0).toUpperCase() + worker.queue.slice(1);
+      expect(JSON.stringify(mine[0]?.Properties.EventSourceArn)).toMatch(new RegExp(`GetAtt${queue}Queue`));
+    }
   });
 
-  it('gives the provider-events worker its worst case (3 rounds × 3 tries × 6 s) and the queue 6× that as visibility', () => {
-    const functions = ourFunctions(api);
-    const id = Object.keys(functions).find((logicalId) => logicalId.startsWith('EchoWorker'));
-    expect(id).toBeDefined();
-    const timeout = functions[id as string]?.Properties.Timeout as number;
-    expect(timeout).toBeGreaterThanOrEqual(3 * 3 * 6);
-    expect(queues.providerEvents.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * timeout);
-    // The other queue's worker by the same rule (its timeout is declared beside the queue).
-    expect(queues.deliveries.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * workerTimeouts.deliveries);
-    expect(workerTimeouts.deliveries).toBeGreaterThan(15); // one 15 s endpoint attempt fits
+  it('gives each real worker its declared timeout, and its queue 6× that as visibility', () => {
+    for (const worker of workers) {
+      const [, fn] = functionOf(worker.handler);
+      const timeout = fn.Properties.Timeout as number;
+      expect(timeout, worker.handler).toBe(workerTimeouts[worker.queue]);
+      expect(queues[worker.queue].visibilityTimeoutSeconds, worker.queue).toBeGreaterThanOrEqual(6 * timeout);
+      data.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `${queues[worker.queue].name}-test`,
+        VisibilityTimeout: queues[worker.queue].visibilityTimeoutSeconds,
+      });
+    }
+    // The worst cases the timeouts are sized for (lib/definitions.ts): 3 reconcile rounds × 3 tries × the
+    // 6 s provider timeout for the verify worker; one 15 s endpoint attempt for the delivery worker.
+    expect(functionOf('workers/verify-provider-events.ts')[1].Properties.Timeout).toBeGreaterThanOrEqual(
+      3 * 3 * 6,
+    );
+    expect(functionOf('workers/deliver-webhooks.ts')[1].Properties.Timeout).toBeGreaterThan(15);
   });
 
   it('reserves concurrency for the provider-webhook ingest, so a flood on the API cannot starve it', () => {
@@ -172,13 +208,43 @@ describe('API stack', () => {
     }
   });
 
-  it('gives the health function only DescribeTable and GetQueueAttributes', () => {
-    const health = statementsOf(api).filter((s) =>
-      ([] as string[]).concat(s.Action).some((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:')),
-    );
-    const actions = new Set(health.flatMap((s) => ([] as string[]).concat(s.Action)));
-    expect(actions.has('dynamodb:DescribeTable')).toBe(true);
-    expect(actions.has('sqs:GetQueueAttributes')).toBe(true);
+  it('gives the health function only DescribeTable and GetQueueAttributes (besides its logs and traces)', () => {
+    const [, health] = functionOf('api/get-health.ts');
+    const role = (health.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values(api.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap(
+        (policy) =>
+          (
+            policy.Properties.PolicyDocument as {
+              Statement: { Action: string | string[]; Resource: unknown }[];
+            }
+          ).Statement,
+      );
+    const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action));
+    expect([...new Set(actions)].sort()).toEqual([
+      'dynamodb:DescribeTable',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:GetQueueAttributes',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // Each queue's attributes, and nothing but the table for DescribeTable.
+    const on = (action: string) =>
+      statements
+        .filter((s) => ([] as string[]).concat(s.Action).includes(action))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(on('sqs:GetQueueAttributes').sort()).toEqual([
+      expect.stringMatching(/GetAttDeliveriesQueue/),
+      expect.stringMatching(/GetAttProviderEventsQueue/),
+    ]);
+    expect(on('dynamodb:DescribeTable')).toEqual([expect.stringMatching(/GetAttTable[0-9A-F]{8}Arn/)]);
+    // The route declares exactly that.
+    expect(routeFor('GET /health')).toMatchObject({
+      table: 'describe',
+      queues: { providerEvents: 'describe', deliveries: 'describe' },
+    });
   });
 
   it('alarms on API 5xx and worker errors into the alarm topic', () => {
