@@ -7,12 +7,20 @@ import { allFunctions } from '#local/functions';
 import { loadHandler } from '#local/lambda';
 import { baseUrlVariable } from '#local/stack';
 import { providerNames } from '#core/provider-adapter';
+import { scheduledWorkers, workers } from '#routes';
 import { type Sandboxes, startSandboxes } from '#local/sandboxes/server';
 import { fillPlaceholders, placeholdersIn, type SampleCredentials, seedSampleMerchant } from '#local/seed';
 
 const eventsDir = join(import.meta.dirname, '..', '..', 'events');
 const files = sampleFiles(eventsDir);
 const functions = allFunctions();
+
+/** What a function answers: an HTTP result, a queue batch response, or a scheduled run's report. */
+function kindOf(module: string): 'http' | 'queue' | 'scheduled' {
+  if (workers.some((w) => w.handler === module)) return 'queue';
+  if (scheduledWorkers.some((w) => w.handler === module)) return 'scheduled';
+  return 'http';
+}
 
 describe('events/ samples', () => {
   let credentials: SampleCredentials;
@@ -49,15 +57,27 @@ describe('events/ samples', () => {
       const text = readFileSync(join(eventsDir, file), 'utf8');
       const event = fillPlaceholders(JSON.parse(text) as unknown, credentials);
       expect(placeholdersIn(JSON.stringify(event))).toEqual([]);
-      const result = await handler(event, { awsRequestId: 'sample' } as Context);
-      if (result && typeof result === 'object' && 'statusCode' in result) {
-        expect(result.statusCode).toBeLessThan(500);
-        // A sample with a credential placeholder shows its real answer, not an authentication failure.
-        if (placeholdersIn(text).length > 0) {
-          expect([401, 403], `${file} answered ${result.statusCode}: ${result.body}`).not.toContain(
-            result.statusCode,
-          );
+      const result: unknown = await handler(event, { awsRequestId: 'sample' } as Context);
+      switch (kindOf(module as string)) {
+        case 'http': {
+          expect(result).toMatchObject({ statusCode: expect.any(Number) });
+          const { statusCode, body } = result as { statusCode: number; body?: string };
+          expect(statusCode, `${file} answered ${statusCode}: ${body}`).toBeLessThan(500);
+          // A sample with a credential placeholder shows its real answer, not an authentication failure.
+          if (placeholdersIn(text).length > 0) {
+            expect([401, 403], `${file} answered ${statusCode}: ${body}`).not.toContain(statusCode);
+          }
+          break;
         }
+        // A queue worker answers the partial batch response, every record handled: the sample is a
+        // message it settles or drops for good (an unknown token, a bad signature), never one retried.
+        case 'queue':
+          expect(result, file).toEqual({ batchItemFailures: [] });
+          break;
+        // The sweeper reports its run; the sample's run fails no check.
+        case 'scheduled':
+          expect(result, file).toMatchObject({ due: expect.any(Number), errors: 0 });
+          break;
       }
     },
   );
