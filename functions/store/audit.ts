@@ -1,9 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
 import { type Actor, actorRef, type RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
-import { dynamoClient } from '#runtime/clients';
+import { check, reader } from './items.ts';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, type Page, pageOfPrefix } from './pagination.ts';
+import { type Page, pageOfPrefix, queryPage } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 export interface AuditEntry {
@@ -57,8 +57,15 @@ export function auditPut(
   };
 }
 
-const strip = ({ pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _t, ...rest }: Record<string, unknown>) =>
-  rest as unknown as AuditEntry;
+const ref = z.looseObject({ type: check.text, id: check.text });
+const readAudit = reader<AuditEntry>('audit', {
+  id: check.id('aud_'),
+  merchantId: check.text,
+  action: check.text,
+  actor: ref,
+  target: ref,
+  createdAt: check.text,
+});
 
 /** A merchant's audit log, newest first. */
 export async function listAudit(
@@ -66,26 +73,10 @@ export async function listAudit(
   limit: number,
   cursor?: string,
 ): Promise<Page<AuditEntry>> {
-  return pageOfPrefix(keys.merchantPartition(merchantId), keys.auditPrefix, limit, cursor, strip);
+  return pageOfPrefix(keys.merchantPartition(merchantId), keys.auditPrefix, limit, cursor, readAudit);
 }
 
 /** Everyone's audit log for one month (`yyyy-mm`), newest first: admin only. */
-export async function listAllAudit(month: string, limit: number, cursor?: string): Promise<Page<AuditEntry>> {
-  const gsi1pk = `AUDIT#${month}`;
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': gsi1pk },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'gsi1pk', value: gsi1pk }),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(strip),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+export function listAllAudit(month: string, limit: number, cursor?: string): Promise<Page<AuditEntry>> {
+  return queryPage({ index: 'gsi1', partition: keys.auditMonth(month), limit, cursor, read: readAudit });
 }

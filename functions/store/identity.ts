@@ -1,4 +1,4 @@
-import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod/mini';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors';
 import { emailTokenRetentionSeconds } from '#core/identity';
@@ -16,6 +16,9 @@ import type {
 } from '#core/identity';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
+import { conditionFailedAt, isConditionFailure, written } from './conditions.ts';
+import { update } from './expressions.ts';
+import { check, type Item, reader } from './items.ts';
 import { keys } from './keys.ts';
 import { pageOfPrefix } from './pagination.ts';
 import { recordSecurityEvent, securityEventPut } from './security-events.ts';
@@ -28,38 +31,76 @@ export const securityPut = (n: SecurityNote) => ({
   Put: securityEventPut(n.merchantId, n.kind, n.meta, n.detail),
 });
 
-type Item = Record<string, unknown>;
-const strip = <T>(item: Item | undefined): T | undefined => {
-  if (!item) return undefined;
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _a,
-    gsi1sk: _b,
-    gsi2pk: _c,
-    gsi2sk: _d,
-    type: _t,
-    ttl: _ttl,
-    ...rest
-  } = item;
-  return rest as T;
-};
+const role = z.enum(['owner', 'admin']);
 
-async function get<T>(key: { pk: string; sk: string }, consistent = false): Promise<T | undefined> {
+/** The readers of identity's items: each checks its item's type and identifying fields. */
+const readLogin = reader<Login>('login', {
+  email: check.text,
+  userId: check.text,
+  merchantId: check.text,
+  passwordHash: check.text,
+  role,
+});
+/** A user as stored: accounts from before email verification lack its fields. */
+type StoredUser = Omit<User, 'emailVerified' | 'emailVerifiedAt'> &
+  Partial<Pick<User, 'emailVerified' | 'emailVerifiedAt'>>;
+const readUser = reader<StoredUser>('user', {
+  id: check.id('usr_'),
+  merchantId: check.text,
+  email: check.text,
+  role,
+});
+const readSession = reader<Session>('session', {
+  familyId: check.text,
+  userId: check.text,
+  merchantId: check.text,
+  currentHash: check.text,
+  revokedAt: z.nullable(check.text),
+  expiresAt: check.number,
+});
+const readEmailToken = reader<EmailToken>(
+  'email token',
+  {
+    hash: check.text,
+    purpose: z.enum(['verify_email', 'password_reset']),
+    email: check.text,
+    userId: check.text,
+    merchantId: check.text,
+    expiresAt: check.number,
+  },
+  { type: 'email_token' },
+);
+/** A merchant item as the domain's Merchant (also the admin list's reader). */
+export const readMerchant = reader<Merchant>('merchant', {
+  id: check.id('mer_'),
+  businessName: check.text,
+});
+const readApiKey = reader<ApiKey>(
+  'API key',
+  { id: check.id('key_'), merchantId: check.text, mode: check.mode, prefix: check.text, hash: check.text },
+  { type: 'api_key' },
+);
+type ApiKeyLookup = Pick<ApiKey, 'id' | 'merchantId' | 'mode' | 'revokedAt' | 'scope'>;
+const readApiKeyLookup = reader<ApiKeyLookup>(
+  'API key lookup',
+  {
+    id: check.id('key_'),
+    merchantId: check.text,
+    mode: check.mode,
+    revokedAt: z.nullable(check.text),
+  },
+  { type: 'api_key_lookup' },
+);
+
+async function get<T>(
+  key: { pk: string; sk: string },
+  read: (item: Item) => T,
+  consistent = false,
+): Promise<T | undefined> {
   const out = await dynamoClient().send(
     new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: consistent }),
   );
-  return strip<T>(out.Item);
-}
-
-/** True when a transaction failed only because of a condition check. */
-function conditionFailed(error: unknown, index?: number): boolean {
-  if (error instanceof ConditionalCheckFailedException) return true;
-  if (!(error instanceof TransactionCanceledException)) return false;
-  const reasons = error.CancellationReasons ?? [];
-  return index === undefined
-    ? reasons.some((r) => r.Code === 'ConditionalCheckFailed')
-    : reasons[index]?.Code === 'ConditionalCheckFailed';
+  return out.Item === undefined ? undefined : read(out.Item);
 }
 
 const sessionItem = (session: Session) => ({
@@ -77,8 +118,6 @@ const emailTokenItem = (token: EmailToken) => ({
 });
 
 /** A user as the API shows it: users from before email verification are verified (grandfathered). */
-type StoredUser = Omit<User, 'emailVerified' | 'emailVerifiedAt'> &
-  Partial<Pick<User, 'emailVerified' | 'emailVerifiedAt'>>;
 const userOf = (item: StoredUser | undefined): User | undefined =>
   item && {
     ...item,
@@ -162,14 +201,14 @@ export const identityStore: IdentityStore = {
         }),
       );
     } catch (error) {
-      if (conditionFailed(error, 0)) {
+      if (conditionFailedAt(error, 0)) {
         throw new Conflict('email_taken', 'An account with this email already exists.', 'email');
       }
       throw error;
     }
   },
 
-  getLogin: (email) => get<Login>(keys.login(email), true),
+  getLogin: (email) => get(keys.login(email), readLogin, true),
 
   async putEmailToken(token) {
     await dynamoClient().send(
@@ -181,7 +220,7 @@ export const identityStore: IdentityStore = {
     );
   },
 
-  getEmailToken: (hash) => get<EmailToken>(keys.emailToken(hash), true),
+  getEmailToken: (hash) => get(keys.emailToken(hash), readEmailToken, true),
 
   async verifyEmail(token, at, alreadyVerified, note) {
     const ofUser = {
@@ -210,8 +249,8 @@ export const identityStore: IdentityStore = {
       );
       return 'ok';
     } catch (error) {
-      if (conditionFailed(error, 0)) return 'used';
-      if (conditionFailed(error)) return 'gone';
+      if (conditionFailedAt(error, 0)) return 'used';
+      if (isConditionFailure(error)) return 'gone';
       throw error;
     }
   },
@@ -253,8 +292,8 @@ export const identityStore: IdentityStore = {
       );
       return 'ok';
     } catch (error) {
-      if (conditionFailed(error, 0)) return 'used';
-      if (conditionFailed(error)) return 'stale';
+      if (conditionFailedAt(error, 0)) return 'used';
+      if (isConditionFailure(error)) return 'stale';
       throw error;
     }
   },
@@ -284,13 +323,13 @@ export const identityStore: IdentityStore = {
             ReturnValues: 'ALL_NEW',
           }),
         );
-        const login = strip<Login>(out.Attributes) as Login;
+        const login = readLogin(out.Attributes ?? {});
         return { kind: 'claimed', login, attempt: Number(login.failCount) };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailure(error)) throw error;
       }
       // Refused: read why (the refused path only; nothing is hashed on it).
-      const old = await get<Login>(keys.login(email), true);
+      const old = await get(keys.login(email), readLogin, true);
       if (!old) return { kind: 'unknown' };
       if (old.lockedUntil && old.lockedUntil > now)
         return { kind: 'refused', retryAfterMs: old.lockedUntil - now };
@@ -310,10 +349,10 @@ export const identityStore: IdentityStore = {
             ReturnValues: 'ALL_NEW',
           }),
         );
-        return { kind: 'claimed', login: strip<Login>(out.Attributes) as Login, attempt: 1 };
+        return { kind: 'claimed', login: readLogin(out.Attributes ?? {}), attempt: 1 };
       } catch (error) {
         // Another request started the window first: count in it.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailure(error)) throw error;
       }
     }
     return { kind: 'refused', retryAfterMs: 1000 };
@@ -332,8 +371,9 @@ export const identityStore: IdentityStore = {
   },
 
   async replacePasswordHash(email, expected, next) {
-    try {
-      await dynamoClient().send(
+    // Not written when the hash changed meanwhile: the newer one stays.
+    await written(
+      dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.login(email),
@@ -341,10 +381,8 @@ export const identityStore: IdentityStore = {
           ConditionExpression: 'passwordHash = :expected',
           ExpressionAttributeValues: { ':next': next, ':expected': expected },
         }),
-      );
-    } catch (error) {
-      if (!conditionFailed(error)) throw error; // changed meanwhile: keep the newer hash
-    }
+      ),
+    );
   },
 
   async clearLoginFailures(email) {
@@ -367,11 +405,11 @@ export const identityStore: IdentityStore = {
     );
   },
 
-  getSession: (familyId) => get<Session>(keys.session(familyId), true),
+  getSession: (familyId) => get(keys.session(familyId), readSession, true),
 
   async rotateSession(familyId, expectedHash, next) {
-    try {
-      await dynamoClient().send(
+    return written(
+      dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.session(familyId),
@@ -388,12 +426,8 @@ export const identityStore: IdentityStore = {
             ':null': null,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   },
 
   async revokeSession(familyId, at, a) {
@@ -411,7 +445,7 @@ export const identityStore: IdentityStore = {
         new TransactWriteCommand({ TransactItems: a ? [revoke, audit(a)] : [revoke] }),
       );
     } catch (error) {
-      if (!conditionFailed(error, 0)) throw error; // already revoked (or gone): nothing to do
+      if (!conditionFailedAt(error, 0)) throw error; // already revoked (or gone): nothing to do
     }
   },
 
@@ -435,7 +469,7 @@ export const identityStore: IdentityStore = {
         }),
       );
     } catch (error) {
-      if (conditionFailed(error, 0)) {
+      if (conditionFailedAt(error, 0)) {
         throw new Conflict('concurrent_update', 'The password changed meanwhile; sign in again.');
       }
       throw error;
@@ -462,17 +496,9 @@ export const identityStore: IdentityStore = {
     );
   },
 
-  getMerchant: (merchantId) => get<Merchant>(keys.merchant(merchantId)),
+  getMerchant: (merchantId) => get(keys.merchant(merchantId), readMerchant),
 
   async updateMerchant(merchantId, patch, at, a) {
-    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':updatedAt': at };
-    const sets = ['#updatedAt = :updatedAt'];
-    for (const [field, value] of Object.entries(patch)) {
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      sets.push(`#${field} = :${field}`);
-    }
     try {
       await dynamoClient().send(
         new TransactWriteCommand({
@@ -481,10 +507,7 @@ export const identityStore: IdentityStore = {
               Update: {
                 TableName: tableName(),
                 Key: keys.merchant(merchantId),
-                UpdateExpression: `SET ${sets.join(', ')}`,
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
+                ...update({ updatedAt: at, ...patch }, [], { expression: 'attribute_exists(pk)' }),
               },
             },
             audit(a),
@@ -492,15 +515,15 @@ export const identityStore: IdentityStore = {
         }),
       );
     } catch (error) {
-      if (conditionFailed(error, 0)) throw new NotFound('resource_missing', 'No such merchant.');
+      if (conditionFailedAt(error, 0)) throw new NotFound('resource_missing', 'No such merchant.');
       throw error;
     }
-    const merchant = await get<Merchant>(keys.merchant(merchantId), true);
+    const merchant = await get(keys.merchant(merchantId), readMerchant, true);
     if (!merchant) throw new NotFound('resource_missing', 'No such merchant.');
     return merchant;
   },
 
-  getUser: async (merchantId, userId) => userOf(await get<StoredUser>(keys.user(merchantId, userId))),
+  getUser: async (merchantId, userId) => userOf(await get(keys.user(merchantId, userId), readUser)),
 
   async createApiKey(key, a, note) {
     await dynamoClient().send(
@@ -536,15 +559,9 @@ export const identityStore: IdentityStore = {
   },
 
   listApiKeys: (merchantId, limit, cursor) =>
-    pageOfPrefix(
-      keys.merchantPartition(merchantId),
-      keys.apiKeyPrefix,
-      limit,
-      cursor,
-      (i) => strip<ApiKey>(i) as ApiKey,
-    ),
+    pageOfPrefix(keys.merchantPartition(merchantId), keys.apiKeyPrefix, limit, cursor, readApiKey),
 
-  getApiKey: (merchantId, keyId) => get<ApiKey>(keys.apiKey(merchantId, keyId), true),
+  getApiKey: (merchantId, keyId) => get(keys.apiKey(merchantId, keyId), readApiKey, true),
 
   async revokeApiKey(key, at, a, note) {
     await dynamoClient().send(
@@ -573,7 +590,7 @@ export const identityStore: IdentityStore = {
     );
   },
 
-  findApiKeyByHash: (hash) => get(keys.apiKeyByHash(hash)),
+  findApiKeyByHash: (hash) => get(keys.apiKeyByHash(hash), readApiKeyLookup),
 
   recordSecurityEvent: (merchantId, kind, meta, detail) =>
     recordSecurityEvent(merchantId, kind, meta, detail),
@@ -588,8 +605,8 @@ export async function touchApiKey(
 ): Promise<void> {
   const at = now.toISOString();
   const before = new Date(now.getTime() - everySeconds * 1000).toISOString();
-  try {
-    await dynamoClient().send(
+  await written(
+    dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.apiKey(merchantId, keyId),
@@ -597,10 +614,8 @@ export async function touchApiKey(
         ConditionExpression: 'attribute_exists(pk) AND (lastUsedAt = :null OR lastUsedAt < :before)',
         ExpressionAttributeValues: { ':at': at, ':before': before, ':null': null },
       }),
-    );
-  } catch (error) {
-    if (!conditionFailed(error)) throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -633,7 +648,7 @@ async function changeLogin(
   value: string,
   requireProvenEmail = false,
 ): Promise<boolean> {
-  const login = await get<Login>(keys.login(email), true);
+  const login = await get(keys.login(email), readLogin, true);
   if (!login) return false;
   const meta = { ip: '', userAgent: 'npm run admin', requestId: `admin-${Date.now()}` };
   try {
@@ -682,7 +697,7 @@ async function changeLogin(
     );
     return true;
   } catch (error) {
-    if (conditionFailed(error)) return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }

@@ -51,7 +51,24 @@
  * `MER#<mer>#<mode>` as their partition, so test and live never share a query.
  */
 
+import { encodeTime } from 'ulid';
+
 export type Key = { pk: string; sk: string };
+
+/** A date as a ULID time: clamped to what a ULID can hold (1970 to the year 10889). */
+export const ulidTime = (date: Date): number => Math.min(Math.max(date.getTime(), 0), 2 ** 48 - 1);
+
+/**
+ * The sort-key range of the items under `prefix` (`PAY#`) whose ULID ids
+ * (`pay_…`) were made from `from` to `to` (either end open): ids sort by time, so
+ * a created range is a key range.
+ */
+function createdRange(prefix: string, idPrefix: string, from?: Date, to?: Date): [string, string] {
+  return [
+    from ? `${prefix}${idPrefix}_${encodeTime(ulidTime(from), 10)}` : prefix,
+    to ? `${prefix}${idPrefix}_${encodeTime(ulidTime(to), 10)}~` : `${prefix}~`,
+  ];
+}
 
 /**
  * Security events with no merchant (sign-ins for unknown emails) are written by
@@ -72,7 +89,7 @@ function unattributedPartition(id: string): string {
 
 export const keys = {
   merchant: (merchantId: string): Key => ({ pk: `MER#${merchantId}`, sk: 'MERCHANT' }),
-  merchantsIndex: () => ({ gsi1pk: 'MERCHANTS' }),
+  merchantsIndex: () => ({ gsi1pk: 'MERCHANTS' }) as const,
   login: (email: string): Key => ({ pk: `LOGIN#${email}`, sk: 'LOGIN' }),
   user: (merchantId: string, userId: string): Key => ({ pk: `MER#${merchantId}`, sk: `USER#${userId}` }),
   session: (familyId: string): Key => ({ pk: `SESSION#${familyId}`, sk: 'SESSION' }),
@@ -84,7 +101,12 @@ export const keys = {
   audit: (merchantId: string, id: string): Key => ({ pk: `MER#${merchantId}`, sk: `AUDIT#${id}` }),
   auditPrefix: 'AUDIT#',
   /** Admin audit index, one partition per month so no partition grows without bound. */
-  auditIndex: (at: Date, id: string) => ({ gsi1pk: `AUDIT#${at.toISOString().slice(0, 7)}`, gsi1sk: id }),
+  auditIndex: (at: Date, id: string) => ({
+    gsi1pk: keys.auditMonth(at.toISOString().slice(0, 7)),
+    gsi1sk: id,
+  }),
+  /** The admin audit index's partition for one month (`yyyy-mm`). */
+  auditMonth: (month: string): string => `AUDIT#${month}`,
   securityEvent: (merchantId: string | undefined, id: string): Key => ({
     pk: merchantId ? `MER#${merchantId}` : unattributedPartition(id),
     sk: `SEC#${id}`,
@@ -107,14 +129,18 @@ export const keys = {
     sk: `PAY#${paymentId}`,
   }),
   paymentPrefix: 'PAY#',
+  /** Payments created from `from` to `to` (either open), as a sort-key range of the mode partition. */
+  paymentsCreated: (from?: Date, to?: Date) => createdRange('PAY#', 'pay', from, to),
   amountLimits: (merchantId: string, mode: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: 'LIMITS',
   }),
   paymentReferenceIndex: (merchantId: string, mode: string, reference: string, paymentId: string) => ({
-    gsi1pk: `MER#${merchantId}#${mode}#REF#${reference}`,
+    gsi1pk: keys.paymentsWithReference(merchantId, mode, reference),
     gsi1sk: paymentId,
   }),
+  paymentsWithReference: (merchantId: string, mode: string, reference: string): string =>
+    `MER#${merchantId}#${mode}#REF#${reference}`,
   attempt: (provider: string, reference: string): Key => ({
     pk: `ATTEMPT#${provider}#${reference}`,
     sk: 'ATTEMPT',
@@ -135,6 +161,8 @@ export const keys = {
     sk: `EVT#${eventId}`,
   }),
   eventPrefix: 'EVT#',
+  /** Events created from `from` to `to` (either open), as a sort-key range of the mode partition. */
+  eventsCreated: (from?: Date, to?: Date) => createdRange('EVT#', 'evt', from, to),
   endpoint: (merchantId: string, mode: string, endpointId: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: `WE#${endpointId}`,
@@ -152,9 +180,11 @@ export const keys = {
     createdAt: string,
     eventId: string,
   ) => ({
-    gsi1pk: `MER#${merchantId}#${mode}#WE#${endpointId}`,
+    gsi1pk: keys.endpointDeliveries(merchantId, mode, endpointId),
     gsi1sk: `${createdAt}#${eventId}`,
   }),
+  endpointDeliveries: (merchantId: string, mode: string, endpointId: string): string =>
+    `MER#${merchantId}#${mode}#WE#${endpointId}`,
   deliveryAttempt: (merchantId: string, mode: string, eventId: string, attemptId: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: `ATT#${eventId}#${attemptId}`,
@@ -186,18 +216,29 @@ export const keys = {
     sk: `REFUND#${refundId}`,
   }),
   refundPrefix: 'REFUND#',
+  /** Refunds created from `from` to `to` (either open), as a sort-key range of the mode partition. */
+  refundsCreated: (from?: Date, to?: Date) => createdRange('REFUND#', 're', from, to),
   refundsOfPayment: (merchantId: string, mode: string, paymentId: string, refundId: string) => ({
-    gsi1pk: `MER#${merchantId}#${mode}#PAY#${paymentId}#REFUNDS`,
+    gsi1pk: keys.paymentRefunds(merchantId, mode, paymentId),
     gsi1sk: refundId,
   }),
+  paymentRefunds: (merchantId: string, mode: string, paymentId: string): string =>
+    `MER#${merchantId}#${mode}#PAY#${paymentId}#REFUNDS`,
   posting: (merchantId: string, mode: string, postingId: string): Key => ({
     pk: `MER#${merchantId}#${mode}`,
     sk: `BTX#${postingId}`,
   }),
+  postingPrefix: 'BTX#',
   postingsIndex: (merchantId: string, mode: string, createdAt: string, postingId: string) => ({
-    gsi1pk: `MER#${merchantId}#${mode}#BTX`,
+    gsi1pk: keys.postings(merchantId, mode),
     gsi1sk: `${createdAt}#${postingId}`,
   }),
+  postings: (merchantId: string, mode: string): string => `MER#${merchantId}#${mode}#BTX`,
+  /** Postings created from `from` to `to` (either open), as a range of the `postings` index partition. */
+  postingsCreated: (from?: Date, to?: Date): [string, string] => [
+    from ? from.toISOString() : '0',
+    to ? `${to.toISOString()}~` : '~',
+  ],
   /**
    * The running balance is spread over `balanceShards` items per provider and
    * currency, each write adding to one at random: a busy merchant's balance never
@@ -223,9 +264,11 @@ export const keys = {
   paymentLinkSlug: (slug: string): Key => ({ pk: `PLINKSLUG#${slug}`, sk: 'PLINKSLUG' }),
   /** Payments made through a link (`GET /v1/payment-links/{id}/payments`, `?paymentLink=`). */
   paymentsOfLink: (merchantId: string, mode: string, linkId: string, paymentId: string) => ({
-    gsi1pk: `MER#${merchantId}#${mode}#PLINK#${linkId}`,
+    gsi1pk: keys.linkPayments(merchantId, mode, linkId),
     gsi1sk: paymentId,
   }),
+  linkPayments: (merchantId: string, mode: string, linkId: string): string =>
+    `MER#${merchantId}#${mode}#PLINK#${linkId}`,
   /**
    * One hosted-page form submission's slot in its link's `paymentsCount`: written in
    * the same transaction as the counter's conditional increment, so a double tap

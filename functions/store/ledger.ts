@@ -1,9 +1,11 @@
-import { QueryCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
-import { balanceDelta, type Posting, type PostingKind } from '#core/ledger';
-import { dynamoClient } from '#runtime/clients';
+import { balanceDelta, type Posting, type PostingKind, postingKinds } from '#core/ledger';
+import { allOf, equals } from './expressions.ts';
+import { check, reader } from './items.ts';
 import { balanceShards, keys } from './keys.ts';
-import { allWithPrefix, decodeCursor, encodeCursor, type Page } from './pagination.ts';
+import { allWithPrefix, type Page, queryPage } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -65,46 +67,57 @@ export interface Balance {
   pendingRefunds: number;
 }
 
+/** One shard of a running balance: ADD creates the counters, so a shard may lack one. */
+const readBalanceShard = reader<{
+  provider: string;
+  currency: string;
+  available?: number;
+  pendingRefunds?: number;
+}>('balance', {
+  provider: check.text,
+  currency: check.text,
+  available: z.optional(check.number),
+  pendingRefunds: z.optional(check.number),
+});
+
 /** The running balance per provider and currency: one Query over the shards, summed. */
 export async function balances(merchantId: string, mode: Mode): Promise<Balance[]> {
   const sums = new Map<string, Balance>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': keys.modePartition(merchantId, mode),
-          ':prefix': keys.balancePrefix,
-        },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const key = `${item.provider as string}#${item.currency as string}`;
-      const sofar = sums.get(key) ?? {
-        provider: item.provider as string,
-        currency: item.currency as string,
-        available: 0,
-        pendingRefunds: 0,
-      };
-      sofar.available += Number(item.available ?? 0);
-      sofar.pendingRefunds += Number(item.pendingRefunds ?? 0);
-      sums.set(key, sofar);
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const shards = await allWithPrefix(
+    keys.modePartition(merchantId, mode),
+    keys.balancePrefix,
+    readBalanceShard,
+  );
+  for (const shard of shards) {
+    const key = `${shard.provider}#${shard.currency}`;
+    const sofar = sums.get(key) ?? {
+      provider: shard.provider,
+      currency: shard.currency,
+      available: 0,
+      pendingRefunds: 0,
+    };
+    sofar.available += shard.available ?? 0;
+    sofar.pendingRefunds += shard.pendingRefunds ?? 0;
+    sums.set(key, sofar);
+  }
   return [...sums.values()].sort((a, b) =>
     `${a.provider}${a.currency}`.localeCompare(`${b.provider}${b.currency}`),
   );
 }
 
-export const stripPosting = (item: Record<string, unknown>): Posting => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
-  return rest as unknown as Posting;
-};
+/** A posting item as the domain's Posting: checked, without its keys. */
+export const readPosting = reader<Posting>('posting', {
+  id: check.id('btx_'),
+  merchantId: check.text,
+  mode: check.mode,
+  provider: check.provider,
+  currency: check.text,
+  kind: z.enum(postingKinds),
+  amount: check.int,
+  paymentId: check.text,
+});
+/** The former name of `readPosting`. */
+export const stripPosting = readPosting;
 
 export interface PostingFilters {
   kind?: PostingKind | undefined;
@@ -116,51 +129,30 @@ export interface PostingFilters {
 }
 
 /** Postings newest first (the `gsi1` time index), filtered; the list convention's cursor. */
-export async function listPostings(
+export function listPostings(
   merchantId: string,
   mode: Mode,
   filters: PostingFilters,
   limit: number,
   cursor?: string,
 ): Promise<Page<Posting>> {
-  const gsi1pk = keys.postingsIndex(merchantId, mode, '', '').gsi1pk;
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {
-    ':p': gsi1pk,
-    ':lower': filters.createdFrom ? filters.createdFrom.toISOString() : '0',
-    ':upper': filters.createdTo ? `${filters.createdTo.toISOString()}~` : '~',
-  };
-  const parts: string[] = [];
-  const add = (field: string, value: string | undefined) => {
-    if (value === undefined) return;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    parts.push(`#${field} = :${field}`);
-  };
-  add('kind', filters.kind);
-  add('provider', filters.provider);
-  add('currency', filters.currency);
-  add('paymentId', filters.paymentId);
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :lower AND :upper',
-      ...(parts.length > 0 ? { FilterExpression: parts.join(' AND '), ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'gsi1pk', value: gsi1pk }),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(stripPosting),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return queryPage({
+    index: 'gsi1',
+    partition: keys.postings(merchantId, mode),
+    sortKey: { between: keys.postingsCreated(filters.createdFrom, filters.createdTo) },
+    filter: allOf(
+      equals('kind', filters.kind),
+      equals('provider', filters.provider),
+      equals('currency', filters.currency),
+      equals('paymentId', filters.paymentId),
+    ),
+    limit,
+    cursor,
+    read: readPosting,
+  });
 }
 
 /** Every posting of a merchant and mode (the invariant check; an admin tool, not a request path). */
 export function allPostings(merchantId: string, mode: Mode): Promise<Posting[]> {
-  return allWithPrefix(keys.modePartition(merchantId, mode), 'BTX#', stripPosting);
+  return allWithPrefix(keys.modePartition(merchantId, mode), keys.postingPrefix, readPosting);
 }

@@ -1,6 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationFailed } from '#core/errors';
 import { dynamoClient } from '#runtime/clients';
+import { type Clause, queryParams } from './expressions.ts';
+import type { Item } from './items.ts';
+import { ulidTime } from './keys.ts';
 import { tableName } from './table-name.ts';
 
 /** A page of a list, newest first (ARCHITECTURE.md, Conventions: Lists). */
@@ -61,45 +64,102 @@ export function decodeCursor(
   return key;
 }
 
-/** A start key must lie inside the queried sort-key range, or DynamoDB refuses the whole query. */
-export function withinRange(key: StartKey | undefined, lower: string, upper: string): StartKey | undefined {
+/**
+ * A start key must lie inside the queried sort-key range (`sk`, or `gsi1sk` on
+ * the index), or DynamoDB refuses the whole query (a 500, where a 400 is due).
+ */
+export function withinRange(
+  key: StartKey | undefined,
+  lower: string,
+  upper: string,
+  sortKey: 'sk' | 'gsi1sk' = 'sk',
+): StartKey | undefined {
   if (key === undefined) return undefined;
-  const sk = key.sk ?? '';
+  const sk = key[sortKey] ?? '';
   if (sk < lower || sk > upper) {
     throw new ValidationFailed('invalid_cursor', 'The cursor is not valid for this list.', 'cursor');
   }
   return key;
 }
 
-/** A date as a ULID time: clamped to what a ULID can hold (1970 to the year 10889). */
-export const ulidTime = (date: Date): number => Math.min(Math.max(date.getTime(), 0), 2 ** 48 - 1);
+/** @deprecated moved to keys.ts beside the key ranges it serves; kept for existing importers. */
+export { ulidTime };
+
+/** One list query: a partition of the table or of `gsi1`, the part of it, a filter. */
+export interface PageQuery<T> {
+  /** The table's `pk`, or with `index: 'gsi1'` the index's `gsi1pk`. */
+  partition: string;
+  index?: 'gsi1';
+  /** Sort keys starting with `prefix`, or inside `between` (both ends included); all when absent. */
+  sortKey?: { prefix: string } | { between: readonly [string, string] };
+  filter?: Clause | undefined;
+  limit: number;
+  cursor: string | undefined;
+  /** Reads one item (store/items.ts): checks it and strips its keys. */
+  read: (item: Item) => T;
+  /** Items of the range that are not this list's (left out of the page before they are read). */
+  keep?: (item: Item) => boolean;
+}
+
+/**
+ * One page of a list, newest first (our sort keys end in ULIDs or timestamps),
+ * with the list convention's cursor checked against this very query.
+ */
+export async function queryPage<T>(query: PageQuery<T>): Promise<Page<T>> {
+  const onIndex = query.index === 'gsi1';
+  const pkName = onIndex ? 'gsi1pk' : 'pk';
+  const skName = onIndex ? 'gsi1sk' : 'sk';
+  const sortKey = query.sortKey;
+  const key: Clause =
+    sortKey === undefined
+      ? { expression: `${pkName} = :pk`, values: { ':pk': query.partition } }
+      : 'prefix' in sortKey
+        ? {
+            expression: `${pkName} = :pk AND begins_with(${skName}, :prefix)`,
+            values: { ':pk': query.partition, ':prefix': sortKey.prefix },
+          }
+        : {
+            expression: `${pkName} = :pk AND ${skName} BETWEEN :lower AND :upper`,
+            values: { ':pk': query.partition, ':lower': sortKey.between[0], ':upper': sortKey.between[1] },
+          };
+  const start = decodeCursor(
+    query.cursor,
+    { name: pkName, value: query.partition },
+    sortKey && 'prefix' in sortKey ? sortKey.prefix : undefined,
+  );
+  const out = await dynamoClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      ...(onIndex ? { IndexName: 'gsi1' } : {}),
+      ...queryParams(key, query.filter),
+      ScanIndexForward: false,
+      Limit: query.limit,
+      ExclusiveStartKey:
+        sortKey && 'between' in sortKey
+          ? withinRange(start, sortKey.between[0], sortKey.between[1], skName)
+          : start,
+    }),
+  );
+  const items = out.Items ?? [];
+  return {
+    data: (query.keep ? items.filter(query.keep) : items).map(query.read),
+    hasMore: out.LastEvaluatedKey !== undefined,
+    nextCursor: encodeCursor(out.LastEvaluatedKey),
+  };
+}
 
 /**
  * One page of the items in partition `pk` whose sort key starts with `prefix`,
  * newest first (our sort keys end in ULIDs), with the list convention's cursor.
  */
-export async function pageOfPrefix<T>(
+export function pageOfPrefix<T>(
   pk: string,
   prefix: string,
   limit: number,
   cursor: string | undefined,
-  map: (item: Record<string, unknown>) => T,
+  read: (item: Item) => T,
 ): Promise<Page<T>> {
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'pk', value: pk }, prefix),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(map),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return queryPage({ partition: pk, sortKey: { prefix }, limit, cursor, read });
 }
 
 /**
@@ -110,7 +170,7 @@ export async function pageOfPrefix<T>(
 export async function itemsWithPrefix<T>(
   pk: string,
   prefix: string,
-  map: (item: Record<string, unknown>) => T,
+  map: (item: Item) => T,
   options: { consistent?: boolean; newestFirst?: boolean; limit?: number } = {},
 ): Promise<T[]> {
   const out = await dynamoClient().send(
@@ -130,11 +190,7 @@ export async function itemsWithPrefix<T>(
  * Every item in partition `pk` whose sort key starts with `prefix`, page after page, read
  * consistently: for operator tools (the ledger check), never a request path.
  */
-export async function allWithPrefix<T>(
-  pk: string,
-  prefix: string,
-  map: (item: Record<string, unknown>) => T,
-): Promise<T[]> {
+export async function allWithPrefix<T>(pk: string, prefix: string, map: (item: Item) => T): Promise<T[]> {
   const found: T[] = [];
   let start: Record<string, unknown> | undefined;
   do {

@@ -1,21 +1,40 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor, Mode, RequestMeta } from '#core/actor';
 import type { PaymentLink, UpdatePaymentLinkInput } from '#core/payment-links';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
-import { isConditionFailure } from './conditions.ts';
+import { conditionFailedAt, isConditionFailure, written } from './conditions.ts';
+import { update } from './expressions.ts';
+import { check, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
+import { readIdempotency } from './payments.ts';
 import { tableName } from './table-name.ts';
 
 /** How long a form submission's claim on the counter is kept (as long as its idempotency record). */
 const submissionTtlSeconds = 24 * 3600;
 
-const strip = (item: Record<string, unknown>): PaymentLink => {
-  const { pk: _pk, sk: _sk, type: _t, ...rest } = item;
-  return rest as unknown as PaymentLink;
-};
+/** A payment link item as the domain's PaymentLink: checked, without its keys. */
+const readPaymentLink = reader<PaymentLink>(
+  'payment link',
+  {
+    id: check.id('plink_'),
+    merchantId: check.text,
+    mode: check.mode,
+    slug: check.text,
+    currency: check.text,
+    active: check.boolean,
+    paymentsCount: check.int,
+  },
+  { type: 'payment_link' },
+);
+
+/** The public slug's item: where the link lives. */
+const readSlug = reader<{ merchantId: string; mode: Mode; linkId: string }>(
+  'payment link slug',
+  { merchantId: check.text, mode: check.mode, linkId: check.id('plink_') },
+  { type: 'payment_link_slug' },
+);
 
 interface Audit {
   actor: Actor;
@@ -73,7 +92,7 @@ export async function getPaymentLink(
       ...(consistent ? { ConsistentRead: true } : {}),
     }),
   );
-  return out.Item ? strip(out.Item) : undefined;
+  return optional(readPaymentLink)(out.Item);
 }
 
 /** The link behind a public slug, or undefined. */
@@ -81,7 +100,7 @@ export async function findPaymentLinkBySlug(slug: string): Promise<PaymentLink |
   const out = await dynamoClient().send(
     new GetCommand({ TableName: tableName(), Key: keys.paymentLinkSlug(slug) }),
   );
-  const ref = out.Item as { merchantId: string; mode: Mode; linkId: string } | undefined;
+  const ref = optional(readSlug)(out.Item);
   if (!ref) return undefined;
   // Consistent: the counter and `active` decide what the customer is offered.
   return getPaymentLink(ref.merchantId, ref.mode, ref.linkId, true);
@@ -94,7 +113,13 @@ export function listPaymentLinks(
   limit: number,
   cursor?: string,
 ): Promise<Page<PaymentLink>> {
-  return pageOfPrefix(keys.modePartition(merchantId, mode), keys.paymentLinkPrefix, limit, cursor, strip);
+  return pageOfPrefix(
+    keys.modePartition(merchantId, mode),
+    keys.paymentLinkPrefix,
+    limit,
+    cursor,
+    readPaymentLink,
+  );
 }
 
 /** Changes `active`, `title` or `description`; undefined when there is no such link. */
@@ -106,15 +131,7 @@ export async function updatePaymentLink(
   now: Date,
   audit: Audit,
 ): Promise<PaymentLink | undefined> {
-  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':now': now.toISOString() };
-  const sets = ['#updatedAt = :now'];
-  for (const field of ['active', 'title', 'description'] as const) {
-    if (changes[field] === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = changes[field];
-    sets.push(`#${field} = :${field}`);
-  }
+  const { active, title, description } = changes;
   try {
     await dynamoClient().send(
       new TransactWriteCommand({
@@ -123,10 +140,9 @@ export async function updatePaymentLink(
             Update: {
               TableName: tableName(),
               Key: keys.paymentLink(merchantId, mode, linkId),
-              UpdateExpression: `SET ${sets.join(', ')}`,
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
+              ...update({ updatedAt: now.toISOString(), active, title, description }, [], {
+                expression: 'attribute_exists(pk)',
+              }),
             },
           },
           auditPut(
@@ -188,18 +204,16 @@ export async function claimSubmission(link: PaymentLink, token: string, now: Dat
     );
     return 'claimed';
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const [marker, counter] = error.CancellationReasons ?? [];
-    if (marker?.Code === 'ConditionalCheckFailed') return 'already_claimed';
-    if (counter?.Code === 'ConditionalCheckFailed') return 'unavailable';
+    if (conditionFailedAt(error, 0)) return 'already_claimed';
+    if (conditionFailedAt(error, 1)) return 'unavailable';
     throw error;
   }
 }
 
 /** Gives a claim back when its payment could not be started (the provider failed): the token may try again. */
 export async function releaseSubmission(link: PaymentLink, token: string): Promise<void> {
-  try {
-    await dynamoClient().send(
+  await written(
+    dynamoClient().send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -220,10 +234,8 @@ export async function releaseSubmission(link: PaymentLink, token: string): Promi
           },
         ],
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** The payment a submission's Idempotency-Key holds (the done page's lookup), or undefined. */
@@ -239,5 +251,5 @@ export async function paymentOfSubmission(
       ConsistentRead: true,
     }),
   );
-  return (out.Item as { paymentId?: string } | undefined)?.paymentId;
+  return optional(readIdempotency)(out.Item)?.paymentId;
 }

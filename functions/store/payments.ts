@@ -1,20 +1,27 @@
+import * as z from 'zod/mini';
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { encodeTime } from 'ulid';
 import type { Mode } from '#core/actor';
-import type { IdempotencyClaim, Payment, PaymentsStore, PaymentStatus } from '#core/payments';
+import {
+  type IdempotencyClaim,
+  type Payment,
+  type PaymentsStore,
+  type PaymentStatus,
+  paymentStatuses,
+} from '#core/payments';
+import type { RefundPolicy } from '#core/refunds';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
-import { isConditionFailure } from './conditions.ts';
+import { isConditionFailure, written } from './conditions.ts';
+import { allOf, type Clause, equals } from './expressions.ts';
+import { check, type Item, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
-import { decodeCursor, encodeCursor, ulidTime, withinRange, type Page } from './pagination.ts';
+import { type Page, queryPage } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 const idempotencyTtlSeconds = 24 * 3600;
@@ -27,8 +34,15 @@ interface IdempotencyItem {
   state: 'in_progress' | 'completed';
   lockedUntil: number;
   response?: { status: number; body: unknown };
-  ttl: number;
 }
+
+/** An idempotency record (payments', refunds' and payment-link submissions' keys share it). */
+export const readIdempotency = reader<IdempotencyItem>('idempotency', {
+  requestHash: check.text,
+  paymentId: check.text,
+  state: z.enum(['in_progress', 'completed']),
+  lockedUntil: check.number,
+});
 
 const paymentItem = (p: Payment) => ({
   ...keys.payment(p.merchantId, p.mode, p.id),
@@ -47,20 +61,65 @@ const paymentItem = (p: Payment) => ({
 /** Separates sweepers sharing one table (test files, two local stacks); empty in the cloud. */
 export const reconcileNamespace = (): string => process.env.RECONCILE_NAMESPACE ?? '';
 
-export const stripPayment = (item: Record<string, unknown>): Payment => {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _a,
-    gsi1sk: _b,
-    gsi2pk: _c,
-    gsi2sk: _d,
-    type: _t,
-    emailKey: _e,
-    ...rest
-  } = item;
-  return rest as unknown as Payment;
-};
+/**
+ * The sweeper's sparse index keys (keys.reconcileDue) of a payment or refund whose
+ * next check is `nextCheckAt`, as an update's parts: set while a check is due,
+ * removed once none is, so settled history never costs a sweep.
+ */
+export function dueIndex(
+  id: string,
+  nextCheckAt: string | null | undefined,
+): { set: Record<string, string>; remove: string[] } {
+  return nextCheckAt
+    ? { set: keys.reconcileDue(reconcileNamespace(), id, nextCheckAt), remove: [] }
+    : { set: {}, remove: ['gsi2pk', 'gsi2sk'] };
+}
+
+/** A payment item as the domain's Payment: checked, without its keys or the store's `emailKey`. */
+export const readPayment = reader<Payment>(
+  'payment',
+  {
+    id: check.id('pay_'),
+    merchantId: check.text,
+    mode: check.mode,
+    status: z.enum(paymentStatuses),
+    amount: check.int,
+    currency: check.text,
+    provider: check.provider,
+    version: check.int,
+  },
+  { strip: ['emailKey'] },
+);
+/** The former name of `readPayment`. */
+export const stripPayment = readPayment;
+
+/** Where a provider attempt reference points. */
+interface AttemptRef {
+  merchantId: string;
+  mode: Mode;
+  paymentId: string;
+}
+const readAttempt = reader<AttemptRef>(
+  'payment attempt',
+  { merchantId: check.text, mode: check.mode, paymentId: check.id('pay_') },
+  { type: 'payment_attempt' },
+);
+
+/** The per-mode settings item (amount limits, refund policy); written by operator commands. */
+interface ModeSettings {
+  limits?: Partial<Record<string, number>>;
+  /** Stored as set: `setRefundPolicy` writes a whole policy. */
+  refundPolicy?: RefundPolicy;
+}
+/** Reads the settings item: `setRefundPolicy` alone writes it without a `type`. */
+export const readModeSettings = reader<ModeSettings>(
+  'mode settings',
+  {
+    limits: z.optional(z.record(z.string(), check.number)),
+    refundPolicy: z.optional(z.looseObject({ windowDays: check.int, maxRefundsPerPayment: check.int })),
+  },
+  { type: null },
+);
 
 /** The DynamoDB implementation of the payments port. */
 export const paymentsStore: PaymentsStore = {
@@ -93,7 +152,7 @@ export const paymentsStore: PaymentsStore = {
     const out = await dynamoClient().send(
       new GetCommand({ TableName: tableName(), Key, ConsistentRead: true }),
     );
-    const held = out.Item as IdempotencyItem | undefined;
+    const held = optional(readIdempotency)(out.Item);
     if (!held) return { kind: 'in_progress' }; // released between our put and get: try again
     if (held.requestHash !== hash) return { kind: 'mismatch' };
     if (held.state === 'completed' && held.response) {
@@ -101,8 +160,8 @@ export const paymentsStore: PaymentsStore = {
     }
     if (held.lockedUntil < now.getTime()) {
       // The first holder crashed mid-flight: take over, keeping its payment id.
-      try {
-        await dynamoClient().send(
+      const taken = await written(
+        dynamoClient().send(
           new UpdateCommand({
             TableName: tableName(),
             Key,
@@ -115,18 +174,16 @@ export const paymentsStore: PaymentsStore = {
               ':progress': 'in_progress',
             },
           }),
-        );
-        return { kind: 'claimed', paymentId: held.paymentId };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
+      if (taken) return { kind: 'claimed', paymentId: held.paymentId };
     }
     return { kind: 'in_progress' };
   },
 
   async releaseIdempotency(merchantId, mode, key) {
-    await dynamoClient()
-      .send(
+    await written(
+      dynamoClient().send(
         new DeleteCommand({
           TableName: tableName(),
           Key: keys.idempotency(merchantId, mode, key),
@@ -134,10 +191,8 @@ export const paymentsStore: PaymentsStore = {
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':progress': 'in_progress' },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      ),
+    );
   },
 
   async insertPayment(payment, idempotency, audit) {
@@ -200,14 +255,14 @@ export const paymentsStore: PaymentsStore = {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? stripPayment(out.Item) : undefined;
+    return optional(readPayment)(out.Item);
   },
 
   async amountLimits(merchantId, mode) {
     const out = await dynamoClient().send(
       new GetCommand({ TableName: tableName(), Key: keys.amountLimits(merchantId, mode) }),
     );
-    return (out.Item?.limits as Partial<Record<string, number>> | undefined) ?? {};
+    return optional(readModeSettings)(out.Item)?.limits ?? {};
   },
 };
 
@@ -222,8 +277,8 @@ export async function setAmountLimit(
   max: number | null,
 ): Promise<void> {
   if (max === null) {
-    try {
-      await dynamoClient().send(
+    await written(
+      dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.amountLimits(merchantId, mode),
@@ -231,10 +286,8 @@ export async function setAmountLimit(
           ConditionExpression: 'attribute_exists(limits)',
           ExpressionAttributeNames: { '#c': currency },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
     return;
   }
   await dynamoClient().send(
@@ -285,85 +338,37 @@ export async function listPayments(
   limit: number,
   cursor?: string,
 ): Promise<Page<Payment>> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const filterParts: string[] = [];
-  if (filters.status) {
-    names['#status'] = 'status';
-    values[':status'] = filters.status;
-    filterParts.push('#status = :status');
-  }
-  if (filters.provider) {
-    names['#provider'] = 'provider';
-    values[':provider'] = filters.provider;
-    filterParts.push('#provider = :provider');
-  }
-  if (filters.currency) {
-    names['#currency'] = 'currency';
-    values[':currency'] = filters.currency;
-    filterParts.push('#currency = :currency');
-  }
-  if (filters.email) {
-    // `emailKey` is the lower-cased email; payments written before it existed match as stored.
-    names['#emailKey'] = 'emailKey';
-    names['#customer'] = 'customer';
-    names['#email'] = 'email';
-    values[':email'] = filters.email.toLowerCase();
-    filterParts.push(
-      '(#emailKey = :email OR (attribute_not_exists(#emailKey) AND #customer.#email = :email))',
-    );
-  }
-  if (filters.paymentLink && filters.reference) {
-    names['#link'] = 'paymentLinkId';
-    values[':link'] = filters.paymentLink;
-    filterParts.push('#link = :link');
-  }
-  const lower = filters.createdFrom ? `PAY#pay_${encodeTime(ulidTime(filters.createdFrom), 10)}` : 'PAY#';
-  const upper = filters.createdTo ? `PAY#pay_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'PAY#~';
-  let command: QueryCommand;
+  const email: Clause | undefined = filters.email
+    ? {
+        // `emailKey` is the lower-cased email; payments written before it existed match as stored.
+        expression: '#emailKey = :email OR (attribute_not_exists(#emailKey) AND #customer.#email = :email)',
+        names: { '#emailKey': 'emailKey', '#customer': 'customer', '#email': 'email' },
+        values: { ':email': filters.email.toLowerCase() },
+      }
+    : undefined;
+  const filter = allOf(
+    equals('status', filters.status),
+    equals('provider', filters.provider),
+    equals('currency', filters.currency),
+    email,
+    // A reference and a link: the reference's index, then the link as a filter.
+    filters.reference ? equals('paymentLinkId', filters.paymentLink) : undefined,
+  );
+  const page = { filter, limit, cursor, read: readPayment, keep: (i: Item) => i.type === 'payment' };
   if (filters.reference || filters.paymentLink) {
-    const gsi1pk = filters.reference
-      ? keys.paymentReferenceIndex(merchantId, mode, filters.reference, '').gsi1pk
-      : keys.paymentsOfLink(merchantId, mode, filters.paymentLink as string, '').gsi1pk;
-    values[':p'] = gsi1pk;
-    command = new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ...(filterParts.length > 0 ? { FilterExpression: filterParts.join(' AND ') } : {}),
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { name: 'gsi1pk', value: gsi1pk }),
-    });
-  } else {
-    const pk = keys.modePartition(merchantId, mode);
-    values[':pk'] = pk;
-    values[':lower'] = lower;
-    values[':upper'] = upper;
-    command = new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-      ...(filterParts.length > 0 ? { FilterExpression: filterParts.join(' AND ') } : {}),
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: withinRange(
-        decodeCursor(cursor, { name: 'pk', value: pk }, keys.paymentPrefix),
-        values[':lower'] as string,
-        values[':upper'] as string,
-      ),
+    return queryPage({
+      index: 'gsi1',
+      partition: filters.reference
+        ? keys.paymentsWithReference(merchantId, mode, filters.reference)
+        : keys.linkPayments(merchantId, mode, filters.paymentLink ?? ''),
+      ...page,
     });
   }
-  const out = await dynamoClient().send(command);
-  const items = (out.Items ?? []).filter((i) => i.type === 'payment').map(stripPayment);
-  return {
-    data: items,
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return queryPage({
+    partition: keys.modePartition(merchantId, mode),
+    sortKey: { between: keys.paymentsCreated(filters.createdFrom, filters.createdTo) },
+    ...page,
+  });
 }
 
 /** The payment a provider attempt reference belongs to (for webhooks). */
@@ -374,5 +379,5 @@ export async function findAttempt(
   const out = await dynamoClient().send(
     new GetCommand({ TableName: tableName(), Key: keys.attempt(provider, reference) }),
   );
-  return out.Item as { merchantId: string; mode: Mode; paymentId: string } | undefined;
+  return optional(readAttempt)(out.Item);
 }

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode } from '#core/actor';
 import { actorDetail, type AuditInput } from '#core/identity';
 import { isWebhookToken, type ProviderConfig, type ProviderStore, type WebhookTarget } from '#core/providers';
@@ -8,8 +8,10 @@ import { type EncryptionContext, type Envelope, openSecret, sealSecret } from '#
 import type { ProviderCredentials, ProviderName } from '#core/provider-adapter';
 import { auditPut } from './audit.ts';
 import { securityEventPut } from './security-events.ts';
-import { isConditionFailure } from './conditions.ts';
+import { isConditionFailure, written } from './conditions.ts';
+import { check, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
+import { itemsWithPrefix } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
 /**
@@ -40,9 +42,39 @@ const context = (
   field: SealedField,
 ): EncryptionContext => ({ purpose: 'provider-credentials', merchantId, mode, provider, field });
 
+/** A sealed value's outside (runtime/envelope.ts); opening it checks the rest. */
+const sealed = z.looseObject({
+  v: z.literal(1),
+  kek: z.enum(['kms', 'local']),
+  wrappedKey: check.text,
+  iv: check.text,
+  tag: check.text,
+  ciphertext: check.text,
+});
+
+/** A provider configuration item: checked, without its keys; the secrets still sealed. */
+const readConfigItem = reader<ConfigItem>(
+  'provider configuration',
+  {
+    merchantId: check.text,
+    provider: check.provider,
+    mode: check.mode,
+    enabled: check.boolean,
+    currencies: z.array(check.text),
+    webhookToken: check.text,
+    sealedSecretKey: sealed,
+  },
+  { type: 'provider_config' },
+);
+
+const readWebhookToken = reader<WebhookTarget>(
+  'webhook token',
+  { merchantId: check.text, mode: check.mode, provider: check.provider },
+  { type: 'webhook_token' },
+);
+
 /** The non-secret fields of a stored item. */
-function toConfig(item: Record<string, unknown>): ProviderConfig {
-  const i = item as unknown as ConfigItem;
+function toConfig(i: ConfigItem): ProviderConfig {
   return {
     merchantId: i.merchantId,
     provider: i.provider,
@@ -83,7 +115,7 @@ async function getItem(
   merchantId: string,
   mode: Mode,
   provider: ProviderName,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<ConfigItem | undefined> {
   const out = await dynamoClient().send(
     new GetCommand({
       TableName: tableName(),
@@ -91,22 +123,12 @@ async function getItem(
       ConsistentRead: true,
     }),
   );
-  return out.Item;
+  return optional(readConfigItem)(out.Item);
 }
 
-async function queryItems(merchantId: string, mode: Mode): Promise<Record<string, unknown>[]> {
+function queryItems(merchantId: string, mode: Mode): Promise<ConfigItem[]> {
   // Four providers at most per partition and mode: one page always holds them all.
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': keys.modePartition(merchantId, mode),
-        ':prefix': keys.providerPrefix,
-      },
-    }),
-  );
-  return out.Items ?? [];
+  return itemsWithPrefix(keys.modePartition(merchantId, mode), keys.providerPrefix, readConfigItem);
 }
 
 /** The DynamoDB implementation of the provider-credentials port. */
@@ -219,9 +241,9 @@ export interface ProviderConfigWithCredentials extends ProviderConfig {
   credentials(): Promise<ProviderCredentials>;
 }
 
-function withCredentials(item: Record<string, unknown>): ProviderConfigWithCredentials {
+function withCredentials(item: ConfigItem): ProviderConfigWithCredentials {
   const config = toConfig(item);
-  const { sealedSecretKey, sealedWebhookSecret } = item as unknown as ConfigItem;
+  const { sealedSecretKey, sealedWebhookSecret } = item;
   const { merchantId, mode, provider, publicKey } = config;
   return {
     ...config,
@@ -275,8 +297,9 @@ export async function findWebhookToken(token: string): Promise<WebhookTarget | u
   const out = await dynamoClient().send(
     new GetCommand({ TableName: tableName(), Key: keys.webhookToken(token) }),
   );
-  if (!out.Item) return undefined;
-  const { merchantId, mode, provider } = out.Item as WebhookTarget;
+  const target = optional(readWebhookToken)(out.Item);
+  if (!target) return undefined;
+  const { merchantId, mode, provider } = target;
   return { merchantId, mode, provider };
 }
 
@@ -299,8 +322,8 @@ export async function sendsBodySignatures(token: string): Promise<boolean> {
 
 /** Records, once, that the webhook URL behind `token` sends body-binding signatures. */
 export async function markBodySignatures(token: string, now: string): Promise<void> {
-  try {
-    await dynamoClient().send(
+  await written(
+    dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.webhookToken(token),
@@ -308,10 +331,8 @@ export async function markBodySignatures(token: string, now: string): Promise<vo
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(bodySignaturesSince)',
         ExpressionAttributeValues: { ':now': now },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -327,8 +348,8 @@ export async function touchProviderWebhook(
   everySeconds = 300,
 ): Promise<void> {
   const before = new Date(now.getTime() - everySeconds * 1000).toISOString();
-  try {
-    await dynamoClient().send(
+  await written(
+    dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.provider(merchantId, mode, provider),
@@ -337,8 +358,6 @@ export async function touchProviderWebhook(
           'attribute_exists(pk) AND (attribute_not_exists(lastWebhookAt) OR lastWebhookAt < :before)',
         ExpressionAttributeValues: { ':at': now.toISOString(), ':before': before },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }

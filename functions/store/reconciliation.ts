@@ -1,11 +1,20 @@
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Payment } from '#core/payments';
 import type { DueRef } from '#core/reconciliation';
 import { dynamoClient } from '#runtime/clients';
+import { written } from './conditions.ts';
+import { update } from './expressions.ts';
+import { check, reader } from './items.ts';
 import { keys, reconcileShards } from './keys.ts';
-import { reconcileNamespace } from './payments.ts';
+import { dueIndex, reconcileNamespace } from './payments.ts';
 import { tableName } from './table-name.ts';
+
+/** A hit of the sweeper's index: the projection names the owner, mode and id (a payment's or a refund's). */
+const readDue = reader<{ merchantId: string; mode: DueRef['mode']; id: string }>(
+  'due check',
+  { merchantId: check.text, mode: check.mode, id: check.text },
+  { type: null },
+);
 
 /**
  * The sweeper's reads and writes. Due payments come from the sparse `gsi2`
@@ -34,11 +43,8 @@ export async function duePayments(now: Date, limit: number): Promise<DueRef[]> {
         }),
       );
       for (const item of out.Items ?? []) {
-        found.push({
-          merchantId: item.merchantId as string,
-          mode: item.mode as DueRef['mode'],
-          paymentId: item.id as string,
-        });
+        const { merchantId, mode, id } = readDue(item);
+        found.push({ merchantId, mode, paymentId: id });
       }
       start = out.LastEvaluatedKey;
     } while (start && found.length < limit);
@@ -58,29 +64,26 @@ export async function recordCheck(
   nextCheckAt: string | null,
   counted: boolean,
 ): Promise<void> {
-  const due = nextCheckAt ? keys.reconcileDue(reconcileNamespace(), payment.id, nextCheckAt) : undefined;
-  try {
-    await dynamoClient().send(
+  const due = dueIndex(payment.id, nextCheckAt);
+  // False when the payment moved meanwhile: the transition set its index keys.
+  await written(
+    dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.payment(payment.merchantId, payment.mode, payment.id),
-        UpdateExpression: `SET lastCheckedAt = :checked, nextCheckAt = :next, checkCount = :count${
-          due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'
-        }`,
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: {
-          ':checked': checkedAt,
-          ':next': nextCheckAt,
-          ':count': (payment.checkCount ?? 0) + (counted ? 1 : 0),
-          ':version': payment.version,
-          ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
-        },
+        ...update(
+          {
+            lastCheckedAt: checkedAt,
+            nextCheckAt,
+            checkCount: (payment.checkCount ?? 0) + (counted ? 1 : 0),
+            ...due.set,
+          },
+          due.remove,
+          { expression: 'version = :version', values: { ':version': payment.version } },
+        ),
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    // The payment moved meanwhile: the transition set its index keys.
-  }
+    ),
+  );
 }
 
 /**
@@ -94,8 +97,8 @@ export async function claimSilenceAlert(
   now: Date,
 ): Promise<boolean> {
   const nowSec = Math.floor(now.getTime() / 1000);
-  try {
-    await dynamoClient().send(
+  return written(
+    dynamoClient().send(
       new PutCommand({
         TableName: tableName(),
         Item: {
@@ -108,10 +111,6 @@ export async function claimSilenceAlert(
         ExpressionAttributeNames: { '#ttl': 'ttl' },
         ExpressionAttributeValues: { ':now': nowSec },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -1,12 +1,10 @@
+import * as z from 'zod/mini';
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { encodeTime } from 'ulid';
 import type { Actor, Mode, RequestMeta } from '#core/actor';
 import type { Posting } from '#core/ledger';
 import type { Payment } from '#core/payments';
@@ -17,15 +15,18 @@ import {
   type RefundPolicy,
   type RefundsStore,
   type RefundStatus,
+  refundStatuses,
 } from '#core/refunds';
 import type { Delivery, OutboundEvent } from '#core/webhooks';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
-import { cancellationReasons } from './conditions.ts';
+import { cancellationReasons, written } from './conditions.ts';
+import { allOf, equals, update } from './expressions.ts';
+import { check, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
 import { postingItems } from './ledger.ts';
-import { decodeCursor, encodeCursor, type Page, ulidTime, withinRange } from './pagination.ts';
-import { reconcileNamespace } from './payments.ts';
+import { type Page, queryPage } from './pagination.ts';
+import { dueIndex, readModeSettings, reconcileNamespace } from './payments.ts';
 import { tableName } from './table-name.ts';
 import { deliveryItem, eventItem } from './webhooks.ts';
 
@@ -39,10 +40,19 @@ const refundItem = (r: Refund) => ({
   ...r,
 });
 
-export const stripRefund = (item: Record<string, unknown>): Refund => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
-  return rest as unknown as Refund;
-};
+/** A refund item as the domain's Refund: checked, without its keys. */
+export const readRefund = reader<Refund>('refund', {
+  id: check.id('re_'),
+  merchantId: check.text,
+  mode: check.mode,
+  paymentId: check.id('pay_'),
+  status: z.enum(refundStatuses),
+  amount: check.int,
+  currency: check.text,
+  version: check.int,
+});
+/** The former name of `readRefund`. */
+export const stripRefund = readRefund;
 
 /**
  * Sends a transaction, retrying DynamoDB's TransactionConflict (another
@@ -80,24 +90,19 @@ export const refundsStore: RefundsStore & {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? stripRefund(out.Item) : undefined;
+    return optional(readRefund)(out.Item);
   },
 
   async refundsOfPayment(merchantId, mode, paymentId) {
-    const gsi1pk = keys.refundsOfPayment(merchantId, mode, paymentId, '').gsi1pk;
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ScanIndexForward: false,
-        Limit: 100,
-      }),
-    );
+    const { data } = await queryPage({
+      index: 'gsi1',
+      partition: keys.paymentRefunds(merchantId, mode, paymentId),
+      limit: 100,
+      cursor: undefined,
+      read: readRefund,
+    });
     // The index is eventually consistent: read each refund itself for its current state.
-    const ids = (out.Items ?? []).map((i) => i.id as string);
-    const found = await Promise.all(ids.map((id) => refundsStore.getRefund(merchantId, mode, id)));
+    const found = await Promise.all(data.map((r) => refundsStore.getRefund(merchantId, mode, r.id)));
     return found.filter((r): r is Refund => r !== undefined);
   },
 
@@ -105,49 +110,30 @@ export const refundsStore: RefundsStore & {
     const out = await dynamoClient().send(
       new GetCommand({ TableName: tableName(), Key: keys.amountLimits(merchantId, mode) }),
     );
-    const stored = out.Item?.refundPolicy as Partial<RefundPolicy> | undefined;
-    return { ...defaultRefundPolicy, ...stored };
+    return { ...defaultRefundPolicy, ...optional(readModeSettings)(out.Item)?.refundPolicy };
   },
 
   async saveCheck(refund, fields) {
-    const sets: string[] = ['version = :next', 'updatedAt = :now'];
-    const values: Record<string, unknown> = {
-      ':version': refund.version,
-      ':next': refund.version + 1,
-      ':now': new Date().toISOString(),
-    };
-    for (const [name, value] of Object.entries(fields)) {
-      if (name === 'version' || name === 'updatedAt') continue;
-      sets.push(`${name} = :${name}`);
-      values[`:${name}`] = value;
-    }
-    const nextCheckAt = 'nextCheckAt' in fields ? fields.nextCheckAt : refund.nextCheckAt;
-    const due = nextCheckAt ? keys.reconcileDue(reconcileNamespace(), refund.id, nextCheckAt) : undefined;
-    if (due) {
-      sets.push('gsi2pk = :g2pk', 'gsi2sk = :g2sk');
-      values[':g2pk'] = due.gsi2pk;
-      values[':g2sk'] = due.gsi2sk;
-    }
-    try {
-      await dynamoClient().send(
+    const { version: _v, updatedAt: _u, ...rest } = fields;
+    const due = dueIndex(refund.id, 'nextCheckAt' in fields ? fields.nextCheckAt : refund.nextCheckAt);
+    return written(
+      dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.refund(refund.merchantId, refund.mode, refund.id),
-          UpdateExpression: `SET ${sets.join(', ')}${due ? '' : ' REMOVE gsi2pk, gsi2sk'}`,
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: values,
+          ...update(
+            { version: refund.version + 1, updatedAt: new Date().toISOString(), ...rest, ...due.set },
+            due.remove,
+            { expression: 'version = :version', values: { ':version': refund.version } },
+          ),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   },
 
   async takeSubmitLease(refund, until) {
-    try {
-      await dynamoClient().send(
+    return written(
+      dynamoClient().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.refund(refund.merchantId, refund.mode, refund.id),
@@ -160,12 +146,8 @@ export const refundsStore: RefundsStore & {
             ':seen': refund.submitLeaseUntil,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   },
 
   reserve,
@@ -266,32 +248,29 @@ async function transition(input: {
   deliveries: Delivery[];
 }): Promise<'recorded' | 'stale'> {
   const { refund, change, payment } = input;
-  const due = change.nextCheckAt
-    ? keys.reconcileDue(reconcileNamespace(), refund.id, change.nextCheckAt)
-    : undefined;
+  const due = dueIndex(refund.id, change.nextCheckAt);
   const items: TransactItem[] = [
     {
       Update: {
         TableName: tableName(),
         Key: keys.refund(refund.merchantId, refund.mode, refund.id),
-        UpdateExpression: `SET #status = :status, providerRefundId = :prid, providerStatus = :pstatus, failureReason = :reason, nextAction = :action, lastCheckedAt = :checked, nextCheckAt = :nextCheck, updatedAt = :checked, version = :next, submitted = :submitted${
-          due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'
-        }`,
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': change.status,
-          ':prid': change.providerRefundId,
-          ':pstatus': change.providerStatus,
-          ':reason': change.failureReason,
-          ':action': change.nextAction,
-          ':checked': change.checkedAt,
-          ':nextCheck': change.nextCheckAt,
-          ':version': refund.version,
-          ':next': refund.version + 1,
-          ':submitted': refund.submitted || change.providerRefundId !== null,
-          ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
-        },
+        ...update(
+          {
+            status: change.status,
+            providerRefundId: change.providerRefundId,
+            providerStatus: change.providerStatus,
+            failureReason: change.failureReason,
+            nextAction: change.nextAction,
+            lastCheckedAt: change.checkedAt,
+            nextCheckAt: change.nextCheckAt,
+            updatedAt: change.checkedAt,
+            version: refund.version + 1,
+            submitted: refund.submitted || change.providerRefundId !== null,
+            ...due.set,
+          },
+          due.remove,
+          { expression: 'version = :version', values: { ':version': refund.version } },
+        ),
       },
     },
   ];
@@ -350,47 +329,14 @@ export async function listRefunds(
   limit: number,
   cursor?: string,
 ): Promise<Page<Refund>> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const parts: string[] = [];
-  if (filters.status) {
-    names['#status'] = 'status';
-    values[':status'] = filters.status;
-    parts.push('#status = :status');
-  }
-  if (filters.paymentId) {
-    values[':payment'] = filters.paymentId;
-    parts.push('paymentId = :payment');
-  }
-  const pk = keys.modePartition(merchantId, mode);
-  const lower = filters.createdFrom
-    ? `REFUND#re_${encodeTime(ulidTime(filters.createdFrom), 10)}`
-    : 'REFUND#';
-  const upper = filters.createdTo ? `REFUND#re_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'REFUND#~';
-  values[':pk'] = pk;
-  values[':lower'] = lower;
-  values[':upper'] = upper;
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-      ...(parts.length > 0 ? { FilterExpression: parts.join(' AND ') } : {}),
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: withinRange(
-        decodeCursor(cursor, { name: 'pk', value: pk }, keys.refundPrefix),
-        lower,
-        upper,
-      ),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(stripRefund),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return queryPage({
+    partition: keys.modePartition(merchantId, mode),
+    sortKey: { between: keys.refundsCreated(filters.createdFrom, filters.createdTo) },
+    filter: allOf(equals('status', filters.status), equals('paymentId', filters.paymentId)),
+    limit,
+    cursor,
+    read: readRefund,
+  });
 }
 
 /** Sets a merchant's refund policy in one mode (`npm run admin -- set-refund-policy`). */

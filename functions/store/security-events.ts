@@ -1,9 +1,11 @@
+import * as z from 'zod/mini';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RequestMeta } from '#core/actor';
 import { newId } from '#core/ids';
 import { dynamoClient } from '#runtime/clients';
 import { config } from '#runtime/config';
 import { logger } from '#runtime/logger';
+import { check, reader } from './items.ts';
 import { keys } from './keys.ts';
 import { type Page, pageOfPrefix } from './pagination.ts';
 import { hit } from './rate-limits.ts';
@@ -23,6 +25,13 @@ export interface SecurityEvent {
   detail: Record<string, string>;
   createdAt: string;
 }
+
+/** A security event item: checked (its kind is core's word, unchecked here), without its keys. */
+const readSecurityEvent = reader<SecurityEvent>(
+  'security event',
+  { id: check.id('sec_'), merchantId: z.nullable(check.text), createdAt: check.text },
+  { type: 'security_event' },
+);
 
 /** The item for a security event, for use inside a transaction. */
 export function securityEventPut(
@@ -82,6 +91,6 @@ export async function listSecurityEvents(
     keys.securityPrefix,
     limit,
     cursor,
-    ({ pk: _p, sk: _s, type: _t, ...rest }) => rest as unknown as SecurityEvent,
+    readSecurityEvent,
   );
 }
