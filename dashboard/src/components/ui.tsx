@@ -60,11 +60,19 @@ export function Loaded<T>({
 
 /** A status as a word and a shape, never colour alone. */
 export function StatusBadge({ status }: { status: string }) {
-  const symbol = ['succeeded', 'delivered', 'ok', 'enabled', 'active'].includes(status)
+  const symbol = ['succeeded', 'delivered', 'ok', 'enabled', 'active', 'signature_valid'].includes(status)
     ? '✓'
-    : ['failed', 'failing', 'disabled', 'expired', 'cancelled', 'revoked', 'inactive', 'sold_out'].includes(
-          status,
-        )
+    : [
+          'failed',
+          'failing',
+          'disabled',
+          'expired',
+          'cancelled',
+          'revoked',
+          'inactive',
+          'sold_out',
+          'signature_rejected',
+        ].includes(status)
       ? '✕'
       : ['pending', 'processing'].includes(status)
         ? '…'

@@ -1,4 +1,11 @@
-import type { DeliveryAttemptList, Event, ListPaymentsQuery, Payment, Refund } from '#client';
+import type {
+  DeliveryAttemptList,
+  Event,
+  ListPaymentsQuery,
+  Payment,
+  PaymentActivity,
+  Refund,
+} from '#client';
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
 import { dateTime, Empty, ErrorNotice, Loaded, Pager, StatusBadge, usePager } from '../components/ui.tsx';
@@ -215,15 +222,62 @@ export const settledByLabel: Record<NonNullable<Payment['settledBy']>, string> =
   reconciliation: 'the reconciliation sweeper',
 };
 
+/** What PayBridge did with a provider webhook, in words. */
+export const webhookOutcomeLabel: Record<
+  Extract<PaymentActivity, { kind: 'provider_webhook' }>['outcome'],
+  string
+> = {
+  applied: 'applied to the payment',
+  duplicate: 'a duplicate, already applied',
+  ignored: 'ignored: it does not move the payment',
+  retry: 'not finished, to be retried',
+  rejected: 'rejected, nothing applied',
+};
+
+/** Who asked the provider, in words. */
+export const verifySourceLabel: Record<Extract<PaymentActivity, { kind: 'verify' }>['source'], string> = {
+  api: 'Verify with provider (API or dashboard)',
+  reconciliation: 'Verify by the reconciliation sweeper',
+};
+
+/** A provider webhook received, or a verify call, as a timeline entry: the result in words, not colour. */
+export function activityEntry(entry: PaymentActivity): TimelineEntry {
+  const provider = providerLabel[entry.provider];
+  if (entry.kind === 'provider_webhook') {
+    const detail = [
+      webhookOutcomeLabel[entry.outcome],
+      entry.reason ? `reason ${entry.reason}` : undefined,
+      entry.providerEventId ? `${provider} event ${entry.providerEventId}` : undefined,
+    ].filter((d): d is string => d !== undefined);
+    return {
+      at: entry.at,
+      title: `${provider} webhook received: signature ${entry.signature}`,
+      detail: detail.join('; '),
+      status: entry.signature === 'valid' ? 'signature_valid' : 'signature_rejected',
+    };
+  }
+  return {
+    at: entry.at,
+    title: `${verifySourceLabel[entry.source]}: ${provider}`,
+    ...(entry.errorCode
+      ? { detail: `the call failed: ${entry.errorCode}`, status: 'failed' }
+      : entry.status
+        ? { detail: `the payment is ${entry.status.replace(/_/g, ' ')}`, status: entry.status }
+        : {}),
+  };
+}
+
 /**
- * The payment's story: created, each provider attempt and failover, each event and each delivery
- * attempt, each refund, and the settling source.
+ * The payment's story: created, each provider attempt and failover, each provider webhook received
+ * (with its signature result) and verify call, each event and each delivery attempt, each refund,
+ * and the settling source.
  */
 export function timeline(
   payment: Payment,
   events: Event[],
   attempts: Map<string, DeliveryAttemptList>,
   refunds: readonly Refund[] = [],
+  activity: readonly PaymentActivity[] = [],
 ) {
   const entries: TimelineEntry[] = [
     {
@@ -244,6 +298,7 @@ export function timeline(
       status: a.outcome === 'failed' ? 'failed' : 'ok',
     });
   });
+  for (const entry of activity) entries.push(activityEntry(entry));
   for (const event of events) {
     entries.push({ at: event.createdAt, title: `Event ${event.type}`, detail: event.id });
     for (const attempt of attempts.get(event.id)?.data ?? []) {
@@ -285,10 +340,13 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
   const payment = useLoad(() => client.payments.get(id), [client, id], 5000);
   const history = useLoad(
     async () => {
-      const events = await client.events.list({ paymentId: id, limit: 50 });
+      const [events, activity] = await Promise.all([
+        client.events.list({ paymentId: id, limit: 50 }),
+        client.payments.activity(id),
+      ]);
       const attempts = new Map<string, DeliveryAttemptList>();
       await Promise.all(events.data.map(async (e) => attempts.set(e.id, await client.events.attempts(e.id))));
-      return { events: events.data, attempts };
+      return { events: events.data, attempts, activity: activity.data };
     },
     [client, id],
     5000,
@@ -336,6 +394,7 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
                     if (!v) return;
                     payment.reload();
                     refunds.reload();
+                    history.reload();
                   })
                 }
               >
@@ -374,20 +433,24 @@ export function PaymentDetailPage({ client, id }: PageProps & { id: string }) {
             <Loaded load={history} what="the timeline">
               {(h) => (
                 <ol class="timeline" aria-label="Timeline">
-                  {timeline(p, h.events, h.attempts, refunds.state === 'ready' ? refunds.value.data : []).map(
-                    (entry) => (
-                      <li>
-                        <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
-                        {entry.status && (
-                          <>
-                            {' '}
-                            <StatusBadge status={entry.status} />
-                          </>
-                        )}
-                        {entry.detail && <div class="muted">{entry.detail}</div>}
-                      </li>
-                    ),
-                  )}
+                  {timeline(
+                    p,
+                    h.events,
+                    h.attempts,
+                    refunds.state === 'ready' ? refunds.value.data : [],
+                    h.activity,
+                  ).map((entry) => (
+                    <li>
+                      <time dateTime={entry.at}>{dateTime(entry.at)}</time> <strong>{entry.title}</strong>
+                      {entry.status && (
+                        <>
+                          {' '}
+                          <StatusBadge status={entry.status} />
+                        </>
+                      )}
+                      {entry.detail && <div class="muted">{entry.detail}</div>}
+                    </li>
+                  ))}
                 </ol>
               )}
             </Loaded>

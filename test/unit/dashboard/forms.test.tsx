@@ -5,6 +5,7 @@ import {
   PayBridgeError,
   type ApiKeyWithSecret,
   type Payment,
+  type PaymentActivity,
   type ProviderConfig,
   type Refund,
 } from '#client';
@@ -14,6 +15,7 @@ import { CreateKeyForm } from '../../../dashboard/src/pages/api-keys.tsx';
 import { paymentsQuery, timeline } from '../../../dashboard/src/pages/payments.tsx';
 import { ProviderCard, WebhookHealth } from '../../../dashboard/src/pages/providers.tsx';
 import { SignInPage } from '../../../dashboard/src/pages/sign-in.tsx';
+import { StatusBadge } from '../../../dashboard/src/components/ui.tsx';
 import type { Session } from '../../../dashboard/src/session.ts';
 
 afterEach(cleanup);
@@ -219,6 +221,77 @@ describe('payments filters and timeline', () => {
     expect(settled.at(-1)?.detail).toBe('settled by the reconciliation sweeper');
     expect(entries[0]?.detail?.replace(/\u00a0/g, ' ')).toBe('UGX 500');
     expect(entries[1]?.detail).toContain('failed over to Flutterwave');
+  });
+
+  it('merges each provider webhook (its signature result in words) and each verify call into the time order', () => {
+    const payment = {
+      id: 'pay_1',
+      amount: 500000,
+      currency: 'NGN',
+      status: 'succeeded',
+      failureReason: null,
+      settledBy: 'webhook',
+      createdAt: '2026-11-23T09:00:00.000Z',
+      updatedAt: '2026-11-23T09:03:00.000Z',
+      attempts: [
+        { provider: 'paystack', reference: 'r1', outcome: 'initialized', at: '2026-11-23T09:00:01.000Z' },
+      ],
+    } as unknown as Payment;
+    const activity: PaymentActivity[] = [
+      {
+        kind: 'provider_webhook',
+        at: '2026-11-23T09:02:00.000Z',
+        provider: 'paystack',
+        signature: 'rejected',
+        outcome: 'rejected',
+        reason: 'signature_mismatch',
+      },
+      {
+        kind: 'provider_webhook',
+        at: '2026-11-23T09:02:59.000Z',
+        provider: 'paystack',
+        signature: 'valid',
+        outcome: 'applied',
+        providerEventId: '4099',
+      },
+      {
+        kind: 'verify',
+        at: '2026-11-23T09:04:00.000Z',
+        provider: 'paystack',
+        source: 'api',
+        status: 'succeeded',
+      },
+      {
+        kind: 'verify',
+        at: '2026-11-23T09:01:00.000Z',
+        provider: 'paystack',
+        source: 'reconciliation',
+        errorCode: 'provider_timeout',
+      },
+    ];
+    const entries = timeline(payment, [], new Map(), [], activity);
+    expect(entries.map((e) => e.title)).toEqual([
+      'Payment created',
+      'Paystack: checkout initialized',
+      'Verify by the reconciliation sweeper: Paystack',
+      'Paystack webhook received: signature rejected',
+      'Paystack webhook received: signature valid',
+      'Status succeeded',
+      'Verify with provider (API or dashboard): Paystack',
+    ]);
+    expect(entries[2]).toMatchObject({ detail: 'the call failed: provider_timeout', status: 'failed' });
+    expect(entries[3]).toMatchObject({
+      detail: 'rejected, nothing applied; reason signature_mismatch',
+      status: 'signature_rejected',
+    });
+    expect(entries[4]).toMatchObject({
+      detail: 'applied to the payment; Paystack event 4099',
+      status: 'signature_valid',
+    });
+    expect(entries[6]).toMatchObject({ detail: 'the payment is succeeded', status: 'succeeded' });
+    // The badge says the result in words (and a symbol), not by colour alone.
+    render(<StatusBadge status="signature_rejected" />);
+    expect(screen.getByText('signature rejected')).toBeTruthy();
   });
 });
 
