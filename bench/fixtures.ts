@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { apiGatewayEvent } from '#local/api-event';
 import { lambdaContext, loadHandler } from '#local/lambda';
 import { functionName, matchRoute, type Method, routeKey } from '#routes';
 import { bareFetch, tags } from './instrument.ts';
@@ -41,7 +42,7 @@ export interface PreparedCall {
   readonly timeoutSeconds: number;
 }
 
-/** The event API Gateway's HTTP API would send for this request (see local/api-server.ts `toEvent`). */
+/** The event API Gateway's HTTP API would send for this request (local/api-event.ts, as the local server). */
 export function prepare(request: ApiRequest): PreparedCall {
   const match = matchRoute(request.method, request.path);
   if (match.kind !== 'route') throw new Error(`no route for ${request.method} ${request.path}`);
@@ -59,40 +60,16 @@ export function prepare(request: ApiRequest): PreparedCall {
     body = request.raw;
     headers['content-type'] ??= 'application/json';
   }
-  const query = request.query ?? {};
-  const rawQueryString = new URLSearchParams(query).toString();
-  const now = new Date();
-  const key = routeKey(match.route);
-  const sourceIp = request.sourceIp ?? '127.0.0.1';
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
-    routeKey: key,
-    rawPath: request.path,
-    rawQueryString,
+  const event = apiGatewayEvent({
+    method: request.method,
+    path: request.path,
+    routeKey: routeKey(match.route),
+    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
     headers,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: '127.0.0.1',
-      domainPrefix: '127',
-      http: {
-        method: request.method,
-        path: request.path,
-        protocol: 'HTTP/1.1',
-        sourceIp,
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: key,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-    isBase64Encoded: false,
-  };
-  if (Object.keys(query).length > 0) event.queryStringParameters = { ...query };
-  if (Object.keys(match.params).length > 0) event.pathParameters = match.params;
-  if (body !== undefined) event.body = body;
+    pathParameters: match.params,
+    body,
+    sourceIp: request.sourceIp,
+  });
   return { fn: functionName(module), module, event, timeoutSeconds: match.route.timeoutSeconds ?? 10 };
 }
 

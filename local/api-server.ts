@@ -5,6 +5,7 @@ import { ValidationFailed } from '#core/errors';
 import { errorReply } from '#edge/errors';
 import { outboxMessages } from '#runtime/mail';
 import { fallback, matchRoute, routeKey } from '#routes';
+import { apiGatewayEvent } from './api-event.ts';
 import { serveDashboard } from './dashboard.ts';
 import { lambdaContext, loadHandler } from './lambda.ts';
 
@@ -111,14 +112,7 @@ export function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-/** API Gateway passes text bodies as is and base64-encodes everything else. */
-function isText(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  return /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|x-www-form-urlencoded|javascript))/i.test(
-    contentType,
-  );
-}
-
+/** The event API Gateway's HTTP API would send for this request (local/api-event.ts builds it). */
 export function toEvent(
   req: IncomingMessage,
   url: URL,
@@ -127,61 +121,17 @@ export function toEvent(
   params: Record<string, string> | undefined,
   body: Buffer,
 ): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const cookies: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = (req.rawHeaders[i] as string).toLowerCase();
-    const value = req.rawHeaders[i + 1] as string;
-    if (name === 'cookie') {
-      cookies.push(
-        ...value
-          .split(';')
-          .map((c) => c.trim())
-          .filter(Boolean),
-      );
-      continue;
-    }
-    // API Gateway joins repeated headers with commas.
-    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-  }
-  // No prototype: `?__proto__=x` must arrive as a parameter, as API Gateway passes it.
-  const query: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, value] of url.searchParams) {
-    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  }
-  const now = new Date();
-  const text = isText(headers['content-type']);
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
+  return apiGatewayEvent({
+    method,
+    path: url.pathname,
     routeKey: key,
-    rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
-    headers,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: headers.host ?? '127.0.0.1',
-      domainPrefix: (headers.host ?? '127').split('.')[0] as string,
-      http: {
-        method,
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: key,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-    isBase64Encoded: body.length > 0 && !text,
-  };
-  if (cookies.length > 0) event.cookies = cookies;
-  if (Object.keys(query).length > 0) event.queryStringParameters = query;
-  if (params && Object.keys(params).length > 0) event.pathParameters = params;
-  if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
-  return event;
+    headers: req.rawHeaders,
+    pathParameters: params,
+    body,
+    sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+    protocol: `HTTP/${req.httpVersion}`,
+  });
 }
 
 /** Writes a handler result the way API Gateway's payload 2.0 format does. */

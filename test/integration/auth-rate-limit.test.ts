@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { routeEvent } from '#local/api-event';
 import { useApi } from '#test/http';
 
 // Read by the handlers' configuration at first use in this file's module graph.
@@ -54,19 +55,14 @@ describe('per-IP limit and IPv6', () => {
   async function loginAs(sourceIp: string): Promise<number> {
     const { handler } = await import('#api/login');
     const result = await handler(
-      {
-        version: '2.0',
-        routeKey: 'POST /v1/auth/login',
-        rawPath: '/v1/auth/login',
-        rawQueryString: '',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'x@example.com', password: 'whatever123456' }),
-        isBase64Encoded: false,
-        requestContext: {
-          requestId: `ipv6-${Math.random()}`,
-          http: { method: 'POST', path: '/v1/auth/login', sourceIp, userAgent: 'test', protocol: 'HTTP/1.1' },
-        },
-      } as never,
+      routeEvent({
+        method: 'POST',
+        target: '/v1/auth/login',
+        headers: { 'user-agent': 'test' },
+        json: { email: 'x@example.com', password: 'whatever123456' },
+        sourceIp,
+        requestId: `ipv6-${Math.random()}`,
+      }),
       { functionName: 'login', awsRequestId: 'r', getRemainingTimeInMillis: () => 10_000 } as never,
     );
     return (result as { statusCode: number }).statusCode;

@@ -1,5 +1,6 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { routeEvent } from '#local/api-event';
 
 describe('GET /health when a dependency is missing', () => {
   it('answers 503 and names the failing check', async () => {
@@ -8,15 +9,7 @@ describe('GET /health when a dependency is missing', () => {
     process.env.DELIVERIES_QUEUE_URL = good.replace(/[^/]+$/, 'no-such-queue');
     const { handler } = await import('#api/get-health');
     const res = await handler(
-      {
-        version: '2.0',
-        routeKey: 'GET /health',
-        rawPath: '/health',
-        rawQueryString: '',
-        headers: {},
-        isBase64Encoded: false,
-        requestContext: { requestId: 'r1', http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' } },
-      } as unknown as APIGatewayProxyEventV2,
+      routeEvent({ method: 'GET', target: '/health', requestId: 'r1' }),
       {} as Context,
     );
     expect(res.statusCode).toBe(503);
