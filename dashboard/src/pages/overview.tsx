@@ -1,5 +1,6 @@
 import type { Payment } from '#client';
 import type { PageProps } from '../app.tsx';
+import { DailyChart } from '../components/daily-chart.tsx';
 import { Empty, Loaded } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 import { formatMoney } from '../money.ts';
@@ -133,54 +134,10 @@ export function OverviewPage({ client }: PageProps) {
               </article>
             </div>
             <h2 id="chart-h">Payments per day, last 30 days ({count})</h2>
-            <DailyChart days={summary.perDay} />
+            <DailyChart days={summary.perDay} labelledBy="chart-h" />
           </>
         )}
       </Loaded>
     </section>
-  );
-}
-
-/** An SVG bar chart with the same figures as a table below it (the chart is decoration for sighted users). */
-function DailyChart({ days }: { days: [string, number][] }) {
-  const max = Math.max(1, ...days.map(([, n]) => n));
-  const width = 600;
-  const height = 120;
-  const bar = width / days.length;
-  return (
-    <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-labelledby="chart-h" focusable="false">
-        {days.map(([d, n], i) => {
-          const h = (n / max) * height;
-          return (
-            <rect key={d} x={i * bar + 2} y={height - h} width={bar - 4} height={h} class="bar">
-              <title>{`${d}: ${n}`}</title>
-            </rect>
-          );
-        })}
-        <line x1="0" x2={width} y1={height} y2={height} class="axis" />
-      </svg>
-      <details>
-        <summary>Payments per day as a table</summary>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col" class="num">
-                Payments
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map(([d, n]) => (
-              <tr key={d}>
-                <td>{d}</td>
-                <td class="num">{n}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
-    </figure>
   );
 }
