@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
+import { allNeeds, cloudLocalSlots, functionEnvironment } from '#infra/function-environment';
 import { allFunctions } from '#local/functions';
 import { type BenchContext, type Benchmark, writeResults } from './benchmark.ts';
 import { bundleFileName, bundlingOptions } from './bundle-options.ts';
@@ -25,19 +26,31 @@ export const goals = { time: 1.15, bytes: 1.2 } as const;
 const emptyName = '(empty handler)';
 const floorName = '(DynamoDB floor)';
 
+const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/000000000000/${name}`;
+
 /**
  * What the handlers may read while their modules load: the stack's environment
- * (lib/paybridge-function.ts) with fake values, and fake credentials so nothing
+ * (lib/function-environment.ts, as the cloud fills it) with fake values, and fake credentials so nothing
  * looks further. Nothing is called: the handler is never invoked.
  */
 const importEnv: Readonly<Record<string, string>> = {
-  TABLE_NAME: 'paybridge-bench',
-  PROVIDER_EVENTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/provider-events',
-  DELIVERIES_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/deliveries',
-  PAYBRIDGE_STAGE: 'cloud',
-  PAYBRIDGE_VERSION: 'bench',
-  POWERTOOLS_SERVICE_NAME: 'paybridge',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
+  ...Object.fromEntries(
+    Object.entries(
+      functionEnvironment(allNeeds, {
+        ...cloudLocalSlots,
+        stage: 'cloud',
+        version: 'bench',
+        tableName: 'paybridge-bench',
+        providerEventsQueueUrl: sqsUrl('provider-events'),
+        deliveriesQueueUrl: sqsUrl('deliveries'),
+        deliveriesDlqUrl: sqsUrl('deliveries-dlq'),
+        logLevel: 'INFO',
+        secretsKeyId: '',
+        jwtKeysSecretArn: '',
+        jwtPublicKeysSecretArn: '',
+      }),
+    ).filter(([, value]) => value !== ''),
+  ),
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'x',
   AWS_SECRET_ACCESS_KEY: 'x',

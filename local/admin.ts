@@ -33,8 +33,7 @@ import { setAmountLimit } from '#store/payments';
 import { setRefundPolicy } from '#store/refunds';
 import { emailProven } from '#core/identity';
 import { identityStore, setRole, setStatus } from '#store/identity';
-import { localAwsEnv } from './resources.ts';
-import { generateJwtKeys, publicJwkSet } from './stack.ts';
+import { generateJwtKeys, localEnvFrom, publicJwkSet } from './stack.ts';
 import { readStackState } from './state.ts';
 
 const [command, arg, ...rest] = process.argv.slice(2);
@@ -43,11 +42,9 @@ const [command, arg, ...rest] = process.argv.slice(2);
 function useTable(): boolean {
   if (process.env.TABLE_NAME) return true;
   const state = readStackState();
-  if (state.dynamodb === undefined || state.table === undefined) return false;
-  Object.assign(process.env, localAwsEnv, {
-    TABLE_NAME: state.table,
-    AWS_ENDPOINT_URL_DYNAMODB: state.dynamodb,
-  });
+  if (state.values === undefined) return false;
+  // The running stack's function environment, built as the stack builds it (lib/function-environment.ts).
+  Object.assign(process.env, localEnvFrom(state.values));
   return true;
 }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { lambdaContext, loadHandler } from '#local/lambda';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from '#local/queue-workers';
 import { createQueues, type QueueUrls } from '#local/resources';
+import { localEnvFrom } from '#local/stack';
 import { workers } from '#routes';
 
 /**
@@ -20,9 +21,16 @@ export function usePipeline(): { queues: () => QueueUrls; sqs: () => SQSClient }
     const endpoint = process.env.AWS_ENDPOINT_URL_SQS as string;
     // A short visibility timeout, so a failed record comes back within seconds.
     queues = await createQueues(endpoint, `-${randomUUID().slice(0, 8)}`, 2);
-    process.env.PROVIDER_EVENTS_QUEUE_URL = queues.providerEvents;
-    process.env.DELIVERIES_QUEUE_URL = queues.deliveries;
-    process.env.DELIVERIES_DLQ_URL = queues.dlq.deliveries;
+    // The function environment (lib/function-environment.ts, as the local stack builds it) for these queues.
+    Object.assign(
+      process.env,
+      localEnvFrom({
+        ...inject('localValues'),
+        providerEventsQueueUrl: queues.providerEvents,
+        deliveriesQueueUrl: queues.deliveries,
+        deliveriesDlqUrl: queues.dlq.deliveries,
+      }),
+    );
     sqs = new SQSClient({});
     for (const worker of workers) {
       const handler = (await loadHandler(worker.handler)) as SqsHandler;
