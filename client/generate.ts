@@ -17,7 +17,7 @@ import { format, resolveConfig } from 'prettier';
 import { currencyCodes, exponent } from '../functions/core/money.ts';
 import { eventTypes } from '../functions/core/webhooks.ts';
 import { buildOpenApiDocument } from '../functions/openapi.ts';
-import { routeKey, routes } from '../functions/routes.ts';
+import { credentials as credentialKinds, routeKey, routes } from '../functions/routes.ts';
 
 const root = join(import.meta.dirname, '..');
 export const generatedFiles = {
@@ -48,7 +48,7 @@ async function tablesSource(): Promise<string> {
   const exponents = Object.fromEntries(currencyCodes.map((code) => [code, exponent(code)]));
   const text = `${header('from functions/routes.ts, functions/core/webhooks.ts and functions/core/money.ts')}
 /** Which credential a route takes (functions/routes.ts \`Credential\`). */
-export type Credential = 'none' | 'apiKey' | 'dashboard' | 'apiKeyOrDashboard' | 'admin' | 'providerSignature';
+export type Credential = ${credentialKinds.map((kind) => `'${kind}'`).join(' | ')};
 
 /** Every route, \`METHOD /path\`, with the credential the client sends to it. */
 export const credentials = ${JSON.stringify(credentials, null, 2)} as const satisfies Readonly<Record<string, Credential>>;

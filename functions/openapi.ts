@@ -18,6 +18,7 @@ import resendEventEvent from '../events/resend-event.json' with { type: 'json' }
 import updateMeEvent from '../events/update-me.json' with { type: 'json' };
 import updateWebhookEndpointEvent from '../events/update-webhook-endpoint.json' with { type: 'json' };
 import * as r from './edge/responses.ts';
+import { idPattern } from './core/ids.ts';
 import { eventTypes, type EventType } from './core/webhooks.ts';
 import { type Credential, functionName, type Route, routeKey, routes } from './routes.ts';
 
@@ -605,7 +606,6 @@ const paramDescriptions: Record<string, string> = {
 export const securityFor: Readonly<Record<Credential, JsonObject[]>> = {
   none: [],
   providerSignature: [],
-  apiKey: [{ apiKey: [] }],
   dashboard: [{ dashboardToken: [] }],
   apiKeyOrDashboard: [{ apiKey: [] }, { dashboardToken: [] }],
   admin: [{ adminToken: [] }],
@@ -667,7 +667,7 @@ const headerParameters = {
     in: 'header',
     required: true,
     description: 'The delivery’s id (`msg_…`): the same on every retry and resend. De-duplicate on it.',
-    schema: { type: 'string', pattern: '^msg_[0-9A-Z]{26}$' },
+    schema: { type: 'string', pattern: idPattern('msg').source },
   },
   WebhookTimestamp: {
     name: 'webhook-timestamp',
@@ -867,7 +867,7 @@ function operationFor(route: Route, spec: HttpSpec<unknown, unknown, unknown>): 
     ...(op.description ? { description: op.description } : {}),
     security: securityOf(route),
     'x-paybridge-credential': route.credential,
-    ...(route.credential === 'apiKey' || route.credential === 'apiKeyOrDashboard'
+    ...(route.credential === 'apiKeyOrDashboard'
       ? { 'x-paybridge-api-key-scope': route.apiKeyScope ?? 'server' }
       : {}),
     ...(params.length > 0 ? { parameters: params } : {}),

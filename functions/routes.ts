@@ -10,14 +10,19 @@
 
 import type { ApiKeyScope } from '#core/actor';
 
-/** Which credential a route accepts (enforced by edge/auth.ts). */
-export type Credential =
-  | 'none' // public: health, auth bootstrap
-  | 'apiKey' // Authorization: Bearer sk_test_… / sk_live_…
-  | 'dashboard' // Authorization: Bearer <JWT access token>
-  | 'apiKeyOrDashboard'
-  | 'admin' // a dashboard JWT whose user has the admin role
-  | 'providerSignature'; // no credential but the provider's webhook signature
+/**
+ * Which credential a route accepts (enforced by edge/auth.ts; the typed client's copy is
+ * generated from this list):
+ * - `none`: public (health, documents, sign-in, the hosted payment page);
+ * - `dashboard`: `Authorization: Bearer <JWT access token>`;
+ * - `apiKeyOrDashboard`: an API key (`Bearer sk_test_…` / `sk_live_…`) or a dashboard token;
+ * - `admin`: a dashboard JWT whose user has the admin role;
+ * - `providerSignature`: no credential but the provider's webhook signature.
+ * No route takes an API key alone: every merchant route a server calls serves the dashboard too.
+ */
+export const credentials = ['none', 'dashboard', 'apiKeyOrDashboard', 'admin', 'providerSignature'] as const;
+
+export type Credential = (typeof credentials)[number];
 
 /** In-app rate-limit class; API Gateway throttling applies to all routes on top. */
 export type RateLimitClass = 'none' | 'auth' | 'standard' | 'webhook';

@@ -302,7 +302,6 @@ function inAppAuth(route: Route): string {
     case 'providerSignature':
       return `${route.method} ${route.path} is called by a payment provider; its HMAC signature is verified by the queue worker before anything is trusted.`;
     case 'admin':
-    case 'apiKey':
     case 'apiKeyOrDashboard':
     case 'dashboard':
       return `${route.method} ${route.path} authenticates in the function (credential: ${route.credential}), as declared in functions/routes.ts; see README, Auth model, for why not an authorizer.`;

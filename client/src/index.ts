@@ -182,8 +182,6 @@ function credentialFor(kind: Credential, options: ClientOptions): string | undef
     case 'none':
     case 'providerSignature':
       return undefined;
-    case 'apiKey':
-      return options.apiKey;
     case 'dashboard':
     case 'admin':
       return options.accessToken;

@@ -188,12 +188,6 @@ export async function authenticate(
     case 'none':
     case 'providerSignature':
       return { kind: 'anonymous' };
-    case 'apiKey': {
-      const token = bearer(event);
-      if (!looksLikeApiKey(token))
-        throw new Unauthenticated('api_key_required', 'This route takes an API key (sk_…).');
-      return scopedApiKeyActor(token, apiKeyScope);
-    }
     case 'dashboard': {
       const token = bearer(event);
       if (looksLikeApiKey(token)) {

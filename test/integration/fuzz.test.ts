@@ -758,8 +758,6 @@ function kindsFor(route: Route): Kind[] {
     // No credential exists for these: the signature is whatever the fuzzed headers and body carry.
     case 'providerSignature':
       return ['anonymous'];
-    case 'apiKey':
-      return ['anonymous', 'apiKey'];
     case 'dashboard':
       return ['anonymous', 'dashboard'];
     case 'apiKeyOrDashboard':

@@ -737,8 +737,7 @@ describe('tenancy sweep over the route table', () => {
     async (key, route) => {
       const c = cases[key];
       if (!c || c.kind === 'public') return;
-      const credentials =
-        route.credential === 'apiKey' ? [w.bKeys.test.key, w.bKeys.live.key] : [w.b.accessToken];
+      const credentials = [w.b.accessToken];
       if (route.credential === 'apiKeyOrDashboard') credentials.push(w.bKeys.test.key, w.bKeys.live.key);
       for (const credential of credentials) {
         if (c.kind === 'custom') {
