@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { defaultRetrySchedule } from '#core/webhooks';
 
 /**
  * Typed configuration, read from the environment once per cold start.
@@ -78,10 +79,13 @@ export function config(): Config {
   return cached;
 }
 
-/** The delivery schedule in seconds (configuration, so tests and the local stack can run it in seconds). */
+/**
+ * The delivery schedule in seconds: core's `defaultRetrySchedule`, or `WEBHOOK_RETRY_SCHEDULE`
+ * (so tests and the local stack can run it in seconds).
+ */
 export function retrySchedule(): number[] {
   const raw = config().WEBHOOK_RETRY_SCHEDULE;
-  return raw ? raw.split(',').map(Number) : [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400];
+  return raw ? raw.split(',').map(Number) : [...defaultRetrySchedule];
 }
 
 /** Loopback webhook receivers: on by default in the local stack only; the cloud never allows them. */
