@@ -37,6 +37,23 @@ export default defineConfig(
       'no-console': 'off',
     },
   },
+  // Outside functions/, code reaches it by its package.json subpath (#routes, #core/…, #api/…), never ../functions/.
+  {
+    files: ['{bin,lib,local,bench,cli,test}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+functions/',
+              message: 'Import through the package.json subpath (#routes, #core/…).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Browser code: TypeScript (DOM lib) already checks every global, which no-undef cannot see.
   { files: ['dashboard/**/*.{ts,tsx}', 'test/unit/dashboard/**/*.{ts,tsx}'], rules: { 'no-undef': 'off' } },
   // Plain JavaScript config files are not part of the TypeScript project.
