@@ -9,6 +9,8 @@ import { expiryBounds, reconcileSettings } from '#runtime/config';
 import { adapterFor, providerContext } from '#app/providers';
 import { logger } from '#runtime/logger';
 import { transitionPayment } from '#app/webhooks';
+import { paymentActivity } from '#app/payment-activity';
+import { recordVerifyCalls } from '#core/verify-activity';
 
 type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
 
@@ -101,6 +103,7 @@ const domain: PaymentDeps = {
   expiryBounds,
   nextCheck: (payment, now) => nextCheckAt(payment, now, reconcileSettings()),
   log: (level, message, fields) => logger[level](message, fields),
+  verified: recordVerifyCalls(paymentActivity),
 };
 
 /**

@@ -369,7 +369,15 @@ export interface PaymentDeps {
   readonly idempotencyWaitMs?: number;
   /** Structured log lines the operator's metric filters read (payment created, provider failover). */
   readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Told of each provider verify call the settle path makes and what came of it: the
+   * payment's timeline (core/verify-activity.ts). Best effort: a rejection is logged.
+   */
+  readonly verified?: (payment: Payment, via: SettledBy, result: VerifyOutcome) => Promise<void>;
 }
+
+/** What a verify call came to: the payment's status after it, or our error code when it failed. */
+export type VerifyOutcome = { status: PaymentStatus } | { errorCode: string };
 
 const clock = (deps: PaymentDeps) => (deps.now ?? (() => new Date()))();
 
@@ -640,7 +648,15 @@ export async function settlePayment(
     if (!isOpen(payment.status) && !late) {
       return { outcome: 'unchanged', payment, verdict: undefined, reason: `already_${payment.status}` };
     }
-    const verdict = await deps.gateway.verify(merchantId, mode, payment);
+    let verdict: VerifyResult;
+    try {
+      verdict = await deps.gateway.verify(merchantId, mode, payment);
+    } catch (error) {
+      await recordVerify(deps, request, payment, {
+        errorCode: error instanceof ProviderFailed ? error.code : 'internal_error',
+      });
+      throw error;
+    }
     request.afterVerdict?.();
     const now = clock(deps);
     let decision = reconcile(payment, verdict);
@@ -660,6 +676,7 @@ export async function settlePayment(
       !lateMove &&
       (decision.status === payment.status || !canTransition(payment.status, decision.status))
     ) {
+      await recordVerify(deps, request, payment, { status: payment.status });
       return {
         outcome: 'unchanged',
         payment,
@@ -697,10 +714,32 @@ export async function settlePayment(
       deps.nextCheck?.({ ...payment, status: change.status, lateSettlement: lateMove }, now) ?? null;
     const outcome = await deps.transition(payment, change, request.providerEvent);
     if (outcome === 'duplicate') return { outcome: 'duplicate' };
-    if (outcome === 'recorded') return { outcome: 'moved', change, from: payment };
+    if (outcome === 'recorded') {
+      await recordVerify(deps, request, payment, { status: change.status });
+      return { outcome: 'moved', change, from: payment };
+    }
     // stale: the payment moved meanwhile (a webhook, a verify, the sweeper): read again and re-decide.
   }
+  if (payment) await recordVerify(deps, request, payment, { status: payment.status });
   return { outcome: 'stale', payment };
+}
+
+/** Tells `deps.verified` of a verify call; never fails the settle path. */
+async function recordVerify(
+  deps: PaymentDeps,
+  request: SettleRequest,
+  payment: Payment,
+  result: VerifyOutcome,
+): Promise<void> {
+  if (!deps.verified) return;
+  try {
+    await deps.verified(payment, request.via, result);
+  } catch (error) {
+    deps.log?.('warn', 'payment activity not recorded', {
+      paymentId: payment.id,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }
 
 /** `POST /v1/payments/{id}/verify`: settles through the one path and answers the payment as it now is. */
