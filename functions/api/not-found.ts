@@ -1,6 +1,6 @@
 import { MethodNotAllowed, NotFound } from '#core/errors';
 import { http } from '#edge/http';
-import { matchRoute } from '../routes.ts';
+import { matchRoute } from '#routes';
 
 /**
  * API Gateway's `$default` route: our error shape for unknown paths (404) and wrong methods (405).
