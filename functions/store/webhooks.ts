@@ -1,7 +1,6 @@
 import { capturePostings } from '#core/ledger';
 import { postingItems } from './ledger.ts';
 import { refundFieldOrder } from '#core/refunds';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -10,7 +9,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulid';
+import * as z from 'zod/mini';
 import type { Mode } from '#core/actor';
 import type { SecurityNote } from '#core/identity';
 import { idFirst, inFieldOrder } from '#core/field-order';
@@ -19,6 +18,7 @@ import {
   type Delivery,
   type DeliveryAttempt,
   eventFieldOrder,
+  eventTypes,
   type EventFilters,
   type OutboundEvent,
   type PaymentTransitionRecord,
@@ -27,25 +27,57 @@ import {
 } from '#core/webhooks';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
-import { cancellationReasons, isConditionFailure } from './conditions.ts';
+import { cancellationReasons, isConditionFailure, written } from './conditions.ts';
+import { allOf, equals, update } from './expressions.ts';
+import { check, type Item, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
 import { securityEventPut } from './security-events.ts';
-import { reconcileNamespace } from './payments.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  itemsWithPrefix,
-  type Page,
-  ulidTime,
-  withinRange,
-} from './pagination.ts';
+import { dueIndex } from './payments.ts';
+import { itemsWithPrefix, type Page, queryPage } from './pagination.ts';
 import { tableName } from './table-name.ts';
 
-type Item = Record<string, unknown>;
-const strip = <T>(item: Item): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, type: _t, ...rest } = item;
-  return rest as T;
-};
+/** The readers of the webhook aggregate's items: each checks its type and identifying fields. */
+const owned = { merchantId: check.text, mode: check.mode } as const;
+const readEndpoint = reader<WebhookEndpoint>(
+  'webhook endpoint',
+  { id: check.id('we_'), ...owned, url: check.text, enabled: check.boolean, events: z.array(check.text) },
+  { type: 'webhook_endpoint' },
+);
+const readDelivery = reader<Delivery>('delivery', {
+  id: check.id('msg_'),
+  ...owned,
+  eventId: check.id('evt_'),
+  endpointId: check.id('we_'),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attemptCount: check.int,
+});
+const readAttempt = reader<DeliveryAttempt>(
+  'delivery attempt',
+  { id: check.id('att_'), eventId: check.id('evt_'), attempt: check.int },
+  { type: 'delivery_attempt' },
+);
+/** An event item: the event's own type is stored as `eventType` (the item's `type` is `event`). */
+const readEvent = reader<Omit<OutboundEvent, 'type'> & { eventType: OutboundEvent['type'] }>(
+  'event',
+  {
+    id: check.id('evt_'),
+    mode: check.mode,
+    eventType: z.enum(eventTypes),
+    data: z.looseObject({ object: z.unknown() }),
+  },
+  { strip: ['merchantId'] },
+);
+interface ProcessedProviderEvent {
+  eventId: string | null;
+  outcome: string;
+  merchantId: string;
+  mode: Mode;
+}
+const readProviderEvent = reader<ProcessedProviderEvent>(
+  'provider event',
+  { ...owned, eventId: z.nullable(check.text), outcome: check.text },
+  { type: 'provider_event' },
+);
 
 /** The item's `type` names the item kind, so the event's own type is stored as `eventType`. */
 export const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantId: string) => ({
@@ -56,11 +88,7 @@ export const eventItem = ({ type: eventType, ...rest }: OutboundEvent, merchantI
   eventType,
 });
 const fromEventItem = (item: Item): OutboundEvent => {
-  const {
-    merchantId: _m,
-    eventType,
-    ...rest
-  } = strip<OutboundEvent & { merchantId: string; eventType: string }>(item);
+  const { eventType, ...rest } = readEvent(item);
   // DynamoDB keeps no attribute order, nested maps included: answer and deliver in the schema's.
   const object = rest.data.object;
   const ordered =
@@ -71,10 +99,7 @@ const fromEventItem = (item: Item): OutboundEvent => {
           ? inFieldOrder(object, refundFieldOrder)
           : idFirst(object)
       : object;
-  return inFieldOrder(
-    { ...rest, type: eventType as OutboundEvent['type'], data: { object: ordered } },
-    eventFieldOrder,
-  );
+  return inFieldOrder({ ...rest, type: eventType, data: { object: ordered } }, eventFieldOrder);
 };
 export const deliveryItem = (d: Delivery) => ({
   ...keys.delivery(d.merchantId, d.mode, d.eventId, d.endpointId),
@@ -85,14 +110,9 @@ export const deliveryItem = (d: Delivery) => ({
 
 /** Every endpoint of a merchant in one mode (a merchant has few: one query). */
 export function listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]> {
-  return itemsWithPrefix(
-    keys.modePartition(merchantId, mode),
-    keys.endpointPrefix,
-    (i) => strip<WebhookEndpoint>(i),
-    {
-      consistent: true,
-    },
-  );
+  return itemsWithPrefix(keys.modePartition(merchantId, mode), keys.endpointPrefix, readEndpoint, {
+    consistent: true,
+  });
 }
 
 export async function getEndpoint(
@@ -107,7 +127,7 @@ export async function getEndpoint(
       ConsistentRead: true,
     }),
   );
-  return out.Item ? strip<WebhookEndpoint>(out.Item) : undefined;
+  return optional(readEndpoint)(out.Item);
 }
 
 /** Writes an endpoint; `expectedUpdatedAt` makes it a conditional replace (null = must not exist). */
@@ -203,37 +223,36 @@ export async function recordPaymentTransition(input: PaymentTransitionRecord): P
   // A move to `succeeded` records what was captured, and posts it to the ledger in this transaction.
   const capture = change.status === 'succeeded' ? change.capture : undefined;
   // The sweeper's sparse index keys follow the payment: kept while a check is due, removed once none is.
-  const due = change.nextCheckAt
-    ? keys.reconcileDue(reconcileNamespace(), payment.id, change.nextCheckAt)
-    : undefined;
+  const due = dueIndex(payment.id, change.nextCheckAt);
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
     {
       Update: {
         TableName: tableName(),
         Key: keys.payment(payment.merchantId, payment.mode, payment.id),
-        UpdateExpression: `SET #status = :status, failureReason = :reason, updatedAt = :now, version = :next, settledBy = :by, lateSettlement = :late, amountMismatch = :mismatch, lastCheckedAt = :checked, nextCheckAt = :nextCheck${
-          capture
-            ? ', capturedAmount = :captured, refundableAmount = :captured, chargeId = :charge, fee = :fee'
-            : ''
-        }${due ? ', gsi2pk = :g2pk, gsi2sk = :g2sk' : ' REMOVE gsi2pk, gsi2sk'}`,
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': change.status,
-          ':reason': change.failureReason,
-          ':now': input.now,
-          ':version': payment.version,
-          ':next': payment.version + 1,
-          ':by': change.settledBy,
-          ':late': change.lateSettlement,
-          ':mismatch': change.amountMismatch,
-          ':checked': change.checkedAt,
-          ':nextCheck': change.nextCheckAt,
-          ...(due ? { ':g2pk': due.gsi2pk, ':g2sk': due.gsi2sk } : {}),
-          ...(capture
-            ? { ':captured': capture.amount, ':charge': capture.chargeId, ':fee': capture.fee }
-            : {}),
-        },
+        ...update(
+          {
+            status: change.status,
+            failureReason: change.failureReason,
+            updatedAt: input.now,
+            version: payment.version + 1,
+            settledBy: change.settledBy,
+            lateSettlement: change.lateSettlement,
+            amountMismatch: change.amountMismatch,
+            lastCheckedAt: change.checkedAt,
+            nextCheckAt: change.nextCheckAt,
+            ...(capture
+              ? {
+                  capturedAmount: capture.amount,
+                  refundableAmount: capture.amount,
+                  chargeId: capture.chargeId,
+                  fee: capture.fee,
+                }
+              : {}),
+            ...due.set,
+          },
+          due.remove,
+          { expression: 'version = :version', values: { ':version': payment.version } },
+        ),
       },
     },
   ];
@@ -302,8 +321,8 @@ export async function recordIgnoredProviderEvent(
   eventId: string,
   info: { type: string; merchantId: string; mode: Mode; paymentId: string; reason: string; now: string },
 ): Promise<'recorded' | 'duplicate'> {
-  try {
-    await dynamoClient().send(
+  const stored = await written(
+    dynamoClient().send(
       new PutCommand({
         TableName: tableName(),
         Item: {
@@ -320,12 +339,9 @@ export async function recordIgnoredProviderEvent(
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-    return 'recorded';
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
-    throw error;
-  }
+    ),
+  );
+  return stored ? 'recorded' : 'duplicate';
 }
 
 /** A provider event this merchant and mode processed before, if any. */
@@ -334,7 +350,7 @@ export async function getProviderEvent(
   mode: Mode,
   provider: string,
   eventId: string,
-): Promise<{ eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined> {
+): Promise<ProcessedProviderEvent | undefined> {
   const out = await dynamoClient().send(
     new GetCommand({
       TableName: tableName(),
@@ -342,7 +358,7 @@ export async function getProviderEvent(
       ConsistentRead: true,
     }),
   );
-  return out.Item as { eventId: string | null; outcome: string; merchantId: string; mode: Mode } | undefined;
+  return optional(readProviderEvent)(out.Item);
 }
 
 /** An event and its deliveries, written together (test events, endpoint-disabled events). */
@@ -385,51 +401,21 @@ export async function getEvent(
 export type { EventFilters };
 
 /** Events newest first; ids are ULIDs, so a created range is a key range. */
-export async function listEvents(
+export function listEvents(
   merchantId: string,
   mode: Mode,
   filters: EventFilters,
   limit: number,
   cursor?: string,
 ): Promise<Page<OutboundEvent>> {
-  const pk = keys.modePartition(merchantId, mode);
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {
-    ':pk': pk,
-    ':lower': filters.createdFrom ? `EVT#evt_${encodeTime(ulidTime(filters.createdFrom), 10)}` : 'EVT#',
-    ':upper': filters.createdTo ? `EVT#evt_${encodeTime(ulidTime(filters.createdTo), 10)}~` : 'EVT#~',
-  };
-  const filter: string[] = [];
-  if (filters.type) {
-    names['#et'] = 'eventType';
-    values[':et'] = filters.type;
-    filter.push('#et = :et');
-  }
-  if (filters.paymentId) {
-    values[':pay'] = filters.paymentId;
-    filter.push('paymentId = :pay');
-  }
-  const out = await dynamoClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-      ...(filter.length > 0 ? { FilterExpression: filter.join(' AND ') } : {}),
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: withinRange(
-        decodeCursor(cursor, { name: 'pk', value: pk }, keys.eventPrefix),
-        values[':lower'] as string,
-        values[':upper'] as string,
-      ),
-    }),
-  );
-  return {
-    data: (out.Items ?? []).map(fromEventItem),
-    hasMore: out.LastEvaluatedKey !== undefined,
-    nextCursor: encodeCursor(out.LastEvaluatedKey),
-  };
+  return queryPage({
+    partition: keys.modePartition(merchantId, mode),
+    sortKey: { between: keys.eventsCreated(filters.createdFrom, filters.createdTo) },
+    filter: allOf(equals('eventType', filters.type), equals('paymentId', filters.paymentId)),
+    limit,
+    cursor,
+    read: fromEventItem,
+  });
 }
 
 export async function getDelivery(
@@ -445,18 +431,13 @@ export async function getDelivery(
       ConsistentRead: true,
     }),
   );
-  return out.Item ? strip<Delivery>(out.Item) : undefined;
+  return optional(readDelivery)(out.Item);
 }
 
 export function deliveriesOfEvent(merchantId: string, mode: Mode, eventId: string): Promise<Delivery[]> {
-  return itemsWithPrefix(
-    keys.modePartition(merchantId, mode),
-    keys.deliveryPrefix(eventId),
-    (i) => strip<Delivery>(i),
-    {
-      consistent: true,
-    },
-  );
+  return itemsWithPrefix(keys.modePartition(merchantId, mode), keys.deliveryPrefix(eventId), readDelivery, {
+    consistent: true,
+  });
 }
 
 /**
@@ -479,7 +460,7 @@ export async function failedDeliveriesPage(
       FilterExpression: '#status = :failed',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
-        ':p': keys.deliveriesOfEndpoint(merchantId, mode, endpointId, '', '').gsi1pk,
+        ':p': keys.endpointDeliveries(merchantId, mode, endpointId),
         ':since': since.toISOString(),
         ':failed': 'failed',
       },
@@ -487,7 +468,7 @@ export async function failedDeliveriesPage(
       ExclusiveStartKey: start,
     }),
   );
-  return { deliveries: (out.Items ?? []).map((i) => strip<Delivery>(i)), next: out.LastEvaluatedKey };
+  return { deliveries: (out.Items ?? []).map(readDelivery), next: out.LastEvaluatedKey };
 }
 
 /** Moves a delivery on, only if it is still in the status the caller saw. */
@@ -496,34 +477,19 @@ export async function updateDelivery(
   patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
   now: string,
 ): Promise<boolean> {
-  const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = {
-    ':seen': delivery.status,
-    ':seenCount': delivery.attemptCount,
-    ':now': now,
-  };
-  const sets = ['#updatedAt = :now'];
-  for (const [field, value] of Object.entries(patch)) {
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    sets.push(`#${field} = :${field}`);
-  }
-  try {
-    await dynamoClient().send(
+  return written(
+    dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.delivery(delivery.merchantId, delivery.mode, delivery.eventId, delivery.endpointId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: '#status = :seen AND attemptCount = :seenCount',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ...update({ updatedAt: now, ...patch }, [], {
+          expression: '#status = :seen AND attemptCount = :seenCount',
+          names: { '#status': 'status' },
+          values: { ':seen': delivery.status, ':seenCount': delivery.attemptCount },
+        }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Creates or resets a delivery to pending (resend keeps its id, so the `webhook-id` stays the same). */
@@ -545,12 +511,10 @@ export async function putAttempt(merchantId: string, mode: Mode, attempt: Delive
 }
 
 export function listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]> {
-  return itemsWithPrefix(
-    keys.modePartition(merchantId, mode),
-    keys.attemptPrefix(eventId),
-    (i) => strip<DeliveryAttempt>(i),
-    { newestFirst: true, limit: 200 },
-  );
+  return itemsWithPrefix(keys.modePartition(merchantId, mode), keys.attemptPrefix(eventId), readAttempt, {
+    newestFirst: true,
+    limit: 200,
+  });
 }
 
 /** The webhook aggregate on DynamoDB: the port core/webhooks.ts declares. */
