@@ -67,7 +67,7 @@ const authenticated = new Set(['create-payment', 'verify-payment']);
  * Decrypt each). create-payment and the verify worker open the provider's secret
  * key (functions/store/providers.ts `credentials()`; the verify worker opens it
  * twice, the second from its cache), the deliver worker the endpoint's signing
- * secret (app/webhook-endpoints.ts `signingSecrets`). verify-payment after
+ * secret (core/webhook-endpoints.ts `signingSecrets`). verify-payment after
  * the webhook finds the payment settled and calls no provider.
  */
 const secretsOpened: Readonly<Record<string, number>> = {

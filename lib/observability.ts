@@ -43,7 +43,7 @@ export interface LogMetric {
 }
 
 const createsPayments = ['api/create-payment.ts', 'api/pay-submit.ts'];
-/** Every caller of the one settle path (core/payments.ts settlePayment → app/transitions.ts). */
+/** Every caller of the one settle path (core/payments.ts settlePayment → core/webhook-transitions.ts). */
 const settlesPayments = [
   'workers/verify-provider-events.ts',
   'api/verify-payment.ts',
@@ -71,7 +71,7 @@ export const logMetrics: readonly LogMetric[] = [
     sources: createsPayments,
   },
   {
-    // app/transitions.ts: every recorded status move (succeeded, failed, expired, requires_review…).
+    // core/webhook-transitions.ts: every recorded status move (succeeded, failed, expired, requires_review…).
     metricName: 'PaymentTransitions',
     messages: ['payment transition'],
     dimensions: { Status: 'status', Provider: 'provider', Mode: 'mode' },

@@ -58,7 +58,7 @@ const key = (merchantId: string, mode: Mode, id: string) => `${merchantId}#${mod
  * counts; a crashed holder's lease is taken over, keeping its payment id), a
  * payment and its attempt index are created only if absent, and the idempotency
  * record is completed in the same transaction only by the claim's holder. It
- * also records a status move as app/transitions.ts does with DynamoDB
+ * also records a status move as core/webhook-transitions.ts does with DynamoDB
  * (`transition`): conditioned on the payment's version, the provider event
  * de-duplicated, the merchant event, the audit entry of a late settlement and
  * the ledger's capture postings, all or nothing.
@@ -254,7 +254,7 @@ export class MemoryPayments implements PaymentsStore {
   }
 
   /**
-   * `PaymentDeps.transition` (app/transitions.ts + store/webhooks.ts
+   * `PaymentDeps.transition` (core/webhook-transitions.ts + store/webhooks.ts
    * `recordPaymentTransition`): the move, conditioned on the payment's version;
    * the provider event, conditioned on never having been seen; the merchant
    * event; the audit entry of a late settlement; on `succeeded`, the capture
