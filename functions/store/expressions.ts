@@ -93,10 +93,16 @@ export function equals(field: string, value: unknown): Clause | undefined {
 export function allOf(...clauses: (Clause | undefined)[]): Clause | undefined {
   const given = clauses.filter((c): c is Clause => c !== undefined);
   if (given.length === 0) return undefined;
+  const names: Names = {};
+  const values: Values = {};
+  for (const c of given) {
+    Object.assign(names, c.names);
+    Object.assign(values, c.values);
+  }
   return {
     expression: given.map((c) => (given.length > 1 ? `(${c.expression})` : c.expression)).join(' AND '),
-    names: Object.assign({}, ...given.map((c) => c.names)) as Names,
-    values: Object.assign({}, ...given.map((c) => c.values)) as Values,
+    names,
+    values,
   };
 }
 

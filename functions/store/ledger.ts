@@ -35,7 +35,8 @@ export function postingItems(postings: readonly Posting[]): TransactItem[] {
     groups.set(group, [...(groups.get(group) ?? []), p]);
   }
   for (const group of groups.values()) {
-    const first = group[0] as Posting;
+    const [first] = group;
+    if (first === undefined) continue;
     const delta = balanceDelta(group);
     const shard = Math.floor(Math.random() * balanceShards);
     items.push({
