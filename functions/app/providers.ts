@@ -1,22 +1,11 @@
 import { adapterFor, adapters } from '#providers/index';
 import type { ProviderContext, ProviderCredentials, ProviderName } from '#core/provider-adapter';
 import type { ProviderDeps } from '#core/providers';
-import { chapaBaseUrl } from '#providers/chapa';
-import { flutterwaveBaseUrl } from '#providers/flutterwave';
-import { paystackBaseUrl } from '#providers/paystack';
-import { stripeBaseUrl } from '#providers/stripe';
 import { providerStore } from '#store/providers';
 import { config } from '#runtime/config';
 import { providerHealth } from '#app/provider-health';
 
-const production: Record<ProviderName, string> = {
-  paystack: paystackBaseUrl,
-  flutterwave: flutterwaveBaseUrl,
-  stripe: stripeBaseUrl,
-  chapa: chapaBaseUrl,
-};
-
-/** A provider's API base URL: configuration (the local sandboxes) or the real provider. */
+/** A provider's API base URL: configuration (the local sandboxes) or the real provider's (its adapter's). */
 export function providerBaseUrl(name: ProviderName): string {
   const c = config();
   const configured = {
@@ -25,7 +14,7 @@ export function providerBaseUrl(name: ProviderName): string {
     stripe: c.STRIPE_BASE_URL,
     chapa: c.CHAPA_BASE_URL,
   }[name];
-  return configured ?? production[name];
+  return configured ?? adapters[name].baseUrl;
 }
 
 /** Everything an adapter call needs, for one merchant's decrypted credentials. */

@@ -5,6 +5,7 @@ import { inFieldOrder } from './field-order.ts';
 import { assertAmount, assertWithinMaximum, exponent, formatUnits, isCurrency, parseUnits } from './money.ts';
 import { type CreatePaymentInput, preferenceFor, type RoutableProvider } from './payments.ts';
 import type { ProviderName } from './provider-adapter.ts';
+import { providerRules } from './providers.ts';
 
 /**
  * Payment links: a merchant's hosted payment page, reachable at an unguessable
@@ -203,10 +204,10 @@ export function availability(
 
 /** How each provider is offered to a customer: what the button says, and the provider's name. */
 export const providerLabels: Readonly<Record<ProviderName, { label: string; name: string }>> = {
-  stripe: { label: 'Pay with card', name: 'Stripe' },
-  paystack: { label: 'Pay with Paystack', name: 'Paystack' },
-  flutterwave: { label: 'Mobile money', name: 'Flutterwave' },
-  chapa: { label: 'telebirr / CBE Birr', name: 'Chapa' },
+  stripe: { label: 'Pay with card', name: providerRules.stripe.label },
+  paystack: { label: 'Pay with Paystack', name: providerRules.paystack.label },
+  flutterwave: { label: 'Mobile money', name: providerRules.flutterwave.label },
+  chapa: { label: 'telebirr / CBE Birr', name: providerRules.chapa.label },
 };
 
 /**

@@ -197,6 +197,8 @@ export type Headers = Readonly<Record<string, string | undefined>>;
 
 export interface ProviderAdapter {
   readonly name: ProviderName;
+  /** The provider's production API; configuration may point elsewhere (the local sandboxes). */
+  readonly baseUrl: string;
   /** Currencies this adapter can charge in (upper-case ISO 4217). */
   readonly currencies: readonly string[];
   /** Minor units → the provider's wire amount (number or decimal string), with integer arithmetic. */

@@ -88,9 +88,16 @@ interface KeyFormat {
 }
 
 interface ProviderRule {
+  /** The provider's name as humans write it, for messages and pages. */
   readonly label: string;
   readonly secretKey: KeyFormat;
   readonly publicKey: KeyFormat;
+  /**
+   * What its secrets look like anywhere in a string (global): the logger masks every match
+   * (runtime/logger.ts), whatever field or message carries it: at least every secret key the
+   * formats above accept with 8 characters or more after its prefix (real keys are far longer).
+   */
+  readonly redact: RegExp;
   /**
    * The webhook signing secret: `none` when the provider signs with the API
    * secret key (Paystack), else the format the secret must have.
@@ -105,7 +112,14 @@ interface ProviderRule {
 /** A dashboard "secret hash" is the merchant's own choice: printable ASCII, no edge spaces. */
 const anyHash = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
 
-/** The rules per provider. Adding a provider is one entry here and one adapter. */
+/**
+ * What PayBridge knows about each provider apart from its API: the label, the key formats per
+ * mode, the webhook secret, and the look of its secrets for redaction. They live in core, not in
+ * the adapter modules, because the floors below the adapters need them too: the logger
+ * (runtime/) masks these secrets in every function, payment pages (core/payment-links.ts) name the
+ * provider. The adapter module (providers/<name>.ts) declares the rest: API base URL, currencies,
+ * units, calls and webhooks. Adding a provider is one entry here (the compiler asks for it).
+ */
 export const providerRules: Readonly<Record<ProviderName, ProviderRule>> = {
   // https://paystack.com/docs/api/authentication/ — webhooks are signed with the secret key.
   paystack: {
@@ -120,6 +134,7 @@ export const providerRules: Readonly<Record<ProviderName, ProviderRule>> = {
       live: /^pk_live_[A-Za-z0-9]+$/,
       hint: { test: 'pk_test_', live: 'pk_live_' },
     },
+    redact: /\b(sk|pk)_(test|live)_[A-Za-z0-9]{8,}/g,
     webhookSecret: { kind: 'none' },
   },
   // https://developer.flutterwave.com/docs/integration-guides/authentication — the webhook
@@ -136,6 +151,7 @@ export const providerRules: Readonly<Record<ProviderName, ProviderRule>> = {
       live: /^FLWPUBK-[A-Za-z0-9]+(-X)?$/,
       hint: { test: 'FLWPUBK_TEST-', live: 'FLWPUBK-' },
     },
+    redact: /\bFLWSECK(_TEST)?-[A-Za-z0-9-]{8,}/g,
     webhookSecret: {
       kind: 'required',
       format: anyHash,
@@ -155,6 +171,8 @@ export const providerRules: Readonly<Record<ProviderName, ProviderRule>> = {
       live: /^pk_live_[A-Za-z0-9]+$/,
       hint: { test: 'pk_test_', live: 'pk_live_' },
     },
+    // Its webhook secret is a `whsec_…`, masked by the logger as our own endpoint secrets are.
+    redact: /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]{8,}/g,
     webhookSecret: {
       kind: 'required',
       format: /^whsec_[A-Za-z0-9+/=]+$/,
@@ -174,6 +192,7 @@ export const providerRules: Readonly<Record<ProviderName, ProviderRule>> = {
       live: /^CHAPUBK-[A-Za-z0-9]+$/,
       hint: { test: 'CHAPUBK_TEST-', live: 'CHAPUBK-' },
     },
+    redact: /\bCHASECK(_TEST)?-[A-Za-z0-9-]{8,}/g,
     webhookSecret: { kind: 'required', format: anyHash, what: 'the secret hash set in your Chapa dashboard' },
   },
 };

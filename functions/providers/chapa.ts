@@ -271,7 +271,7 @@ function refundResult(
     throw new ProviderFailed('provider_bad_response', 'Chapa answered the refund without its ref_id.', false);
   }
   const currency = data.currency ? data.currency.toUpperCase() : fallbackCurrency;
-  const amount = reportedAmount('Chapa', data.amount, currency, currencies, fromProviderAmount);
+  const amount = reportedAmount('chapa', data.amount, currency, currencies, fromProviderAmount);
   const providerStatus = data.status ?? fallbackStatus;
   return {
     status: refundStatusOf(providerStatus),
@@ -503,6 +503,7 @@ function failureOf(status: string): ProviderStatus {
 
 export const chapa: ProviderAdapter = {
   name: 'chapa',
+  baseUrl: chapaBaseUrl,
   currencies,
   toProviderAmount,
   fromProviderAmount,

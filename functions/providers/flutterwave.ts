@@ -204,7 +204,7 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
   const fee = feeOf(data.app_fee, currency);
   return {
     status,
-    amount: reportedAmount('Flutterwave', data.amount, currency, currencies, fromProviderAmount),
+    amount: reportedAmount('flutterwave', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
     // The refund path takes Flutterwave's numeric transaction id, not our tx_ref.
@@ -297,7 +297,7 @@ function refundResult(data: RefundObject, currency: string): RefundResult {
   return {
     status,
     providerRefundId: String(data.id),
-    amount: reportedAmount('Flutterwave', data.amount_refunded, currency, currencies, fromProviderAmount),
+    amount: reportedAmount('flutterwave', data.amount_refunded, currency, currencies, fromProviderAmount),
     providerStatus: data.status,
     ...(status === 'failed' ? { failureReason: `Flutterwave reports the refund ${data.status}.` } : {}),
   };
@@ -545,6 +545,7 @@ function payment(type: string, id: string, reference: string, status: string): P
 
 export const flutterwave: ProviderAdapter = {
   name: 'flutterwave',
+  baseUrl: flutterwaveBaseUrl,
   currencies,
   toProviderAmount,
   fromProviderAmount,

@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import { ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
 import { redactString } from '#runtime/logger';
 import type { ProviderContext, ProviderName } from '#core/provider-adapter';
+import { providerRules } from '#core/providers';
 
 /**
  * The one outbound HTTP path to payment providers, over Node's global `fetch`,
@@ -17,13 +18,8 @@ import type { ProviderContext, ProviderName } from '#core/provider-adapter';
  * created a checkout, and the caller's idempotency handling decides what next.
  */
 
-/** Provider names as humans write them, for messages. */
-export const providerLabels: Readonly<Record<ProviderName, string>> = {
-  paystack: 'Paystack',
-  flutterwave: 'Flutterwave',
-  stripe: 'Stripe',
-  chapa: 'Chapa',
-};
+/** A provider's name as humans write it, for messages (declared with its rules in core/providers.ts). */
+const labelOf = (provider: ProviderName): string => providerRules[provider].label;
 
 export interface OutboundRequest {
   readonly provider: ProviderName;
@@ -100,7 +96,7 @@ async function attemptOnce(
   request: OutboundRequest,
   options: OutboundOptions,
 ): Promise<Attempt> {
-  const label = providerLabels[request.provider];
+  const label = labelOf(request.provider);
   const headers: Record<string, string> = {
     authorization: `Bearer ${ctx.credentials.secretKey}`,
     accept: 'application/json',
@@ -288,7 +284,7 @@ export function readAs<T>(provider: ProviderName, schema: z.ZodMiniType<T, unkno
     .join(', ');
   throw new ProviderFailed(
     'provider_bad_response',
-    `${providerLabels[provider]} answered in an unexpected shape (at ${where}).`,
+    `${labelOf(provider)} answered in an unexpected shape (at ${where}).`,
     false,
   );
 }
@@ -303,15 +299,12 @@ export function parseWebhookJson(provider: ProviderName, rawBody: Buffer): Recor
   try {
     value = JSON.parse(rawBody.toString('utf8'));
   } catch {
-    throw new ValidationFailed(
-      'invalid_webhook_body',
-      `The ${providerLabels[provider]} webhook body is not JSON.`,
-    );
+    throw new ValidationFailed('invalid_webhook_body', `The ${labelOf(provider)} webhook body is not JSON.`);
   }
   if (!isRecord(value)) {
     throw new ValidationFailed(
       'invalid_webhook_body',
-      `The ${providerLabels[provider]} webhook body is not a JSON object.`,
+      `The ${labelOf(provider)} webhook body is not a JSON object.`,
     );
   }
   return value;
@@ -343,7 +336,7 @@ export function assertProviderCurrency(
   if (!currencies.includes(currency)) {
     throw new Unprocessable(
       'currency_not_supported',
-      `${providerLabels[provider]} cannot charge in ${JSON.stringify(currency)}; it supports ${currencies.join(', ')}.`,
+      `${labelOf(provider)} cannot charge in ${JSON.stringify(currency)}; it supports ${currencies.join(', ')}.`,
       'currency',
     );
   }
@@ -355,7 +348,7 @@ export function assertProviderCurrency(
  * provider's fault, not the caller's: a non-retryable ProviderFailed.
  */
 export function reportedAmount(
-  provider: string,
+  provider: ProviderName,
   amount: number | string | null | undefined,
   currency: string | undefined,
   supported: readonly string[],
@@ -369,7 +362,7 @@ export function reportedAmount(
     if (error instanceof ValidationFailed) {
       throw new ProviderFailed(
         'provider_bad_response',
-        `${provider} reported an inexact amount: ${error.message}`,
+        `${labelOf(provider)} reported an inexact amount: ${error.message}`,
         false,
       );
     }

@@ -170,7 +170,7 @@ async function verify(ctx: ProviderContext, input: VerifyInput): Promise<VerifyR
   const fee = charged ? feeOf(data.fees, currency) : undefined;
   return {
     status: statusOf(data.status),
-    amount: reportedAmount('Paystack', data.amount, currency, currencies, fromProviderAmount),
+    amount: reportedAmount('paystack', data.amount, currency, currencies, fromProviderAmount),
     currency,
     providerStatus: data.status,
     // Paystack sends no webhook for a decline: the sweeper finds it, and this says why.
@@ -260,7 +260,7 @@ function refundResultOf(refund: PaystackRefund, expectedCurrency: string): Refun
   return {
     status,
     providerRefundId: String(refund.id),
-    amount: reportedAmount('Paystack', refund.amount, currency, currencies, fromProviderAmount),
+    amount: reportedAmount('paystack', refund.amount, currency, currencies, fromProviderAmount),
     providerStatus: refund.status,
     ...(status === 'failed' && refund.reason ? { failureReason: refund.reason } : {}),
     ...(status === 'requires_action' ? { nextAction: needsAttention } : {}),
@@ -482,6 +482,7 @@ function parseRefundEvent(type: string, body: Record<string, unknown>): ParsedWe
 
 export const paystack: ProviderAdapter = {
   name: 'paystack',
+  baseUrl: paystackBaseUrl,
   currencies,
   toProviderAmount,
   fromProviderAmount,

@@ -341,7 +341,7 @@ function refundStatus(status: string | null | undefined): ProviderRefundStatus {
 function refundResult(refund: StripeRefund): RefundResult {
   const status = refundStatus(refund.status);
   const currency = refund.currency ? refund.currency.toUpperCase() : undefined;
-  const amount = reportedAmount('Stripe', refund.amount, currency, currencies, fromProviderAmount);
+  const amount = reportedAmount('stripe', refund.amount, currency, currencies, fromProviderAmount);
   const result: RefundResult = {
     status,
     providerRefundId: refund.id,
@@ -650,6 +650,7 @@ function parseWebhook(rawBody: Buffer): ParsedWebhook {
 
 export const stripe: ProviderAdapter = {
   name: 'stripe',
+  baseUrl: stripeBaseUrl,
   currencies,
   toProviderAmount,
   fromProviderAmount,

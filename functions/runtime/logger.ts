@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { providerRules } from '#core/providers';
 
 /**
  * Field names whose values never reach a log line, whatever their shape.
@@ -27,13 +28,16 @@ const secretKeys = new Set([
   'webhooksignature',
 ]);
 
-/** Values that are secrets by their look, wherever they appear in a string. */
+/**
+ * Values that are secrets by their look, wherever they appear in a string: ours, and each
+ * provider's as it declares them (core/providers.ts `providerRules[…].redact`).
+ */
 const secretPatterns: readonly RegExp[] = [
-  /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]{8,}/g, // our API keys and Stripe/Paystack keys
-  /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
-  /\b(FLWSECK|CHASECK)(_TEST)?-[A-Za-z0-9-]{8,}/g, // Flutterwave, Chapa secret keys
+  /\bsk_(test|live)_[A-Za-z0-9]{8,}/g, // our API keys
+  /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets (ours, and Stripe's)
   /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, // JWTs
   /\brt_[A-Za-z0-9_-]{16,}/g, // our refresh tokens
+  ...Object.values(providerRules).map((rule) => rule.redact),
 ];
 
 /** Masks secrets in a string; exported for the tests and for error messages from providers. */
