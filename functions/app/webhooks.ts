@@ -26,7 +26,6 @@ import type {
   WebhookDeps,
   WebhookEndpoint,
 } from '#core/webhooks';
-import { findWebhookToken } from '#store/providers';
 import { webhookStore } from '#store/webhooks';
 import { allowLoopbackWebhooks, config, retrySchedule } from '#runtime/config';
 import { type Envelope, openSecret, sealSecret } from '#runtime/envelope';
@@ -191,6 +190,3 @@ export const webhookDeliveries = {
       cursor: job.cursor,
     }),
 };
-
-/** Whom a provider webhook URL's token names (merchant, mode, provider), for the ingest route. */
-export const webhookTargetOf = (token: string) => findWebhookToken(token);

@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
 import { NotFound, ValidationFailed } from '#core/errors';
 import { http } from '#edge/http';
-import { sendProviderEvent } from '#runtime/queues';
 import { rawBody } from '#edge/request';
 import { providerName } from '#edge/schemas';
-import { webhookTargetOf } from '#app/webhooks';
+import { webhookIngest } from '#app/webhook-ingest';
 
 /** Larger provider webhooks are refused; real ones are a few KB. */
 export const maxWebhookBytes = 256 * 1024;
@@ -30,14 +29,14 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
       413,
     );
   }
-  const target = await webhookTargetOf(params.token);
+  const target = await webhookIngest.targetOf(params.token);
   if (!target || target.provider !== params.provider)
     throw new NotFound('resource_missing', 'No such webhook URL.');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
-  await sendProviderEvent({
+  await webhookIngest.enqueue({
     provider: params.provider,
     token: params.token,
     headers,
