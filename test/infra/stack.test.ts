@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { queues, workerTimeouts } from '#infra/definitions';
+import { queues, table, workerTimeouts } from '#infra/definitions';
 import { constructId, functionName, routeFor, routes, scheduledWorkers, workers } from '#routes';
 import { buildApp } from '../../lib/app.ts';
 import { filterPatternOf, logMetrics, moneyPathRoutes } from '../../lib/observability.ts';
@@ -274,7 +274,19 @@ describe('data stack', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'gsi1' })]),
+      // Exactly the definitions' indexes: gsi1 (lists by time) and gsi2, the sweeper's sparse index of due checks.
+      GlobalSecondaryIndexes: table.globalIndexes.map((index) =>
+        Match.objectLike({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: index.include
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+            : { ProjectionType: 'ALL' },
+        }),
+      ),
       Replicas: [
         Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
       ],
