@@ -156,16 +156,11 @@ export function retryDelay(
 /** An endpoint failing every delivery for this long is disabled. */
 export const disableAfterMs = 5 * 24 * 3600 * 1000;
 
-/** Which delivery: one event to one endpoint, in one merchant and mode (the deliveries queue carries it). */
+/**
+ * Which delivery: one event to one endpoint, in one merchant and mode. The deliveries queue carries it
+ * (its message schema is in runtime/queues.ts); the delivery itself is re-read, never taken from the message.
+ */
 export type DeliveryKey = Pick<Delivery, 'merchantId' | 'mode' | 'eventId' | 'endpointId'>;
-
-/** The key of a delivery (what is queued: the delivery itself is re-read, never trusted from the message). */
-export const deliveryKey = (d: DeliveryKey): DeliveryKey => ({
-  merchantId: d.merchantId,
-  mode: d.mode,
-  eventId: d.eventId,
-  endpointId: d.endpointId,
-});
 
 /** A fresh, pending delivery of an event to one endpoint (its id is the `webhook-id`). */
 export const newDelivery = (
