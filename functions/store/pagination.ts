@@ -3,7 +3,6 @@ import { ValidationFailed } from '#core/errors';
 import { dynamoClient } from '#runtime/clients';
 import { type Clause, queryParams } from './expressions.ts';
 import type { Item } from './items.ts';
-import { ulidTime } from './keys.ts';
 import { tableName } from './table-name.ts';
 
 /** A page of a list, newest first (ARCHITECTURE.md, Conventions: Lists). */
@@ -81,9 +80,6 @@ export function withinRange(
   }
   return key;
 }
-
-/** @deprecated moved to keys.ts beside the key ranges it serves; kept for existing importers. */
-export { ulidTime };
 
 /** One list query: a partition of the table or of `gsi1`, the part of it, a filter. */
 export interface PageQuery<T> {
