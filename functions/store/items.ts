@@ -57,16 +57,17 @@ export const check = {
  * decide what the object is (its id, owner, mode, status, money), then strips
  * the key attributes. Cheap enough for every read: a handful of field checks
  * with the zod already in every bundle (runtime/config.ts), no full schema.
- * `type` undefined reads an item that carries none (an index projection).
+ * The item's `type` must be `options.type`, by default `entity`; `null` reads
+ * an item that carries none (an index projection, the mode settings item).
  */
 export function reader<T extends object>(
   entity: string,
   fields: FieldChecks<T>,
-  options: { type?: string | readonly string[] | null; strip?: readonly string[] } = {},
+  options: { type?: string | null; strip?: readonly string[] } = {},
 ): (item: Item) => T {
   const type = options.type === undefined ? entity : options.type;
   const schema = z.looseObject({
-    ...(type === null ? {} : { type: typeof type === 'string' ? z.literal(type) : z.enum(type) }),
+    ...(type === null ? {} : { type: z.literal(type) }),
     ...(fields as Record<string, z.core.$ZodType>),
   });
   const strip = options.strip ?? [];
@@ -74,7 +75,7 @@ export function reader<T extends object>(
     const out = schema.safeParse(item);
     if (!out.success) {
       throw new MalformedItem(entity, [
-        ...new Set(out.error.issues.map((i) => i.path.join('.') || '(item)')),
+        ...new Set(out.error.issues.map((i) => i.path.map(String).join('.') || '(item)')),
       ]);
     }
     // The checked fields are T's own (FieldChecks<T>); the rest is what the store wrote for T.
