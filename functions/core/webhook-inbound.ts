@@ -15,8 +15,9 @@ import { clockOf, type SecurityEventWriter, type WebhookDeps } from './webhooks.
 /**
  * Provider webhooks in: what to do with one, once the ingest route has put its
  * untouched bytes on the queue. Token → configuration → signature → parse →
- * ownership → dedupe → the one settle path (`settlePayment`), which asks the
- * provider and never trusts the webhook's claim.
+ * ownership → the one settle path (`settlePayment`), which asks the provider and
+ * never trusts the webhook's claim, and whose write de-duplicates (conditioned on
+ * the processed-event item).
  */
 
 /** A provider webhook as received: nothing parsed, nothing trusted. */
@@ -189,11 +190,13 @@ async function decide(deps: InboundDeps, webhook: ProviderWebhook, requestId: st
   // Our reference is part of the identity: provider ids can be guessed (Flutterwave's
   // is its global transaction number, Chapa's its reference), ours belongs to one payment.
   const identity = `${parsed.reference}#${parsed.eventId}`;
-  const prior = await deps.store.getProviderEvent(attempt.merchantId, attempt.mode, provider, identity);
-  if (prior) {
-    await requeuePending(deps, prior);
+  // No dedupe read before settling: the transaction's condition on the processed-event item decides
+  // (exactly once), and only a duplicate reads that item, to re-queue what its first run may have left.
+  const duplicate = async (): Promise<Verdict> => {
+    const prior = await deps.store.getProviderEvent(attempt.merchantId, attempt.mode, provider, identity);
+    if (prior) await requeuePending(deps, prior);
     return { ...ours, outcome: 'duplicate' };
-  }
+  };
 
   // The one settle path (shared with POST /verify and the sweeper); never trusts the webhook's claim.
   const result = await settlePayment(deps.payments, attempt.merchantId, attempt.mode, attempt.paymentId, {
@@ -207,7 +210,7 @@ async function decide(deps: InboundDeps, webhook: ProviderWebhook, requestId: st
     case 'moved':
       return { ...ours, outcome: 'applied' };
     case 'duplicate':
-      return { ...ours, outcome: 'duplicate' };
+      return duplicate();
     case 'stale':
       return { ...ours, outcome: 'retry', reason: 'payment_moved' }; // the payment kept moving: decide on redelivery
     case 'unchanged': {
@@ -223,9 +226,7 @@ async function decide(deps: InboundDeps, webhook: ProviderWebhook, requestId: st
         reason: result.reason,
         now: new Date(clockOf(deps)).toISOString(),
       });
-      return recorded === 'duplicate'
-        ? { ...ours, outcome: 'duplicate' }
-        : { ...ours, outcome: 'ignored', reason: result.reason };
+      return recorded === 'duplicate' ? duplicate() : { ...ours, outcome: 'ignored', reason: result.reason };
     }
   }
 }

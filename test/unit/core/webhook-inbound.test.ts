@@ -172,6 +172,24 @@ describe('provider webhooks in: dedupe and the one settle path', () => {
     ]);
   });
 
+  it('decides duplicates by the write’s condition: the same event twice at once still moves the payment once', async () => {
+    const w = world();
+    await w.endpoint();
+    const p = await w.payment();
+    w.gateway.pay(p);
+
+    // No dedupe read before settling: both runs reach the write, and its condition lets one through.
+    const outcomes = await Promise.all([w.process(w.webhook(p)), w.process(w.webhook(p))]);
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'applied')[0]).toMatch(/^(duplicate|retry)$/);
+    const after = await w.current(p);
+    expect(after.version).toBe(p.version + 1);
+    expect(w.store.eventsOf(p.merchantId, p.mode)).toHaveLength(1);
+    // A redelivery after both is a duplicate, and the event is still one.
+    expect(await w.process(w.webhook(p))).toBe('duplicate');
+    expect(w.store.eventsOf(p.merchantId, p.mode)).toHaveLength(1);
+  });
+
   it('settles through the provider’s own answer, by webhook, and leaves a later verify nothing to do', async () => {
     const w = world();
     const p = await w.payment();
