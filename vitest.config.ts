@@ -26,6 +26,15 @@ export default defineConfig(({ mode }) => ({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
+          // Seconds, not half a minute: most of the unit run was each file importing the same modules
+          // (zod, the AWS SDK, edge/http) into a fresh child process. Worker threads that keep their
+          // module graph between files import each module once per worker. The price: a unit test file
+          // must leave the process as it found it (env through vi.stubEnv + vi.unstubAllEnvs, real
+          // timers back, servers closed; test/support/unit-hygiene.ts fails a file that does not), and
+          // module-level caches are shared between files.
+          pool: 'threads',
+          isolate: false,
+          setupFiles: ['test/support/unit-hygiene.ts'],
         },
       },
       {

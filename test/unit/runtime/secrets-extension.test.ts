@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSecretFromExtension } from '#edge/jwt';
 
 let seen: { url?: string | undefined; token?: string | undefined } = {};
@@ -17,10 +17,14 @@ const server = createServer((req, res) => {
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String((server.address() as AddressInfo).port);
-  process.env.AWS_SESSION_TOKEN = 'session-token';
+  // Stubbed, not assigned: the unit project shares its workers between files (isolate: false).
+  vi.stubEnv('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', String((server.address() as AddressInfo).port));
+  vi.stubEnv('AWS_SESSION_TOKEN', 'session-token');
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
 describe('JWT keys through the Parameters and Secrets extension', () => {
   it('asks for the secret by id with the session token and returns its string', async () => {
