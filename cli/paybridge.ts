@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createClient, type Event, PayBridgeError, verifyWebhook, WebhookVerificationError } from '#client';
+import { type ProviderName, providerNames } from '#core/provider-adapter';
 import { newEndpointSecret, signWebhook } from '#core/webhook-signature';
 import { readStackState } from '../local/state.ts';
 
@@ -33,8 +34,9 @@ class UsageError extends Error {}
 
 type Client = ReturnType<typeof createClient>;
 
-const providers = ['paystack', 'flutterwave', 'stripe', 'chapa'] as const;
-type Provider = (typeof providers)[number];
+// The one provider list (functions/core/provider-adapter.ts).
+const providers = providerNames;
+type Provider = ProviderName;
 
 /** What `trigger` pays with, per provider: a currency each sandbox takes, and sandbox credentials. */
 const triggerPlans: Record<
