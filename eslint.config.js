@@ -57,5 +57,7 @@ export default defineConfig(
   // Browser code: TypeScript (DOM lib) already checks every global, which no-undef cannot see.
   { files: ['dashboard/**/*.{ts,tsx}', 'test/unit/dashboard/**/*.{ts,tsx}'], rules: { 'no-undef': 'off' } },
   // Plain JavaScript config files are not part of the TypeScript project.
-  { files: ['**/*.js', '**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], extends: [tseslint.configs.disableTypeChecked] },
+  // CommonJS config files (.dependency-cruiser.cjs).
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
 );

@@ -4,13 +4,7 @@ import { newId } from '#core/ids';
 import { posting, type Posting, type PostingSource } from '#core/ledger';
 import type { Payment } from '#core/payments';
 import { publicRefund, type Refund, type RefundChange, type RefundDeps, refundedStatus } from '#core/refunds';
-import {
-  type Delivery,
-  type EventType,
-  newDelivery,
-  type OutboundEvent,
-  subscribes,
-} from '#core/webhooks';
+import { type Delivery, type EventType, newDelivery, type OutboundEvent, subscribes } from '#core/webhooks';
 import type { RefundTarget } from '#core/provider-adapter';
 import { paymentsStore } from '#store/payments';
 import { listRefunds, refundsStore } from '#store/refunds';
@@ -103,9 +97,7 @@ const eventTypeOf = (status: RefundChange['status']): EventType | undefined =>
         : undefined;
 
 const enqueue = (deliveries: Delivery[]) =>
-  deliveries.length > 0
-    ? webhookDeps.queue.enqueue(deliveries, Date.now())
-    : Promise.resolve();
+  deliveries.length > 0 ? webhookDeps.queue.enqueue(deliveries, Date.now()) : Promise.resolve();
 
 const domain: RefundDeps = {
   payments: paymentsStore,
