@@ -15,7 +15,7 @@ const height = 180;
 export function chartSummary(days: readonly (readonly [string, number])[]): string {
   const total = days.reduce((sum, [, n]) => sum + n, 0);
   const span = days.length === 1 ? 'the last day' : `the last ${days.length} days`;
-  if (total === 0) return `No payments in ${span}.`;
+  if (total === 0) return `None of ${span} had a payment.`;
   const [busiest, most] = days.reduce((best, day) => (day[1] > best[1] ? day : best));
   return `${total} payment${total === 1 ? '' : 's'} in ${span}; the busiest day ${busiest} with ${most}.`;
 }

@@ -1,12 +1,14 @@
 import {
   type CreateWebhookEndpointInput,
   type Delivery,
+  type DeliveryAttempt,
   type DeliveryAttemptList,
   eventTypes,
   type Event,
   type PayBridgeClient,
   type WebhookEndpoint,
 } from '#client';
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
 import { dateTime, Empty, ErrorNotice, Loaded, ShownOnce, StatusBadge } from '../components/ui.tsx';
@@ -15,8 +17,22 @@ import { href } from '../router.ts';
 
 type Subscribed = CreateWebhookEndpointInput['events'];
 
+/** How many of the newest events the page reads deliveries of (each costs one attempts call). */
+export const recentEvents = 20;
+
 export function WebhooksPage({ client }: PageProps) {
   const endpoints = useLoad(() => client.webhookEndpoints.list(), [client]);
+  // The newest events and every attempt of each, polled: each endpoint's deliveries come from here.
+  const recent = useLoad(
+    async () => {
+      const events = await client.events.list({ limit: recentEvents });
+      const lists = new Map<string, DeliveryAttemptList>();
+      await Promise.all(events.data.map(async (e) => lists.set(e.id, await client.events.attempts(e.id))));
+      return deliveriesByEndpoint(events.data, lists);
+    },
+    [client],
+    4000,
+  );
   const [secret, setSecret] = useState<{ label: string; value: string } | undefined>(undefined);
   return (
     <section>
@@ -42,18 +58,22 @@ export function WebhooksPage({ client }: PageProps) {
                 endpoint={endpoint}
                 onChanged={endpoints.reload}
                 onSecret={(value) => setSecret({ label: `New signing secret for ${endpoint.url}`, value })}
-              />
+              >
+                <Loaded load={recent} what={`deliveries to ${endpoint.url}`}>
+                  {(byEndpoint) => (
+                    <EndpointDeliveries
+                      client={client}
+                      endpoint={endpoint}
+                      deliveries={byEndpoint.get(endpoint.id) ?? []}
+                      onResent={recent.reload}
+                    />
+                  )}
+                </Loaded>
+              </EndpointCard>
             ))
           )
         }
       </Loaded>
-      <h2>Recent events and deliveries</h2>
-      <EventsLog
-        client={client}
-        endpointUrls={
-          new Map(endpoints.state === 'ready' ? endpoints.value.data.map((e) => [e.id, e.url]) : [])
-        }
-      />
     </section>
   );
 }
@@ -143,11 +163,13 @@ function EndpointCard({
   endpoint,
   onChanged,
   onSecret,
+  children,
 }: {
   client: PayBridgeClient;
   endpoint: WebhookEndpoint;
   onChanged: () => void;
   onSecret: (secret: string) => void;
+  children?: ComponentChildren;
 }) {
   const [editing, setEditing] = useState(false);
   const [events, setEvents] = useState<Subscribed>(endpoint.events as Subscribed);
@@ -257,187 +279,142 @@ function EndpointCard({
       </form>
       {message && <p role="status">{message}</p>}
       {action.error !== undefined && <ErrorNotice error={action.error} />}
+      {children}
     </article>
   );
 }
 
-/**
- * An event's deliveries grouped per endpoint (one delivery each): the attempts made, oldest first,
- * or the delivery still waiting for its first attempt. Endpoints in the order of their first delivery.
- */
-export function deliveriesPerEndpoint(list: Pick<DeliveryAttemptList, 'data' | 'deliveries'>) {
-  const groups = new Map<
-    string,
-    { endpointId: string; waiting: Delivery[]; attempts: DeliveryAttemptList['data'] }
-  >();
-  const group = (endpointId: string) => {
-    let g = groups.get(endpointId);
-    if (!g) groups.set(endpointId, (g = { endpointId, waiting: [], attempts: [] }));
-    return g;
-  };
-  for (const d of list.deliveries) {
-    const g = group(d.endpointId);
-    if (!list.data.some((a) => a.deliveryId === d.id)) g.waiting.push(d);
-  }
-  for (const a of list.data) group(a.endpointId).attempts.push(a);
-  for (const g of groups.values())
-    g.attempts.sort((x, y) => x.at.localeCompare(y.at) || x.attempt - y.attempt);
-  return [...groups.values()];
-}
-
-/**
- * Recent events, each with its deliveries grouped per endpoint and every attempt (status, latency,
- * first bytes of the answer).
- */
-function EventsLog({
-  client,
-  endpointUrls,
-}: {
-  client: PayBridgeClient;
-  endpointUrls: ReadonlyMap<string, string>;
-}) {
-  const events = useLoad(() => client.events.list({ limit: 20 }), [client], 4000);
-  return (
-    <Loaded load={events} what="events">
-      {(page) =>
-        page.data.length === 0 ? (
-          <Empty>No events yet.</Empty>
-        ) : (
-          <ul class="events-log">
-            {page.data.map((event) => (
-              <EventEntry key={event.id} client={client} event={event} endpointUrls={endpointUrls} />
-            ))}
-          </ul>
-        )
-      }
-    </Loaded>
-  );
-}
-
-function EventEntry({
-  client,
-  event,
-  endpointUrls,
-}: {
-  client: PayBridgeClient;
+/** One event's delivery to one endpoint, and every attempt of it, oldest first. */
+export interface EndpointDelivery {
   event: Event;
-  endpointUrls: ReadonlyMap<string, string>;
+  delivery: Delivery;
+  attempts: DeliveryAttempt[];
+}
+
+/**
+ * The events' deliveries regrouped per endpoint: for each endpoint, its deliveries newest event first
+ * (the events' order), each with its attempts oldest first.
+ */
+export function deliveriesByEndpoint(
+  events: readonly Event[],
+  lists: ReadonlyMap<string, Pick<DeliveryAttemptList, 'data' | 'deliveries'>>,
+): Map<string, EndpointDelivery[]> {
+  const byEndpoint = new Map<string, EndpointDelivery[]>();
+  for (const event of events) {
+    const list = lists.get(event.id);
+    if (!list) continue;
+    for (const delivery of list.deliveries) {
+      const attempts = list.data
+        .filter((a) => a.deliveryId === delivery.id)
+        .sort((x, y) => x.at.localeCompare(y.at) || x.attempt - y.attempt);
+      const mine = byEndpoint.get(delivery.endpointId) ?? [];
+      mine.push({ event, delivery, attempts });
+      byEndpoint.set(delivery.endpointId, mine);
+    }
+  }
+  return byEndpoint;
+}
+
+const delivered = (status: number | null) => status !== null && status >= 200 && status < 300;
+
+/**
+ * An endpoint's deliveries among the newest events: per event its delivery status and every attempt
+ * (status, latency, first bytes of the answer), and "Resend" of that event to this endpoint.
+ */
+export function EndpointDeliveries({
+  client,
+  endpoint,
+  deliveries,
+  onResent,
+}: {
+  client: PayBridgeClient;
+  endpoint: WebhookEndpoint;
+  deliveries: readonly EndpointDelivery[];
+  onResent: () => void;
 }) {
-  const attempts = useLoad(() => client.events.attempts(event.id), [client, event.id], 4000);
-  const resend = useAction((endpointId?: string) =>
-    client.events.resend(event.id, endpointId ? { endpointId } : {}),
-  );
+  const resend = useAction((eventId: string) => client.events.resend(eventId, { endpointId: endpoint.id }));
   const [resent, setResent] = useState('');
+  const url = endpoint.url;
   return (
-    <li class="card" aria-label={`Event ${event.type} ${event.id}`}>
-      <p>
-        <strong>{event.type}</strong> <code>{event.id}</code> · {dateTime(event.createdAt)}
-        {event.paymentId && (
-          <>
-            {' '}
-            · <a href={href('payments', event.paymentId)}>{event.paymentId}</a>
-          </>
-        )}{' '}
-        <button
-          type="button"
-          aria-label={`Resend ${event.id}`}
-          disabled={resend.busy}
-          onClick={() =>
-            void resend.run(undefined).then((r) => {
-              if (r) {
-                setResent(`Queued again to ${r.deliveries.length} endpoint(s).`);
-                attempts.reload();
-              }
-            })
-          }
-        >
-          Resend
-        </button>
-      </p>
+    <section class="deliveries" aria-label={`Deliveries to ${url}`}>
+      <h4>Deliveries</h4>
       {resent && <p role="status">{resent}</p>}
       {resend.error !== undefined && <ErrorNotice error={resend.error} />}
-      <Loaded load={attempts} what="deliveries">
-        {(list) =>
-          list.deliveries.length === 0 ? (
-            <Empty>No endpoint subscribed to this event.</Empty>
-          ) : (
-            <table>
-              <caption class="visually-hidden">Delivery attempts of {event.id}, per endpoint</caption>
-              <thead>
+      {deliveries.length === 0 ? (
+        <Empty>No deliveries to this endpoint among the {recentEvents} newest events.</Empty>
+      ) : (
+        <table>
+          <caption class="visually-hidden">
+            Deliveries to {url} of the {recentEvents} newest events, newest first, with every attempt
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Attempt</th>
+              <th scope="col">When</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Latency
+              </th>
+              <th scope="col">Answer (first bytes)</th>
+            </tr>
+          </thead>
+          {deliveries.map(({ event, delivery, attempts }) => (
+            <tbody key={delivery.id} aria-label={`Delivery of ${event.type} ${event.id}`}>
+              <tr class="group">
+                <th scope="rowgroup" colSpan={5}>
+                  <strong>{event.type}</strong> <code>{event.id}</code> · {dateTime(event.createdAt)}
+                  {event.paymentId && (
+                    <>
+                      {' '}
+                      · <a href={href('payments', event.paymentId)}>{event.paymentId}</a>
+                    </>
+                  )}{' '}
+                  · <StatusBadge status={delivery.status} />{' '}
+                  <button
+                    type="button"
+                    class="link"
+                    aria-label={`Resend ${event.id} to ${url}`}
+                    disabled={resend.busy}
+                    onClick={() =>
+                      void resend.run(event.id).then((r) => {
+                        if (r) {
+                          setResent(`${event.type} ${event.id} queued again to ${url}.`);
+                          onResent();
+                        }
+                      })
+                    }
+                  >
+                    Resend
+                  </button>
+                </th>
+              </tr>
+              {attempts.length === 0 && (
                 <tr>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">When</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Latency
-                  </th>
-                  <th scope="col">Answer (first bytes)</th>
+                  <td>—</td>
+                  <td>{delivery.nextAttemptAt ? `next ${dateTime(delivery.nextAttemptAt)}` : '—'}</td>
+                  <td>waiting for its first attempt</td>
+                  <td class="num">—</td>
+                  <td>—</td>
                 </tr>
-              </thead>
-              {deliveriesPerEndpoint(list).map(({ endpointId, waiting, attempts: tried }) => {
-                const url = endpointUrls.get(endpointId) ?? endpointId;
-                return (
-                  <tbody key={endpointId}>
-                    <tr class="group">
-                      <th scope="rowgroup" colSpan={5}>
-                        <code>{url}</code>{' '}
-                        <button
-                          type="button"
-                          class="link"
-                          disabled={resend.busy}
-                          onClick={() =>
-                            void resend.run(endpointId).then((r) => {
-                              if (r) {
-                                setResent(`Queued again to ${url}.`);
-                                attempts.reload();
-                              }
-                            })
-                          }
-                        >
-                          Resend to this endpoint
-                          <span class="visually-hidden">
-                            {' '}
-                            ({url}, {event.id})
-                          </span>
-                        </button>
-                      </th>
-                    </tr>
-                    {waiting.map((d) => (
-                      <tr key={d.id}>
-                        <td>—</td>
-                        <td>{d.nextAttemptAt ? `next ${dateTime(d.nextAttemptAt)}` : '—'}</td>
-                        <td>
-                          <StatusBadge status={d.status} />
-                        </td>
-                        <td class="num">—</td>
-                        <td>—</td>
-                      </tr>
-                    ))}
-                    {tried.map((a) => (
-                      <tr key={a.id}>
-                        <td>{a.attempt}</td>
-                        <td>{dateTime(a.at)}</td>
-                        <td>
-                          <StatusBadge
-                            status={
-                              a.status !== null && a.status >= 200 && a.status < 300 ? 'delivered' : 'failed'
-                            }
-                          />{' '}
-                          {a.status === null ? (a.error ?? 'no answer') : `HTTP ${a.status}`}
-                        </td>
-                        <td class="num">{Math.round(a.latencyMs)} ms</td>
-                        <td>
-                          <code>{(a.responseBody ?? '').slice(0, 80) || '—'}</code>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                );
-              })}
-            </table>
-          )
-        }
-      </Loaded>
-    </li>
+              )}
+              {attempts.map((a) => (
+                <tr key={a.id}>
+                  <td>{a.attempt}</td>
+                  <td>{dateTime(a.at)}</td>
+                  <td>
+                    <StatusBadge status={delivered(a.status) ? 'delivered' : 'failed'} />{' '}
+                    {a.status === null ? (a.error ?? 'no answer') : `HTTP ${a.status}`}
+                  </td>
+                  <td class="num">{Math.round(a.latencyMs)} ms</td>
+                  <td>
+                    <code>{(a.responseBody ?? '').slice(0, 80) || '—'}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          ))}
+        </table>
+      )}
+    </section>
   );
 }

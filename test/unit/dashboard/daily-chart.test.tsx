@@ -17,7 +17,7 @@ describe('the payments-per-day chart', () => {
     expect(chartSummary([['2026-12-07', 1]])).toBe(
       '1 payment in the last day; the busiest day 2026-12-07 with 1.',
     );
-    expect(chartSummary([['2026-12-07', 0]])).toBe('No payments in the last day.');
+    expect(chartSummary([['2026-12-07', 0]])).toBe('None of the last day had a payment.');
   });
 
   it('hands uPlot UTC midnights in seconds and the counts', () => {

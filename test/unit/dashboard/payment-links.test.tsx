@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeliveryAttemptList, PaymentLink } from '#client';
+import type { DeliveryAttemptList, Event, PaymentLink } from '#client';
 import {
   CreateLinkForm,
   emptyDraft,
@@ -13,7 +13,7 @@ import {
   qrPngPath,
   sameOriginPath,
 } from '../../../dashboard/src/pages/payment-links.tsx';
-import { deliveriesPerEndpoint } from '../../../dashboard/src/pages/webhooks.tsx';
+import { deliveriesByEndpoint } from '../../../dashboard/src/pages/webhooks.tsx';
 
 afterEach(cleanup);
 
@@ -205,23 +205,39 @@ describe('create payment link form', () => {
 });
 
 describe('webhook deliveries per endpoint', () => {
-  it('groups an event’s deliveries and attempts by endpoint, attempts oldest first', () => {
+  it('regroups the events’ deliveries per endpoint, newest event first, each with its attempts oldest first', () => {
+    const event = (id: string) => ({ id, type: 'payment.succeeded' }) as Event;
     const delivery = (id: string, endpointId: string) =>
       ({ id, endpointId, status: 'pending' }) as DeliveryAttemptList['deliveries'][number];
     const attempt = (id: string, deliveryId: string, endpointId: string, n: number, at: string) =>
       ({ id, deliveryId, endpointId, attempt: n, at }) as DeliveryAttemptList['data'][number];
-    const groups = deliveriesPerEndpoint({
-      deliveries: [delivery('msg_a', 'we_a'), delivery('msg_b', 'we_b')],
-      data: [
-        attempt('att_2', 'msg_a', 'we_a', 2, '2030-01-01T00:01:00Z'),
-        attempt('att_1', 'msg_a', 'we_a', 1, '2030-01-01T00:00:00Z'),
+    const lists = new Map([
+      [
+        'evt_new',
+        {
+          deliveries: [delivery('msg_a2', 'we_a'), delivery('msg_b', 'we_b')],
+          data: [
+            attempt('att_2', 'msg_a2', 'we_a', 2, '2030-01-01T00:01:00Z'),
+            attempt('att_1', 'msg_a2', 'we_a', 1, '2030-01-01T00:00:00Z'),
+          ],
+        },
       ],
-    });
-    expect(
-      groups.map((g) => [g.endpointId, g.waiting.map((d) => d.id), g.attempts.map((a) => a.id)]),
-    ).toEqual([
-      ['we_a', [], ['att_1', 'att_2']],
-      ['we_b', ['msg_b'], []],
+      [
+        'evt_old',
+        {
+          deliveries: [delivery('msg_a1', 'we_a')],
+          data: [attempt('att_0', 'msg_a1', 'we_a', 1, '2029-12-31T00:00:00Z')],
+        },
+      ],
     ]);
+    const byEndpoint = deliveriesByEndpoint([event('evt_new'), event('evt_old'), event('evt_none')], lists);
+    const view = (endpointId: string) =>
+      byEndpoint.get(endpointId)?.map((d) => [d.event.id, d.delivery.id, d.attempts.map((a) => a.id)]);
+    expect([...byEndpoint.keys()]).toEqual(['we_a', 'we_b']);
+    expect(view('we_a')).toEqual([
+      ['evt_new', 'msg_a2', ['att_1', 'att_2']],
+      ['evt_old', 'msg_a1', ['att_0']],
+    ]);
+    expect(view('we_b')).toEqual([['evt_new', 'msg_b', []]]);
   });
 });
