@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { BenchContext, Benchmark } from './benchmark.ts';
 import { coldStart } from './cold-start.ts';
 import { cost } from './cost.ts';
+import { dashboard } from './dashboard.ts';
 import { dynamodbRequests } from './dynamodb-requests.ts';
 import { Progress } from './format.ts';
 import { stopBenchStack } from './local-stack.ts';
@@ -16,7 +17,14 @@ import { warmOverhead } from './warm-overhead.ts';
  * The benchmarks after cold start share one local stack (bench/local-stack.ts),
  * started by the first that needs it and stopped here at the end.
  */
-const benchmarks: readonly Benchmark[] = [coldStart, dynamodbRequests, warmOverhead, pipeline, cost];
+const benchmarks: readonly Benchmark[] = [
+  coldStart,
+  dynamodbRequests,
+  warmOverhead,
+  pipeline,
+  cost,
+  dashboard,
+];
 
 const usage = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME]]
   --runs N   repetitions of each measurement (default 15)

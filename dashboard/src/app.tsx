@@ -14,13 +14,13 @@ import {
 } from './pages/email-links.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PaymentLinksPage } from './pages/payment-links.tsx';
-import { PaymentDetailPage, PaymentsPage } from './pages/payments.tsx';
+import { firstPaymentsPath, PaymentDetailPage, PaymentsPage } from './pages/payments.tsx';
 import { ProvidersPage } from './pages/providers.tsx';
 import { RefundsPage } from './pages/refunds.tsx';
 import { SecurityPage } from './pages/security.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { WebhooksPage } from './pages/webhooks.tsx';
-import { href, useRoute } from './router.ts';
+import { currentRoute, href, useRoute } from './router.ts';
 import { publicClient, restoreSession, type Session, type SessionApi, sessionClient } from './session.ts';
 import type { PayBridgeClient } from '#client';
 
@@ -67,8 +67,14 @@ function readLink(): { page: AuthLinkPage; token: string | undefined } | undefin
  * The emailed links open the dashboard at `/verify-email#token=…` and `/reset-password#token=…`
  * (functions/core/identity.ts); every other page is a hash route under `/`.
  */
+/** Restores the session; on the payments list, its first page is asked for alongside `GET /v1/me`. */
+function restoreLanding(): Promise<Session | undefined> {
+  const [section, id] = currentRoute();
+  return restoreSession(section === 'payments' && !id ? { prefetchPath: firstPaymentsPath() } : {});
+}
+
 export function App({
-  restore = restoreSession,
+  restore = restoreLanding,
   auth = authApi,
 }: {
   restore?: () => Promise<Session | undefined>;

@@ -47,7 +47,15 @@ export interface PaymentFilters {
   to: string;
   search: string; // a reference, or a customer email
 }
-const noFilters: PaymentFilters = { status: '', provider: '', currency: '', from: '', to: '', search: '' };
+export const noPaymentFilters: PaymentFilters = {
+  status: '',
+  provider: '',
+  currency: '',
+  from: '',
+  to: '',
+  search: '',
+};
+const noFilters = noPaymentFilters;
 
 /**
  * The query the API filters by: every filter is applied by the server, so pages stay full. A search
@@ -66,6 +74,15 @@ export function paymentsQuery(filters: PaymentFilters, cursor: string | undefine
   else if (search) query.reference = search;
   if (cursor) query.cursor = cursor;
   return query;
+}
+
+/** The payments page's first request (no filters, first page), as the client sends it: a reload prefetches it. */
+export function firstPaymentsPath(): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(paymentsQuery(noFilters, undefined))) {
+    if (value !== undefined) search.set(name, String(value));
+  }
+  return `/v1/payments?${search}`;
 }
 
 export function PaymentsPage({ client }: PageProps) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PayBridgeError } from '#client';
 import {
   describeError,
@@ -8,6 +8,11 @@ import {
   signIn,
   signUp,
 } from '../../../dashboard/src/session.ts';
+import {
+  firstPaymentsPath,
+  noPaymentFilters,
+  paymentsQuery,
+} from '../../../dashboard/src/pages/payments.tsx';
 
 interface Sent {
   url: string;
@@ -111,6 +116,61 @@ describe('the dashboard’s API layer', () => {
     const client = sessionClient(session(), { baseUrl: 'http://x', fetch: api.fetch }).client('test');
     await Promise.all([client.payments.list(), client.refunds.list()]);
     expect(refreshes).toBe(1);
+  });
+
+  it('restores a session with the landing list asked for beside /v1/me, and answers the page’s identical call from it once', async () => {
+    const me = {
+      merchant: { id: 'mer_1', businessName: 'Shop' },
+      user: { email: 'a@b.co', emailVerified: true },
+      mode: 'test',
+    };
+    let releaseMe = () => {};
+    const meHeld = new Promise<void>((resolve) => (releaseMe = resolve));
+    const sent: string[] = [];
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      sent.push(`${init?.method ?? 'GET'} ${String(input)} ${headers.get('paybridge-mode') ?? '-'}`);
+      const url = String(input);
+      if (url.endsWith('/v1/auth/refresh')) return Response.json({ accessToken: 'access-1' });
+      if (url.endsWith('/v1/me')) {
+        await meHeld;
+        return Response.json(me);
+      }
+      return Response.json({ ...page, data: [{ id: 'pay_1' }] });
+    };
+    const restoring = restoreSession({ baseUrl: 'http://x', fetch, prefetchPath: '/v1/payments?limit=25' });
+    // The list is on its way before /v1/me has answered.
+    await vi.waitFor(() =>
+      expect(sent).toEqual([
+        'POST http://x/v1/auth/refresh -',
+        'GET http://x/v1/payments?limit=25 test',
+        'GET http://x/v1/me -',
+      ]),
+    );
+    releaseMe();
+    const s = await restoring;
+    expect(s).toMatchObject({ ...session(), prefetch: { url: 'http://x/v1/payments?limit=25' } });
+    const client = sessionClient(s as Session, { baseUrl: 'http://x', fetch }).client('test');
+    // Live mode, or another query, is not what was prefetched: sent as usual.
+    await sessionClient(s as Session, { baseUrl: 'http://x', fetch })
+      .client('live')
+      .payments.list({ limit: 25 });
+    expect(sent).toHaveLength(4);
+    expect((await client.payments.list({ limit: 25 })).data).toEqual([{ id: 'pay_1' }]);
+    expect(sent).toHaveLength(4);
+    expect(s?.prefetch).toBeUndefined();
+    // Once only: the next identical call (a poll) asks the API.
+    await client.payments.list({ limit: 25 });
+    expect(sent.at(-1)).toBe('GET http://x/v1/payments?limit=25 test');
+    expect(sent).toHaveLength(5);
+  });
+
+  it('asks for the payments page’s first request exactly as the page sends it', async () => {
+    const api = fakeApi(() => ({ status: 200, body: page }));
+    await sessionClient(session(), { baseUrl: 'http://x', fetch: api.fetch })
+      .client('test')
+      .payments.list(paymentsQuery(noPaymentFilters, undefined));
+    expect(api.sent[0]?.url).toBe(`http://x${firstPaymentsPath()}`);
   });
 
   it('signs in with the cookie opt-in: the session holds the access token only', async () => {
