@@ -35,6 +35,7 @@ import {
   type DeliveryMessage,
   enqueueDeliveries,
   enqueueRecoverJob,
+  maxCarriedBodyBytes,
   type RecoverJob,
   sendDeliveryToDeadLetter,
 } from '#runtime/queues';
@@ -49,16 +50,24 @@ import { emitCount } from '#app/silence';
  * app/inbound.ts (payments depend on the transition built here).
  */
 
-const message = (d: DeliveryKey, notBefore: number): DeliveryMessage => ({
+const message = (
+  d: DeliveryKey & { attemptCount?: number | undefined },
+  notBefore: number,
+  body?: string,
+): DeliveryMessage => ({
   merchantId: d.merchantId,
   mode: d.mode,
   eventId: d.eventId,
   endpointId: d.endpointId,
   notBefore,
+  ...(d.attemptCount === undefined ? {} : { attemptCount: d.attemptCount }),
+  // A large event is read by the worker instead (SQS messages and batches have a size limit).
+  ...(body !== undefined && Buffer.byteLength(body) <= maxCarriedBodyBytes ? { body } : {}),
 });
 
 const queue: DeliveryQueue = {
-  enqueue: (deliveries, notBefore) => enqueueDeliveries(deliveries.map((d) => message(d, notBefore))),
+  enqueue: (deliveries, notBefore, body) =>
+    enqueueDeliveries(deliveries.map((d) => message(d, notBefore, body))),
   enqueueRecover: (step) =>
     enqueueRecoverJob({
       kind: 'recover',

@@ -4,7 +4,11 @@ import { signWebhook } from './webhook-signature.ts';
 import { signingSecrets } from './webhook-endpoints.ts';
 import {
   clockOf,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryJob,
   type DeliveryKey,
+  type DeliveryPatch,
   disableAfterMs,
   emitEvent,
   type EndpointSecrets,
@@ -40,49 +44,66 @@ export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'disabled' |
 const earlyToleranceMs = 1000;
 
 /**
- * One attempt at one delivery: claim the attempt (so a duplicate message sends
- * nothing twice), sign per Standard Webhooks with every live secret, POST, record
- * the attempt, then mark delivered, schedule the next try (honouring Retry-After;
- * waits beyond the queue's maximum delay are chained through `notBefore`), or —
- * schedule spent — mark failed and park it in the dead-letter queue. 410 disables
- * the endpoint; so does 5 days of failures.
+ * One attempt at one delivery: claim the attempt (one conditional write from the
+ * attempt count the message was queued at, so a duplicate message sends nothing
+ * twice), sign per Standard Webhooks with every live secret, POST, then record the
+ * attempt together with the delivery's move: delivered, the next try scheduled
+ * (honouring Retry-After; waits beyond the queue's maximum delay are chained
+ * through `notBefore`), or — schedule spent — failed and parked in the dead-letter
+ * queue. 410 disables the endpoint; so does 5 days of failures. The event's body
+ * comes with the message when the queue carries it; otherwise it is read.
  */
 export async function deliver(
   deps: DeliveryDeps,
-  key: DeliveryKey,
+  job: DeliveryJob,
   notBefore: number,
 ): Promise<DeliveryOutcome> {
   const now = clockOf(deps);
   if (notBefore > now + earlyToleranceMs) {
-    await deps.queue.enqueue([key], notBefore); // still early: wait again
+    await deps.queue.enqueue([job], notBefore, job.body); // still early: wait again
     return 'deferred';
   }
   const { store } = deps;
-  const delivery = await store.getDelivery(key.merchantId, key.mode, key.eventId, key.endpointId);
-  if (!delivery || delivery.status !== 'pending') return 'skipped';
   const at = new Date(now).toISOString();
-  const endpoint = await store.getEndpoint(key.merchantId, key.mode, key.endpointId);
-  const event = await store.getEvent(key.merchantId, key.mode, key.eventId);
-  if (!endpoint || !endpoint.enabled || !event) {
-    await store.updateDelivery(delivery, { status: 'failed', nextAttemptAt: null }, at);
+  let seen = job.attemptCount;
+  if (seen === undefined) {
+    // A message queued before messages carried the attempt count: read it (once, for such a message).
+    const found = await store.getDelivery(job.merchantId, job.mode, job.eventId, job.endpointId);
+    if (!found || found.status !== 'pending') return 'skipped';
+    seen = found.attemptCount;
+  }
+  const before = await store.claimDelivery(job, seen, at);
+  if (!before) return 'skipped';
+  const attempt = before.attemptCount + 1;
+  const claimed: Delivery = { ...before, attemptCount: attempt, lastAttemptAt: at, updatedAt: at };
+
+  const endpoint = await store.getEndpoint(job.merchantId, job.mode, job.endpointId);
+  const body = job.body ?? (await eventBodyOf(deps, job));
+  if (!endpoint || !endpoint.enabled || body === undefined) {
+    // Nothing is sent: the claim is given back and the delivery ends failed.
+    await store.updateDelivery(
+      claimed,
+      {
+        status: 'failed',
+        nextAttemptAt: null,
+        attemptCount: before.attemptCount,
+        lastAttemptAt: before.lastAttemptAt,
+      },
+      at,
+    );
     return 'failed';
   }
-  const attempt = delivery.attemptCount + 1;
-  if (!(await store.updateDelivery(delivery, { attemptCount: attempt, lastAttemptAt: at }, at)))
-    return 'skipped';
-  const claimed = { ...delivery, attemptCount: attempt, lastAttemptAt: at };
 
-  const body = eventBody(event);
   const timestamp = Math.floor(now / 1000);
   const result = await deps.post(endpoint.url, {
     body,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'PayBridge-Webhooks/1',
-      'webhook-id': delivery.id,
+      'webhook-id': claimed.id,
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signWebhook({
-        id: delivery.id,
+        id: claimed.id,
         timestamp,
         body,
         secrets: await signingSecrets(deps.secrets, endpoint, now),
@@ -91,27 +112,30 @@ export async function deliver(
     mode: endpoint.mode,
   });
   const status = 'status' in result ? result.status : null;
-  await store.putAttempt(key.merchantId, key.mode, {
+  const entry: DeliveryAttempt = {
     id: newId('att'),
-    eventId: event.id,
+    eventId: job.eventId,
     endpointId: endpoint.id,
-    deliveryId: delivery.id,
+    deliveryId: claimed.id,
     attempt,
     at,
     status,
     latencyMs: result.latencyMs,
     responseBody: 'bodyPrefix' in result ? answerText(result) : null,
     error: 'error' in result ? `${result.error}: ${result.message}` : null,
-  });
+  };
+  /** The attempt's log entry and the delivery's move, written together. */
+  const record = (patch: DeliveryPatch) => store.recordAttempt(claimed, entry, patch, at);
+  const ended: DeliveryPatch = { status: 'failed', nextAttemptAt: null };
 
   if (status !== null && status >= 200 && status < 300) {
-    await store.updateDelivery(claimed, { status: 'delivered', nextAttemptAt: null }, at);
+    await record({ status: 'delivered', nextAttemptAt: null });
     if (endpoint.failingSince)
       await store.putEndpoint({ ...endpoint, failingSince: null, updatedAt: at }, endpoint.updatedAt);
     return 'delivered';
   }
   if (status === 410) {
-    await store.updateDelivery(claimed, { status: 'failed', nextAttemptAt: null }, at);
+    await record(ended);
     await disable(deps, endpoint, 'gone', at);
     return 'disabled';
   }
@@ -119,27 +143,40 @@ export async function deliver(
   if (!endpoint.failingSince)
     await store.putEndpoint({ ...endpoint, failingSince, updatedAt: at }, endpoint.updatedAt);
   if (now - Date.parse(failingSince) >= disableAfterMs) {
-    await store.updateDelivery(claimed, { status: 'failed', nextAttemptAt: null }, at);
+    await record(ended);
     await disable(deps, { ...endpoint, failingSince }, 'failing_for_5_days', at);
     return 'disabled';
   }
   const retryAfter = 'headers' in result ? parseRetryAfter(result.headers['retry-after'], now) : undefined;
   const delay = retryDelay(deps.retrySchedule(), attempt + 1, retryAfter, deps.random);
   if (delay === undefined) {
-    await store.updateDelivery(claimed, { status: 'failed', nextAttemptAt: null }, at);
-    await deps.queue.deadLetter(key, notBefore);
+    await record(ended);
+    await deps.queue.deadLetter(job, notBefore);
     deps.telemetry.log('warn', 'delivery failed after its schedule', {
-      eventId: event.id,
+      eventId: job.eventId,
       endpointId: endpoint.id,
       attempt,
     });
     return 'failed';
   }
   const next = now + delay * 1000;
-  await store.updateDelivery(claimed, { nextAttemptAt: new Date(next).toISOString() }, at);
-  await deps.queue.enqueue([key], next);
+  await record({ nextAttemptAt: new Date(next).toISOString() });
+  await deps.queue.enqueue([{ ...pickKey(job), attemptCount: attempt }], next, body);
   return 'retrying';
 }
+
+/** The event's exact body, read from the store (for a message that does not carry it). */
+async function eventBodyOf(deps: Pick<WebhookDeps, 'store'>, key: DeliveryKey): Promise<string | undefined> {
+  const event = await deps.store.getEvent(key.merchantId, key.mode, key.eventId);
+  return event ? eventBody(event) : undefined;
+}
+
+const pickKey = (k: DeliveryKey): DeliveryKey => ({
+  merchantId: k.merchantId,
+  mode: k.mode,
+  eventId: k.eventId,
+  endpointId: k.endpointId,
+});
 
 /** Disables an endpoint and tells the merchant's other endpoints with a `webhook_endpoint.disabled` event. */
 async function disable(

@@ -9,6 +9,7 @@ import {
   type EndpointSecret,
   type EndpointSecrets,
   emitEvent,
+  eventBody,
   newDelivery,
   type OutboundEvent,
   type RecoverStep,
@@ -271,7 +272,7 @@ export async function resendEvent(
   }
   const reset = targets.map((d) => restarted(d, now));
   for (const d of reset) await deps.store.putDelivery(d);
-  if (reset.length > 0) await deps.queue.enqueue(reset, clockOf(deps));
+  if (reset.length > 0) await deps.queue.enqueue(reset, clockOf(deps), eventBody(event));
   return reset;
 }
 

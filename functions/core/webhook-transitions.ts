@@ -9,6 +9,7 @@ import {
 import {
   clockOf,
   type Delivery,
+  eventBody,
   eventTypeFor,
   newDelivery,
   type OutboundEvent,
@@ -82,7 +83,7 @@ export async function transitionPayment(
       settledBy: change.settledBy,
       lateSettlement: change.lateSettlement,
     });
-    if (deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps));
+    if (event && deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps), eventBody(event));
   }
   return outcome;
 }

@@ -158,9 +158,26 @@ export const disableAfterMs = 5 * 24 * 3600 * 1000;
 
 /**
  * Which delivery: one event to one endpoint, in one merchant and mode. The deliveries queue carries it
- * (its message schema is in runtime/queues.ts); the delivery itself is re-read, never taken from the message.
+ * (its message schema is in runtime/queues.ts); the delivery's state is claimed in the store, never taken
+ * from the message.
  */
 export type DeliveryKey = Pick<Delivery, 'merchantId' | 'mode' | 'eventId' | 'endpointId'>;
+
+/**
+ * A delivery as queued: which one, the attempt count it was queued at (the claim's condition: a
+ * duplicate or outdated message claims nothing), and, when the queue carries it, the event's exact
+ * body (`eventBody`), so the worker need not read the event. Messages queued before these fields
+ * existed have neither: the worker then reads the delivery and the event.
+ */
+export interface DeliveryJob extends DeliveryKey {
+  attemptCount?: number | undefined;
+  body?: string | undefined;
+}
+
+/** What a delivery attempt changes on its delivery (status, schedule). */
+export type DeliveryPatch = Partial<
+  Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>
+>;
 
 /** A fresh, pending delivery of an event to one endpoint (its id is the `webhook-id`). */
 export const newDelivery = (
@@ -275,15 +292,27 @@ export interface WebhookStore {
     limit: number,
     start?: PageCursor,
   ): Promise<{ deliveries: Delivery[]; next: PageCursor | undefined }>;
+  /**
+   * Claims the next attempt of a pending delivery in one conditional write: only while it is pending
+   * with `seenAttemptCount` attempts, it counts one more (`lastAttemptAt` = `now`). Answers the
+   * delivery as it was before the claim, or undefined when another claim (or a resend, or the end of
+   * its schedule) came first.
+   */
+  claimDelivery(key: DeliveryKey, seenAttemptCount: number, now: string): Promise<Delivery | undefined>;
   /** Moves a delivery on only if its status and attempt count are still what the caller saw. */
-  updateDelivery(
+  updateDelivery(delivery: Delivery, patch: DeliveryPatch, now: string): Promise<boolean>;
+  /**
+   * The attempt log's entry and the delivery's move (as `updateDelivery`), in one write. When the
+   * delivery moved meanwhile (a resend reset it), the entry is still logged and the answer is false.
+   */
+  recordAttempt(
     delivery: Delivery,
-    patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
+    attempt: DeliveryAttempt,
+    patch: DeliveryPatch,
     now: string,
   ): Promise<boolean>;
   /** Creates or resets a delivery. */
   putDelivery(delivery: Delivery): Promise<void>;
-  putAttempt(merchantId: string, mode: Mode, attempt: DeliveryAttempt): Promise<void>;
   listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]>;
 }
 
@@ -298,8 +327,16 @@ export interface RecoverStep {
 
 /** The deliveries queue (runtime/queues.ts on SQS). */
 export interface DeliveryQueue {
-  /** Queues deliveries due at `notBefore` (epoch ms); a queue may hold each back at most so long, then it comes early. */
-  enqueue(deliveries: readonly DeliveryKey[], notBefore: number): Promise<void>;
+  /**
+   * Queues deliveries due at `notBefore` (epoch ms); a queue may hold each back at most so long, then it
+   * comes early. Each goes with its attempt count when it has one; `body` is the event's (`eventBody`),
+   * when all are of one event and the caller has it (a queue may leave a large one out).
+   */
+  enqueue(
+    deliveries: readonly (DeliveryKey & { attemptCount?: number | undefined })[],
+    notBefore: number,
+    body?: string,
+  ): Promise<void>;
   /** Queues the next step of a recover. */
   enqueueRecover(step: RecoverStep): Promise<void>;
   /** Parks a delivery whose schedule is spent (it stays resendable). */
@@ -346,6 +383,6 @@ export async function emitEvent(
 ): Promise<OutboundEvent> {
   const deliveries = endpoints.map((e) => newDelivery(event, merchantId, e.id, event.createdAt));
   await deps.store.insertEvent(merchantId, event, deliveries);
-  if (deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps));
+  if (deliveries.length > 0) await deps.queue.enqueue(deliveries, clockOf(deps), eventBody(event));
   return event;
 }

@@ -59,7 +59,12 @@ export async function sendProviderEvent(message: ProviderEventMessage): Promise<
 /** SQS delays stop at 15 minutes; a longer wait is chained through `notBefore`. */
 export const maxDelaySeconds = 900;
 
-/** A delivery due at `notBefore` (epoch ms): the deliver worker re-reads the delivery itself. */
+/**
+ * A delivery due at `notBefore` (epoch ms). The deliver worker claims it in the store from `attemptCount`
+ * (a duplicate or outdated message claims nothing) and signs `body` as it is; a message without them
+ * (queued before they existed, or an event too large to carry) makes the worker read the delivery and
+ * the event instead. Only our own functions write this queue.
+ */
 const deliveryMessage = z.object({
   merchantId: z.string(),
   mode,
@@ -67,7 +72,14 @@ const deliveryMessage = z.object({
   endpointId: z.string(),
   /** Epoch ms before which the delivery must not be attempted (SQS delays stop at 15 min: longer waits chain). */
   notBefore: z.number(),
+  /** The delivery's attempt count when queued: the claim's condition. */
+  attemptCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+  /** The event's exact body (`eventBody`), when it is small enough to carry. */
+  body: z.optional(z.string()),
 });
+
+/** Bodies up to this size ride in the delivery message (ten of them fit one SQS batch of 256 KB). */
+export const maxCarriedBodyBytes = 16 * 1024;
 export type DeliveryMessage = z.infer<typeof deliveryMessage>;
 
 /** One step of `POST /v1/webhook-endpoints/{id}/recover`, carried on the deliveries queue. */

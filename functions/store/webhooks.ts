@@ -17,6 +17,8 @@ import { type Payment, publicPayment, type TransitionOutcome } from '#core/payme
 import {
   type Delivery,
   type DeliveryAttempt,
+  type DeliveryKey,
+  type DeliveryPatch,
   eventFieldOrder,
   eventTypes,
   type EventFilters,
@@ -27,7 +29,7 @@ import {
 } from '#core/webhooks';
 import { dynamoClient } from '#runtime/clients';
 import { auditPut } from './audit.ts';
-import { cancellationReasons, isConditionFailure, written } from './conditions.ts';
+import { cancellationReasons, conditionFailedAt, isConditionFailure, written } from './conditions.ts';
 import { allOf, equals, update } from './expressions.ts';
 import { check, type Item, optional, reader } from './items.ts';
 import { keys } from './keys.ts';
@@ -101,12 +103,19 @@ const fromEventItem = (item: Item): OutboundEvent => {
       : object;
   return inFieldOrder({ ...rest, type: eventType, data: { object: ordered } }, eventFieldOrder);
 };
+/**
+ * A delivery item. Its `gsi1` keys (the endpoint's deliveries by creation time) are set only while it
+ * has failed: `recover` reads failed deliveries and nothing else does, so a sparse index spares every
+ * pending or delivered delivery its index write (half of each write's units).
+ */
 export const deliveryItem = (d: Delivery) => ({
   ...keys.delivery(d.merchantId, d.mode, d.eventId, d.endpointId),
-  ...keys.deliveriesOfEndpoint(d.merchantId, d.mode, d.endpointId, d.createdAt, d.eventId),
+  ...(d.status === 'failed' ? failedIndex(d) : {}),
   type: 'delivery',
   ...d,
 });
+const failedIndex = (d: Delivery) =>
+  keys.deliveriesOfEndpoint(d.merchantId, d.mode, d.endpointId, d.createdAt, d.eventId);
 
 /** Every endpoint of a merchant in one mode (a merchant has few: one query). */
 export function listEndpoints(merchantId: string, mode: Mode): Promise<WebhookEndpoint[]> {
@@ -471,43 +480,95 @@ export async function failedDeliveriesPage(
   return { deliveries: (out.Items ?? []).map(readDelivery), next: out.LastEvaluatedKey };
 }
 
+/** A delivery's move as an update, only if it is still in the status and attempt count the caller saw. */
+function deliveryUpdate(delivery: Delivery, patch: DeliveryPatch, now: string) {
+  // Failed: into the sparse index `recover` reads; moved on from failed: out of it.
+  const index = patch.status === 'failed' ? failedIndex(delivery) : {};
+  const leaving = patch.status !== undefined && patch.status !== 'failed' && delivery.status === 'failed';
+  return {
+    TableName: tableName(),
+    Key: keys.delivery(delivery.merchantId, delivery.mode, delivery.eventId, delivery.endpointId),
+    ...update({ updatedAt: now, ...patch, ...index }, leaving ? ['gsi1pk', 'gsi1sk'] : [], {
+      expression: '#status = :seen AND attemptCount = :seenCount',
+      names: { '#status': 'status' },
+      values: { ':seen': delivery.status, ':seenCount': delivery.attemptCount },
+    }),
+  };
+}
+
 /** Moves a delivery on, only if it is still in the status the caller saw. */
 export async function updateDelivery(
   delivery: Delivery,
-  patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
+  patch: DeliveryPatch,
   now: string,
 ): Promise<boolean> {
-  return written(
-    dynamoClient().send(
+  return written(dynamoClient().send(new UpdateCommand(deliveryUpdate(delivery, patch, now))));
+}
+
+/**
+ * The deliver worker's claim: one conditional update that counts the next attempt of a pending
+ * delivery still at `seenAttemptCount`, answering the delivery as it was (undefined when refused).
+ */
+export async function claimDelivery(
+  key: DeliveryKey,
+  seenAttemptCount: number,
+  now: string,
+): Promise<Delivery | undefined> {
+  try {
+    const out = await dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: keys.delivery(delivery.merchantId, delivery.mode, delivery.eventId, delivery.endpointId),
-        ...update({ updatedAt: now, ...patch }, [], {
-          expression: '#status = :seen AND attemptCount = :seenCount',
+        Key: keys.delivery(key.merchantId, key.mode, key.eventId, key.endpointId),
+        ...update({ attemptCount: seenAttemptCount + 1, lastAttemptAt: now, updatedAt: now }, [], {
+          expression: '#status = :pending AND attemptCount = :seenCount',
           names: { '#status': 'status' },
-          values: { ':seen': delivery.status, ':seenCount': delivery.attemptCount },
+          values: { ':pending': 'pending', ':seenCount': seenAttemptCount },
         }),
+        ReturnValues: 'ALL_OLD',
       }),
-    ),
-  );
+    );
+    return optional(readDelivery)(out.Attributes);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+const attemptPut = (merchantId: string, mode: Mode, attempt: DeliveryAttempt) => ({
+  TableName: tableName(),
+  Item: {
+    ...keys.deliveryAttempt(merchantId, mode, attempt.eventId, attempt.id),
+    type: 'delivery_attempt',
+    ...attempt,
+  },
+});
+
+/** The attempt's log entry and the delivery's move in one transaction; the entry alone if the delivery moved. */
+export async function recordAttempt(
+  delivery: Delivery,
+  attempt: DeliveryAttempt,
+  patch: DeliveryPatch,
+  now: string,
+): Promise<boolean> {
+  const put = attemptPut(delivery.merchantId, delivery.mode, attempt);
+  try {
+    await dynamoClient().send(
+      new TransactWriteCommand({
+        TransactItems: [{ Put: put }, { Update: deliveryUpdate(delivery, patch, now) }],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!conditionFailedAt(error, 1)) throw error;
+    // A resend reset the delivery meanwhile: the attempt was made all the same, so it is logged.
+    await dynamoClient().send(new PutCommand(put));
+    return false;
+  }
 }
 
 /** Creates or resets a delivery to pending (resend keeps its id, so the `webhook-id` stays the same). */
 export async function putDelivery(delivery: Delivery): Promise<void> {
   await dynamoClient().send(new PutCommand({ TableName: tableName(), Item: deliveryItem(delivery) }));
-}
-
-export async function putAttempt(merchantId: string, mode: Mode, attempt: DeliveryAttempt): Promise<void> {
-  await dynamoClient().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: {
-        ...keys.deliveryAttempt(merchantId, mode, attempt.eventId, attempt.id),
-        type: 'delivery_attempt',
-        ...attempt,
-      },
-    }),
-  );
 }
 
 export function listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]> {
@@ -532,8 +593,9 @@ export const webhookStore: WebhookStore = {
   getDelivery,
   deliveriesOfEvent,
   failedDeliveriesPage,
+  claimDelivery,
   updateDelivery,
+  recordAttempt,
   putDelivery,
-  putAttempt,
   listAttempts,
 };

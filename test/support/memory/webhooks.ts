@@ -7,6 +7,7 @@ import type {
   Delivery,
   DeliveryAttempt,
   DeliveryKey,
+  DeliveryPatch,
   DeliveryQueue,
   EndpointSecrets,
   EventFilters,
@@ -194,9 +195,10 @@ export class MemoryWebhookStore implements WebhookStore {
     limit: number,
     start?: PageCursor,
   ): Promise<{ deliveries: Delivery[]; next: PageCursor | undefined }> {
-    // Like the gsi1 query: the endpoint's deliveries by creation time, `limit` read, then filtered.
+    // Like the gsi1 query: the endpoint's failed deliveries (the index is sparse) by creation time.
     const ordered = [...this.deliveries.values()]
       .filter((d) => d.merchantId === merchantId && d.mode === mode && d.endpointId === endpointId)
+      .filter((d) => d.status === 'failed')
       .filter((d) => d.createdAt >= since.toISOString())
       .sort((a, b) => (a.createdAt + a.eventId).localeCompare(b.createdAt + b.eventId));
     const from = typeof start?.after === 'string' ? ordered.findIndex((d) => d.id === start.after) + 1 : 0;
@@ -208,11 +210,25 @@ export class MemoryWebhookStore implements WebhookStore {
     };
   }
 
-  async updateDelivery(
-    delivery: Delivery,
-    patch: Partial<Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastAttemptAt'>>,
+  async claimDelivery(
+    key: DeliveryKey,
+    seenAttemptCount: number,
     now: string,
-  ): Promise<boolean> {
+  ): Promise<Delivery | undefined> {
+    const k = deliveryId(key);
+    const current = this.deliveries.get(k);
+    if (!current || current.status !== 'pending' || current.attemptCount !== seenAttemptCount)
+      return undefined;
+    this.deliveries.set(k, {
+      ...current,
+      attemptCount: seenAttemptCount + 1,
+      lastAttemptAt: now,
+      updatedAt: now,
+    });
+    return copy(current);
+  }
+
+  async updateDelivery(delivery: Delivery, patch: DeliveryPatch, now: string): Promise<boolean> {
     const k = deliveryId(delivery);
     const current = this.deliveries.get(k);
     if (!current || current.status !== delivery.status || current.attemptCount !== delivery.attemptCount) {
@@ -222,12 +238,19 @@ export class MemoryWebhookStore implements WebhookStore {
     return true;
   }
 
-  async putDelivery(delivery: Delivery): Promise<void> {
-    this.deliveries.set(deliveryId(delivery), copy(delivery));
+  async recordAttempt(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    patch: DeliveryPatch,
+    now: string,
+  ): Promise<boolean> {
+    // One transaction in DynamoDB: the entry, and the move if the delivery is as seen; the entry alone if not.
+    this.attempts.push({ ...copy(attempt), merchantId: delivery.merchantId, mode: delivery.mode });
+    return this.updateDelivery(delivery, patch, now);
   }
 
-  async putAttempt(merchantId: string, mode: Mode, attempt: DeliveryAttempt): Promise<void> {
-    this.attempts.push({ ...copy(attempt), merchantId, mode });
+  async putDelivery(delivery: Delivery): Promise<void> {
+    this.deliveries.set(deliveryId(delivery), copy(delivery));
   }
 
   async listAttempts(merchantId: string, mode: Mode, eventId: string): Promise<DeliveryAttempt[]> {
@@ -252,12 +275,24 @@ export class MemoryWebhookStore implements WebhookStore {
 
 /** The deliveries queue as a list of what was sent where. */
 export class MemoryDeliveryQueue implements DeliveryQueue {
-  readonly queued: { delivery: DeliveryKey; notBefore: number }[] = [];
+  /** Each queued delivery with what its message carries: the attempt count it was queued at, the event's body. */
+  readonly queued: { delivery: DeliveryKey; notBefore: number; attemptCount?: number; body?: string }[] = [];
   readonly recovers: RecoverStep[] = [];
   readonly deadLettered: { delivery: DeliveryKey; notBefore: number }[] = [];
 
-  async enqueue(deliveries: readonly DeliveryKey[], notBefore: number): Promise<void> {
-    for (const d of deliveries) this.queued.push({ delivery: pick(d), notBefore });
+  async enqueue(
+    deliveries: readonly (DeliveryKey & { attemptCount?: number | undefined })[],
+    notBefore: number,
+    body?: string,
+  ): Promise<void> {
+    for (const d of deliveries) {
+      this.queued.push({
+        delivery: pick(d),
+        notBefore,
+        ...(d.attemptCount === undefined ? {} : { attemptCount: d.attemptCount }),
+        ...(body === undefined ? {} : { body }),
+      });
+    }
   }
 
   async enqueueRecover(step: RecoverStep): Promise<void> {
@@ -269,7 +304,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   }
 
   /** Takes everything queued so far (a worker's receive). */
-  drain(): { delivery: DeliveryKey; notBefore: number }[] {
+  drain(): { delivery: DeliveryKey; notBefore: number; attemptCount?: number; body?: string }[] {
     return this.queued.splice(0);
   }
 }

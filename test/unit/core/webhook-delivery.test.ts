@@ -5,6 +5,8 @@ import { verifyWebhookSignature } from '#core/webhook-signature';
 import {
   defaultRetrySchedule,
   disableAfterMs,
+  emitEvent,
+  eventBody,
   newDelivery,
   type OutboundEvent,
   retryDelay,
@@ -139,6 +141,73 @@ describe('merchant webhooks out: one attempt', () => {
     await w.store.putEndpoint({ ...e, enabled: false }, e.updatedAt);
     expect(await deliver(w.deps, key, w.now())).toBe('failed');
     expect(w.posts).toHaveLength(0);
+  });
+});
+
+describe('merchant webhooks out: messages that carry the attempt count and the event', () => {
+  /** Counts the store's reads of deliveries and events. */
+  function counted(w: ReturnType<typeof world>) {
+    const reads = { delivery: 0, event: 0 };
+    const { getDelivery, getEvent } = w.store;
+    w.store.getDelivery = (...a) => ((reads.delivery += 1), getDelivery.apply(w.store, a));
+    w.store.getEvent = (...a) => ((reads.event += 1), getEvent.apply(w.store, a));
+    return reads;
+  }
+
+  it('queues a new event’s deliveries with their attempt count and the exact body, and sends that body without reading the event or the delivery', async () => {
+    const w = world();
+    const e = await w.endpoint('we_1');
+    const event: OutboundEvent = {
+      id: 'evt_carried',
+      type: 'payment.succeeded',
+      createdAt: w.clock.iso(),
+      mode: merchant.mode,
+      paymentId: 'pay_1',
+      data: { object: { id: 'pay_1', status: 'succeeded' } },
+    };
+    await emitEvent(w.deps, merchant.merchantId, event, [e]);
+    const queued = present(w.queue.drain()[0], 'a queued delivery');
+    expect(queued).toMatchObject({ attemptCount: 0, body: eventBody(event) });
+
+    const reads = counted(w);
+    const job = { ...queued.delivery, attemptCount: queued.attemptCount, body: queued.body };
+    expect(await deliver(w.deps, job, w.now())).toBe('delivered');
+    expect(reads).toEqual({ delivery: 0, event: 0 });
+    expect(present(w.posts[0]).body).toBe(eventBody(event));
+    // The same message again (SQS delivers at least once) claims nothing and sends nothing.
+    expect(await deliver(w.deps, job, w.now())).toBe('skipped');
+    expect(w.posts).toHaveLength(1);
+    expect(await w.store.listAttempts(merchant.merchantId, merchant.mode, event.id)).toHaveLength(1);
+  });
+
+  it('queues a retry at the next attempt count with the same body; an outdated message claims nothing', async () => {
+    const w = world([failing(500), { status: 200, headers: {}, bodyPrefix: 'ok', latencyMs: 1 }]);
+    await w.endpoint('we_1');
+    const key = await w.event('we_1');
+    expect(await deliver(w.deps, { ...key, attemptCount: 0 }, w.now())).toBe('retrying');
+    const retry = present(w.queue.drain()[0], 'a queued retry');
+    expect(retry.attemptCount).toBe(1);
+    expect(retry.body).toBe(present(w.posts[0]).body);
+    w.clock.set(new Date(retry.notBefore));
+    // The first message once more (a late duplicate): its count is behind the delivery's.
+    expect(await deliver(w.deps, { ...key, attemptCount: 0 }, w.now())).toBe('skipped');
+    expect(await deliver(w.deps, { ...retry.delivery, attemptCount: 1, body: retry.body }, w.now())).toBe(
+      'delivered',
+    );
+    expect(w.posts).toHaveLength(2);
+    const delivery = await w.store.getDelivery(key.merchantId, key.mode, key.eventId, key.endpointId);
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 2 });
+  });
+
+  it('gives the claim back when nothing is sent: a disabled endpoint’s delivery ends failed with no attempt counted', async () => {
+    const w = world();
+    const e = await w.endpoint('we_1');
+    const key = await w.event('we_1');
+    await w.store.putEndpoint({ ...e, enabled: false }, e.updatedAt);
+    expect(await deliver(w.deps, { ...key, attemptCount: 0 }, w.now())).toBe('failed');
+    expect(w.posts).toHaveLength(0);
+    const delivery = await w.store.getDelivery(key.merchantId, key.mode, key.eventId, key.endpointId);
+    expect(delivery).toMatchObject({ status: 'failed', attemptCount: 0, lastAttemptAt: null });
   });
 });
 
