@@ -1,12 +1,9 @@
 import * as z from 'zod/mini';
 import { register } from '#core/identity';
 import { http } from '#edge/http';
-import { withMail } from '#runtime/mail';
-import { identity } from '#app/identity';
+import { mailingIdentity } from '#app/identity-mail';
 import { publicBaseUrl } from '#edge/request';
 import { email } from '#edge/schemas';
-
-const mailing = withMail(identity);
 
 export const registerBody = z.strictObject({
   email,
@@ -17,5 +14,5 @@ export const registerBody = z.strictObject({
 /** POST /v1/auth/register — a new merchant and its owner, signed in; a verification link is emailed. */
 export const handler = http({ body: registerBody }, async ({ body, meta, event }) => ({
   status: 201,
-  body: await register(mailing, body, meta, publicBaseUrl(event)),
+  body: await register(mailingIdentity, body, meta, publicBaseUrl(event)),
 }));

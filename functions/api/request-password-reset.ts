@@ -2,13 +2,10 @@ import * as z from 'zod/mini';
 import { sha256 } from '#core/credentials';
 import { passwordResetAccepted, requestPasswordReset } from '#core/identity';
 import { http } from '#edge/http';
-import { withMail } from '#runtime/mail';
-import { identity } from '#app/identity';
+import { mailingIdentity } from '#app/identity-mail';
 import { publicBaseUrl } from '#edge/request';
 import { logger } from '#runtime/logger';
 import { email } from '#edge/schemas';
-
-const mailing = withMail(identity);
 
 export const requestPasswordResetBody = z.strictObject({ email });
 
@@ -22,7 +19,7 @@ export const resetsPerEmailPerHour = 3;
  */
 export const handler = http({ body: requestPasswordResetBody }, async ({ body, event }) => {
   // Keyed by the address's hash: the counter never stores an address somebody typed.
-  const limit = await identity.rateLimit(
+  const limit = await mailingIdentity.rateLimit(
     'reset-email',
     sha256(body.email.toLowerCase()),
     resetsPerEmailPerHour,
@@ -32,5 +29,5 @@ export const handler = http({ body: requestPasswordResetBody }, async ({ body, e
     logger.warn('password reset not sent: per-email limit', { retryAfter: limit.retryAfter });
     return { status: 202, body: passwordResetAccepted };
   }
-  return { status: 202, body: await requestPasswordReset(mailing, body, publicBaseUrl(event)) };
+  return { status: 202, body: await requestPasswordReset(mailingIdentity, body, publicBaseUrl(event)) };
 });

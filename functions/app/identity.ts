@@ -17,9 +17,9 @@ const domain: Deps = {
  * The identity area (merchants, users, sessions, API keys, the audit log and
  * security events) wired to DynamoDB and our JWT signer, once per cold start:
  * the ports the domain's functions take (`login(identity, …)`) and the reads and
- * counters the handlers use. The mail port is added by the three handlers that
- * send mail (`withMail`), so a mail adapter's SDK never reaches another
- * function's bundle.
+ * counters the handlers use. The three functions that send mail use
+ * `mailingIdentity` (app/identity-mail.ts) instead, so a mail adapter's SDK never
+ * reaches another function's bundle.
  */
 export const identity = {
   ...domain,
