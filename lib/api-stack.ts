@@ -76,7 +76,8 @@ export class ApiStack extends Stack {
         | 'assets'
         | 'openApiDocument'
         | 'reservedConcurrency'
-      >,
+      > &
+        Partial<Pick<Route, 'credential' | 'rateLimit'>>,
     ) => {
       const name = functionName(row.handler);
       const existing = this.functions[name];
@@ -94,6 +95,8 @@ export class ApiStack extends Stack {
         reservedConcurrency: row.reservedConcurrency,
         assets: row.assets,
         openApiDocument: row.openApiDocument,
+        credential: row.credential,
+        rateLimit: row.rateLimit,
       });
       this.functions[name] = fn;
       return fn;

@@ -1,3 +1,4 @@
+import type { Credential, RateLimitClass } from '#routes';
 /**
  * How every PayBridge function is bundled: one definition, read by the CDK
  * (lib/paybridge-function.ts) and by the cold-start benchmark (bench/), so the
@@ -15,18 +16,24 @@ export const bundling = {
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 } as const;
 
-/** What a route row says about its own bundle (functions/routes.ts). */
+/** What a route row says about its own bundle (functions/routes.ts); workers have no credential or rate limit. */
 export interface BundleTraits {
+  readonly credential?: Credential | undefined;
+  readonly rateLimit?: RateLimitClass | undefined;
   readonly openApiDocument?: true | undefined;
 }
 
 /**
  * esbuild `define`s for one function, from its route row: constants the handler code branches on, so
- * each bundle carries only what its route uses (esbuild drops the untaken branch and its imports).
+ * each bundle carries only what its route uses (esbuild drops the untaken branch and its imports at
+ * parse time; functions/edge/http.ts and functions/api/get-openapi.ts say what each one removes).
  * Outside a bundle (tsx, vitest) the variables are unset and the code takes the general branch.
  */
 export function bundleDefines(traits: BundleTraits): Record<string, string> {
+  const isPublic = traits.credential === 'none' || traits.credential === 'providerSignature';
   return {
+    ...(isPublic ? { 'process.env.PAYBRIDGE_PUBLIC_ROUTE': '"1"' } : {}),
+    ...(traits.rateLimit === 'none' ? { 'process.env.PAYBRIDGE_NO_RATE_LIMIT': '"1"' } : {}),
     ...(traits.openApiDocument ? { 'process.env.PAYBRIDGE_OPENAPI_ASSET': '"1"' } : {}),
   };
 }

@@ -14,7 +14,15 @@ import {
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { JwtAccess, QueueAccess, QueueName, SecretsAccess, TableAccess } from '#routes';
+import type {
+  Credential,
+  JwtAccess,
+  QueueAccess,
+  QueueName,
+  RateLimitClass,
+  SecretsAccess,
+  TableAccess,
+} from '#routes';
 import type { DataResources } from './data-stack.ts';
 import { bundleDefines, bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
 import { table } from './definitions.ts';
@@ -46,6 +54,9 @@ export interface PayBridgeFunctionProps {
   readonly reservedConcurrency?: number | undefined;
   /** node_modules files copied into the bundle at the same relative path (the route row's `assets`). */
   readonly assets?: readonly string[] | undefined;
+  /** The route row's credential and rate-limit class: what the bundle carries (lib/bundling.ts `bundleDefines`). */
+  readonly credential?: Credential | undefined;
+  readonly rateLimit?: RateLimitClass | undefined;
   /** Serve the OpenAPI document generated at build time (the route row's `openApiDocument`). */
   readonly openApiDocument?: true | undefined;
   readonly retainLogs: boolean;

@@ -1230,6 +1230,10 @@ const allowedOnRejection: Record<string, (item: Record<string, unknown>) => bool
     item.type === 'security_event' && ['login_failed', 'account_locked'].includes(item.kind as string),
   // Presenting an already-used refresh token revokes its family and records the reuse.
   'POST /v1/auth/refresh': (item) => item.type === 'security_event' && item.kind === 'refresh_token_reused',
+  // A verify call the provider did not answer (502) is still a verify call: the payment's timeline records it
+  // with its error code (issue 16), and nothing else is written.
+  'POST /v1/payments/{id}/verify': (item) =>
+    item.type === 'payment_activity' && item.kind === 'verify' && typeof item.errorCode === 'string',
 };
 
 /** Keys outside the merchant's partitions a rejected request could write: an idempotency claim, a login. */

@@ -1,0 +1,75 @@
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { bundleDefines } from '#infra/bundling';
+import { fallback, type Route, routes } from '#routes';
+import { bundlingOptions } from '../../bench/bundle-options.ts';
+
+/**
+ * The route decides what its function bundles (issue 15): the CDK bundles each function with the
+ * `define`s of its row (lib/bundling.ts), and esbuild drops what the row rules out. Bundled here with the
+ * very options and defines the CDK and the cold-start bench use, one function per kind of row.
+ */
+const root = new URL('../..', import.meta.url).pathname;
+const jose = 'ERR_JWS_INVALID'; // jose's error codes survive minification
+const rateLimitStore = 'RATE#'; // store/keys.ts: the rate-limit counter's partition key
+
+async function bundled(row: Pick<Route, 'handler' | 'credential' | 'rateLimit'>): Promise<string> {
+  const result = await build({
+    ...bundlingOptions,
+    absWorkingDir: root,
+    entryPoints: [`${root}functions/${row.handler}`],
+    define: bundleDefines(row),
+    write: false,
+    outfile: '/tmp/route-bundle/index.mjs',
+    logLevel: 'error',
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error('esbuild wrote nothing');
+  return file.text;
+}
+
+const row = (handler: string) => {
+  const found = [...routes, fallback].find((r) => r.handler === handler);
+  if (!found) throw new Error(`${handler} is not in the route table`);
+  return found;
+};
+
+describe('what each route bundles', () => {
+  it('names every public row and every row without a limit in its defines', () => {
+    for (const r of [...routes, fallback]) {
+      const defines = bundleDefines(r);
+      const isPublic = r.credential === 'none' || r.credential === 'providerSignature';
+      expect(defines['process.env.PAYBRIDGE_PUBLIC_ROUTE'], r.handler).toBe(isPublic ? '"1"' : undefined);
+      expect(defines['process.env.PAYBRIDGE_NO_RATE_LIMIT'], r.handler).toBe(
+        r.rateLimit === 'none' ? '"1"' : undefined,
+      );
+    }
+  });
+
+  it('a public route without a limit carries neither JWT code nor the rate-limit store', async () => {
+    for (const handler of ['api/not-found.ts', 'api/get-docs.ts']) {
+      const r = row(handler);
+      expect([r.credential, r.rateLimit]).toEqual(['none', 'none']);
+      const code = await bundled(r);
+      expect(code, handler).not.toContain(jose);
+      expect(code, handler).not.toContain(rateLimitStore);
+    }
+  });
+
+  it('a public route with a limit carries the rate-limit store but no JWT code', async () => {
+    const r = row('hooks/receive-provider-webhook.ts');
+    expect(r.credential).toBe('providerSignature');
+    expect(r.rateLimit).not.toBe('none');
+    const code = await bundled(r);
+    expect(code).not.toContain(jose);
+    expect(code).toContain(rateLimitStore);
+  });
+
+  it('a route that takes a credential carries the authenticator and its limits', async () => {
+    const r = row('api/get-payment.ts');
+    expect(r.credential).toBe('apiKeyOrDashboard');
+    const code = await bundled(r);
+    expect(code).toContain(jose);
+    expect(code).toContain(rateLimitStore);
+  });
+});
