@@ -1,5 +1,5 @@
 import type { PaymentActivityLog, VerifySource } from './payment-activity.ts';
-import type { Payment, PaymentDeps, SettledBy, VerifyOutcome } from './payments.ts';
+import { isOpen, type Payment, type PaymentDeps, type SettledBy, type VerifyOutcome } from './payments.ts';
 
 /** Who asked for a verify call, on the timeline; a webhook's own check is recorded as the webhook. */
 export function verifySource(via: SettledBy): VerifySource | undefined {
@@ -15,8 +15,12 @@ export function verifySource(via: SettledBy): VerifySource | undefined {
 
 /**
  * `PaymentDeps.verified` writing to the payment activity log: each verify call of
- * `POST /v1/payments/{id}/verify` (`api`) and of the sweeper (`reconciliation`)
- * with the payment's resulting status, or the error code when the provider failed.
+ * `POST /v1/payments/{id}/verify` (`api`) with the payment's resulting status, or the error
+ * code when the provider failed; and each sweeper check (`reconciliation`) that settled,
+ * expired or failed the payment, or could not reach the provider. A sweeper check that finds
+ * the payment still open is not an entry: the sweeper asks on a schedule for the whole
+ * checkout lifetime, and one write per check would double its cost (the payment's
+ * `checkCount` and `lastCheckedAt` say how often it asked).
  */
 export function recordVerifyCalls(
   log: PaymentActivityLog,
@@ -25,6 +29,7 @@ export function recordVerifyCalls(
   return async (payment: Payment, via: SettledBy, result: VerifyOutcome) => {
     const source = verifySource(via);
     if (!source) return;
+    if (source === 'reconciliation' && 'status' in result && isOpen(result.status)) return;
     await log.record({
       kind: 'verify',
       merchantId: payment.merchantId,

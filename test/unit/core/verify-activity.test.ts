@@ -42,9 +42,9 @@ async function world() {
 describe('verify calls on the payment’s timeline', () => {
   it('records POST /verify as api and the sweeper as reconciliation, with the status each left', async () => {
     const w = await world();
-    await w.settle('reconciliation');
+    await w.settle('verify'); // still pending: a verify call all the same
     w.gateway.pay(w.payment);
-    await w.settle('verify');
+    await w.settle('reconciliation');
     expect(w.activity.entries).toEqual([
       {
         kind: 'verify',
@@ -53,10 +53,22 @@ describe('verify calls on the payment’s timeline', () => {
         paymentId: w.payment.id,
         provider: 'paystack',
         at: w.clock.iso(),
-        source: 'reconciliation',
+        source: 'api',
         status: 'pending',
       },
-      expect.objectContaining({ source: 'api', status: 'succeeded' }),
+      expect.objectContaining({ source: 'reconciliation', status: 'succeeded' }),
+    ]);
+  });
+
+  it('leaves out a sweeper check that finds the payment still open, but not one the provider failed', async () => {
+    const w = await world();
+    await w.settle('reconciliation');
+    await w.settle('reconciliation');
+    expect(w.activity.entries).toEqual([]);
+    w.gateway.setVerdict(w.payment, providerDown('paystack'));
+    await expect(w.settle('reconciliation')).rejects.toThrow();
+    expect(w.activity.entries).toMatchObject([
+      { source: 'reconciliation', errorCode: 'provider_unavailable' },
     ]);
   });
 
