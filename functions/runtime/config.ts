@@ -49,6 +49,12 @@ const schema = z.object({
   CALLER_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 600),
   /** Requests per minute one source IP may make to `standard` routes, before authentication. */
   IP_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 1200),
+  /**
+   * `standard` and `webhook` rate limits: hits a container counts before it adds them to the shared
+   * counter (one write per this many requests). A window may admit up to containers × (this − 1) more
+   * than its limit (edge/rate-limit.ts). 1 = a write per request, exact.
+   */
+  RATE_LIMIT_FLUSH_EVERY: z._default(z.coerce.number().check(z.int(), z.positive()), 10),
   /** Provider webhooks per minute from one source IP (providers send from a few addresses: generous). */
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.positive()), 3000),
   /** Dashboard JWT signing keys as a JWK set with private keys (local stack, tests). */

@@ -2,7 +2,13 @@ import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '#test/http';
 import { registerMerchant } from '#test/merchants';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { listSecurityEvents, recordSecurityEvent } from '#store/security-events';
+import { addHits, windowStartOf } from '#store/rate-limits';
+import { keys as tableKeys } from '#store/keys';
+import { tableName } from '#store/table-name';
+import { dynamoClient } from '#runtime/clients';
+import { BatchedLimiter, type SharedCounter } from '#edge/rate-limit';
 
 // Read by the handlers' configuration at first use in this file's module graph
 // (after test/support/emulators.env.ts raised them for every other file).
@@ -112,6 +118,40 @@ describe('throttling per API key and per source IP', () => {
     const hook = () =>
       from(ip, 'POST', `/hooks/paystack/${'A'.repeat(43)}`, { 'content-type': 'application/json' });
     expectLimitedAfter(await times(5, hook), 3, 404);
+  });
+});
+
+describe('batched counters on the shared table', () => {
+  it('keeps two containers within limit + 2 × (batch − 1), with one write per batch', async () => {
+    const who = `key:batch_${Math.random()}`;
+    const now = Date.now();
+    const windowStart = windowStartOf(now, 60);
+    let writes = 0;
+    const add: SharedCounter = (w, count, start) => {
+      writes += 1;
+      return addHits('standard', w, count, start, 60);
+    };
+    // Two containers of the same function, each with its own tallies, one counter item.
+    const [a, b] = [new BatchedLimiter(add, 5), new BatchedLimiter(add, 5)];
+    const limit = 20;
+    let allowed = 0;
+    for (let i = 0; i < 40; i++) {
+      const container = i % 3 === 0 ? b : a;
+      if ((await container.hit(who, limit, now)).allowed) allowed += 1;
+    }
+    expect(allowed).toBeGreaterThanOrEqual(limit);
+    expect(allowed).toBeLessThanOrEqual(limit + 2 * 4);
+    const item = await dynamoClient().send(
+      new GetCommand({ TableName: tableName(), Key: tableKeys.rate('standard', who, windowStart) }),
+    );
+    // Every write added a batch; the item holds their sum, fewer writes than hits.
+    expect(Number(item.Item?.count)).toBeGreaterThanOrEqual(limit);
+    expect(writes).toBeLessThan(allowed);
+    // Both containers now know the window is spent: refused without a write.
+    const writesBefore = writes;
+    expect((await a.hit(who, limit, now)).allowed).toBe(false);
+    expect((await b.hit(who, limit, now)).allowed).toBe(false);
+    expect(writes).toBe(writesBefore);
   });
 });
 
