@@ -216,13 +216,30 @@ export interface RoutableProvider {
 }
 
 /**
- * Preference order when the merchant names no provider: local African
- * processors first for their home currencies (lower fees, local methods),
- * Stripe for the rest; Chapa first for ETB, where it is the local rail.
+ * Preference when the merchant names no provider, as a rank per provider (lower
+ * first): local African processors first for their home currencies (lower fees,
+ * local methods), Stripe for the rest; Chapa first for ETB, where it is the
+ * local rail. A `Record` over every `ProviderName`, so a fifth provider does not
+ * compile until it is ranked in both.
  */
-export const preference: readonly ProviderName[] = ['paystack', 'flutterwave', 'stripe', 'chapa'];
+const rank: Readonly<Record<ProviderName, number>> = { paystack: 0, flutterwave: 1, stripe: 2, chapa: 3 };
+const etbRank: Readonly<Record<ProviderName, number>> = { chapa: 0, stripe: 1, flutterwave: 2, paystack: 3 };
+
+const rankFor = (currency: string): Readonly<Record<ProviderName, number>> =>
+  currency === 'ETB' ? etbRank : rank;
+const inOrder = (ranks: Readonly<Record<ProviderName, number>>): readonly ProviderName[] =>
+  (Object.keys(ranks) as ProviderName[]).sort((a, b) => ranks[a] - ranks[b]);
+
+export const preference: readonly ProviderName[] = inOrder(rank);
+const etbPreference = inOrder(etbRank);
+/** Every provider, most preferred first, for a payment in `currency`. */
 export const preferenceFor = (currency: string): readonly ProviderName[] =>
-  currency === 'ETB' ? ['chapa', 'stripe', 'flutterwave', 'paystack'] : preference;
+  currency === 'ETB' ? etbPreference : preference;
+/** Sorts provider names by the preference for `currency` (a comparator for `Array.sort`). */
+export const byPreference =
+  (currency: string) =>
+  (a: ProviderName, b: ProviderName): number =>
+    rankFor(currency)[a] - rankFor(currency)[b];
 
 /** The providers to try, in order; refuses (422) before any provider call when none can take the currency. */
 export function routeFor(
@@ -248,8 +265,7 @@ export function routeFor(
     }
     return [input.provider];
   }
-  const order = preferenceFor(input.currency);
-  const names = able.map((p) => p.provider).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const names = able.map((p) => p.provider).sort(byPreference(input.currency));
   if (names.length === 0) {
     throw new Unprocessable(
       'currency_not_supported',

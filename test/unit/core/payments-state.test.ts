@@ -7,6 +7,7 @@ import {
   isOpen,
   type PaymentStatus,
   paymentStatuses,
+  byPreference,
   preference,
   preferenceFor,
   type RoutableProvider,
@@ -126,5 +127,15 @@ describe('routeFor', () => {
   it('has a preference for every provider there is', () => {
     expect([...preference].sort()).toEqual([...providerNames].sort());
     expect([...preferenceFor('ETB')].sort()).toEqual([...providerNames].sort());
+  });
+
+  it('ranks every provider apart, the comparator agreeing with the order', () => {
+    for (const currency of ['NGN', 'ETB']) {
+      const order = preferenceFor(currency);
+      expect(new Set(order).size).toBe(providerNames.length);
+      expect([...providerNames].sort(byPreference(currency))).toEqual(order);
+    }
+    expect(preference).toEqual(['paystack', 'flutterwave', 'stripe', 'chapa']);
+    expect(preferenceFor('ETB')).toEqual(['chapa', 'stripe', 'flutterwave', 'paystack']);
   });
 });
