@@ -240,6 +240,21 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await row.textContent()).toContain('NGN\u00a010,750.50');
         expect(await row.textContent()).toContain('pending');
 
+        // "Verify with provider" while it is pending: the provider call is on its timeline, with what it found.
+        await row.getByRole('link', { name: payment.id }).click();
+        await page.getByRole('heading', { name: `Payment ${payment.id}`, level: 1 }).waitFor();
+        const pendingTimeline = page.getByRole('list', { name: 'Timeline' });
+        await pendingTimeline.getByText('Payment created').waitFor();
+        await page.getByRole('button', { name: 'Verify with provider' }).click();
+        const verifyEntry = pendingTimeline
+          .getByRole('listitem')
+          .filter({ hasText: 'Verify with provider (API or dashboard): Paystack' });
+        await verifyEntry.waitFor({ timeout: 15_000 });
+        expect(await verifyEntry.textContent()).toContain('the payment is pending');
+        await a11yAndScreenshot(page, a11y, 'Payment verified while pending', 'payment-verified-pending');
+        await nav(page, 'Payments').click();
+        await row.waitFor();
+
         // The customer pays on the sandbox checkout; the table turns to succeeded without a reload.
         const started = await page.evaluate(() => performance.timeOrigin);
         await sandboxes.clickOn(payment.checkoutUrl, 'success');
@@ -247,7 +262,8 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await page.evaluate(() => performance.timeOrigin)).toBe(started);
         await screenshot(page, 'payments-succeeded');
 
-        // Its timeline: created, the Paystack attempt, the event and its delivery.
+        // Its timeline: created, the Paystack attempt, the provider's signed webhook, the event and
+        // its delivery.
         await row.getByRole('link', { name: payment.id }).click();
         await page.getByRole('heading', { name: `Payment ${payment.id}`, level: 1 }).waitFor();
         const timeline = page.getByRole('list', { name: 'Timeline' });
@@ -255,6 +271,36 @@ describe('the merchant dashboard in Chromium', () => {
         await timeline.getByText(/Delivery attempt 1 to we_/).waitFor({ timeout: 20_000 });
         expect(await timeline.textContent()).toContain('Payment created');
         expect(await timeline.textContent()).toContain('Paystack: checkout initialized');
+        const webhookEntry = timeline
+          .getByRole('listitem')
+          .filter({ hasText: 'Paystack webhook received: signature valid' })
+          .first();
+        await webhookEntry.waitFor({ timeout: 20_000 });
+        expect(await webhookEntry.textContent()).toContain('applied to the payment');
+        // A forged webhook about this payment (wrong signature) is on the timeline as rejected.
+        const forged = await fetch(webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-paystack-signature': 'f'.repeat(128) },
+          body: JSON.stringify({
+            event: 'charge.success',
+            data: {
+              reference: payment.providerReference,
+              status: 'success',
+              amount: 1075050,
+              currency: 'NGN',
+            },
+          }),
+        });
+        expect(forged.status).toBeLessThan(500);
+        const rejectedEntry = timeline
+          .getByRole('listitem')
+          .filter({ hasText: 'Paystack webhook received: signature rejected' });
+        await rejectedEntry.waitFor({ timeout: 20_000 });
+        expect(await rejectedEntry.textContent()).toContain('rejected, nothing applied');
+        // The verify call made while it was pending is still there, before the webhook.
+        expect(await timeline.textContent()).toMatch(
+          /Verify with provider \(API or dashboard\): Paystack.*the payment is pending.*Paystack webhook received: signature valid/s,
+        );
         await page.getByRole('button', { name: 'Verify with provider' }).click();
         await page.getByRole('button', { name: 'Verify with provider' }).waitFor();
         expect(await page.getByRole('alert').count()).toBe(0);
@@ -355,7 +401,8 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await pageWidth(page)).toBe(360);
         if (desktop) await page.setViewportSize(desktop);
 
-        // The delivery on the webhooks page, then a resend: a second attempt, received again.
+        // The endpoint's deliveries on the webhooks page (its attempt: HTTP 200, latency, the answer's
+        // first bytes), then a resend of the event to it: a second attempt, received again.
         await nav(page, 'Webhooks').click();
         const eventsList = await merchantApi.events.list({
           paymentId: payment.id,
@@ -363,16 +410,30 @@ describe('the merchant dashboard in Chromium', () => {
         });
         const event = eventsList.data[0];
         expect(event).toBeDefined();
-        const entry = page.getByRole('listitem', { name: `Event payment.succeeded ${event?.id}` });
-        await entry.getByText('HTTP 200').waitFor({ timeout: 20_000 });
+        const endpointUrl = receiver.url('/dashboard-hooks');
+        const deliveries = page.getByRole('region', { name: `Deliveries to ${endpointUrl}` });
+        const entry = deliveries.getByRole('rowgroup', {
+          name: `Delivery of payment.succeeded ${event?.id}`,
+        });
+        const firstAttempt = entry.getByRole('row').filter({ hasText: 'HTTP 200' });
+        await firstAttempt.waitFor({ timeout: 20_000 });
+        expect(await firstAttempt.textContent()).toMatch(/^1.*delivered HTTP 200\d+ ms/);
         const receivedBefore = receiver.received('/dashboard-hooks').length;
-        await entry.getByRole('button', { name: `Resend ${event?.id}` }).click();
+        await entry.getByRole('button', { name: `Resend ${event?.id} to ${endpointUrl}` }).click();
         // A resend starts the delivery's schedule again: a second attempt row appears, delivered.
-        await entry.getByRole('status').filter({ hasText: 'Queued again to 1 endpoint(s).' }).waitFor();
+        await deliveries
+          .getByRole('status')
+          .filter({ hasText: `payment.succeeded ${event?.id} queued again to ${endpointUrl}.` })
+          .waitFor();
         await expect
-          .poll(() => entry.locator('tbody tr').filter({ hasText: 'HTTP 200' }).count(), { timeout: 20_000 })
+          .poll(() => entry.getByRole('row').filter({ hasText: 'HTTP 200' }).count(), { timeout: 20_000 })
           .toBe(2);
         expect(receiver.received('/dashboard-hooks').length).toBeGreaterThan(receivedBefore);
+        // "Recover failed since…": nothing failed, so nothing is queued again.
+        const card = page.getByRole('article', { name: `Endpoint ${endpointUrl}` });
+        await card.getByLabel('Failed since').fill('2026-01-01T00:00');
+        await card.getByRole('button', { name: 'Recover failed since…' }).click();
+        await card.getByRole('status').filter({ hasText: '0 failed deliveries queued again.' }).waitFor();
         a11y['Webhooks with deliveries'] = await seriousA11yViolations(page);
         await screenshot(page, 'webhooks-delivered');
 
@@ -502,13 +563,14 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await pageWidth(page)).toBe(360);
         if (desktop) await page.setViewportSize(desktop);
 
-        // The provider's health: the sandbox's webhook was accepted, no signature refused.
+        // The provider's health: the sandbox's webhook was accepted; one signature refused (the
+        // forged webhook sent to the payment's timeline above), with a warning in words.
         await nav(page, 'Providers').click();
         const health = page.getByRole('region', { name: 'Paystack webhook health' });
         await health.waitFor();
         const healthValues = health.getByRole('definition');
         expect(await healthValues.nth(0).textContent()).not.toBe('none yet');
-        expect(await healthValues.nth(1).textContent()).toBe('0');
+        expect(await healthValues.nth(1).textContent()).toMatch(/^1 • warning check the webhook secret/);
         expect(await healthValues.nth(2).textContent()).toMatch(/settled by Paystack’s webhook/);
         a11y['Providers with health'] = await seriousA11yViolations(page);
         await screenshot(page, 'providers-health');
@@ -526,7 +588,6 @@ describe('the merchant dashboard in Chromium', () => {
         expect(await page.getByRole('main').textContent()).not.toContain(payment.id);
         await nav(page, 'Webhooks').click();
         await page.getByText('No endpoints yet').waitFor();
-        await page.getByText('No events yet.').waitFor();
         await nav(page, 'Providers').click();
         await page.getByRole('heading', { name: 'Paystack' }).waitFor();
         expect(await page.getByRole('textbox', { name: 'Paystack webhook URL' }).count()).toBe(0);
