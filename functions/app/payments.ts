@@ -3,11 +3,12 @@ import { missing, Unprocessable } from '#core/errors';
 import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#core/provider-adapter';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
-import { listPayments, paymentsStore } from '#store/payments';
+import { listPayments, onAmountLimitsChanged, paymentsStore } from '#store/payments';
 import { nextCheckAt } from '#core/reconciliation';
 import { expiryBounds, reconcileSettings } from '#runtime/config';
 import { adapterFor, providerContext } from '#app/providers';
 import { logger } from '#runtime/logger';
+import { LruCache } from '#runtime/lru';
 import { transitionPayment } from '#app/webhooks';
 import { paymentActivity } from '#app/payment-activity';
 import { recordVerifyCalls } from '#core/verify-activity';
@@ -42,6 +43,46 @@ export async function providerConfig(
   return config;
 }
 
+/**
+ * What creating a payment needs to know about the merchant before it routes: its
+ * amount limits and its enabled provider configurations in the mode, read
+ * together (two reads in parallel) into one short per-container cache, like the
+ * API-key cache (edge/auth.ts). With it warm, a payment costs its idempotency
+ * claim and its final transaction only. The price is staleness: a lowered
+ * limit, or a provider disabled, removed or enabled, reaches a warm container
+ * within `routingCacheMs` (changes this container makes to limits at once).
+ * A failed read is not cached.
+ */
+export const routingCacheMs = 5_000;
+interface RoutingFacts {
+  limits: Partial<Record<string, number>>;
+  enabled: ProviderConfig[];
+}
+const routing = new LruCache<string, { facts: Promise<RoutingFacts>; until: number }>(1_000);
+const routingKey = (merchantId: string, mode: Mode) => `${merchantId}#${mode}`;
+onAmountLimitsChanged((merchantId, mode) => routing.delete(routingKey(merchantId, mode)));
+
+function routingFacts(merchantId: string, mode: Mode): Promise<RoutingFacts> {
+  const key = routingKey(merchantId, mode);
+  const now = Date.now();
+  const hit = routing.get(key);
+  if (hit && hit.until > now) return hit.facts;
+  const facts = Promise.all([
+    paymentsStore.amountLimits(merchantId, mode),
+    listEnabledProviders(merchantId, mode),
+  ]).then(([limits, enabled]) => {
+    // initialize() reads the chosen provider's config through the config cache: no third read.
+    for (const config of enabled) remember(config, merchantId, mode, config.provider);
+    return { limits, enabled };
+  });
+  const entry = { facts, until: now + routingCacheMs };
+  routing.set(key, entry);
+  facts.catch(() => {
+    if (routing.get(key) === entry) routing.delete(key);
+  });
+  return facts;
+}
+
 async function configured(merchantId: string, mode: 'test' | 'live', provider: ProviderName) {
   const config = await providerConfig(merchantId, mode, provider);
   if (!config || !config.enabled) {
@@ -57,9 +98,8 @@ async function configured(merchantId: string, mode: 'test' | 'live', provider: P
 /** Providers as the payments domain sees them: routing facts, initialise and verify with decrypted keys. */
 const gateway: PaymentGateway = {
   async enabledProviders(merchantId, mode) {
-    const list = await listEnabledProviders(merchantId, mode);
-    for (const config of list) remember(config, merchantId, mode, config.provider);
-    return list.map((c) => ({ provider: c.provider, currencies: c.currencies }));
+    const { enabled } = await routingFacts(merchantId, mode);
+    return enabled.map((c) => ({ provider: c.provider, currencies: c.currencies }));
   },
   async initialize(merchantId, mode, provider, input) {
     const ctx = await configured(merchantId, mode, provider);
@@ -97,7 +137,10 @@ const gateway: PaymentGateway = {
 };
 
 const domain: PaymentDeps = {
-  store: paymentsStore,
+  store: {
+    ...paymentsStore,
+    amountLimits: async (merchantId, mode) => (await routingFacts(merchantId, mode)).limits,
+  },
   gateway,
   transition: transitionPayment,
   expiryBounds,

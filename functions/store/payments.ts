@@ -266,11 +266,36 @@ export const paymentsStore: PaymentsStore = {
   },
 };
 
+type LimitsChanged = (merchantId: string, mode: Mode) => void;
+const limitsWatchers = new Set<LimitsChanged>();
+
+/**
+ * Tells `watcher` whenever this process changes a merchant's amount limits
+ * (`setAmountLimit`), so a per-container cache of them (app/payments.ts) drops
+ * its copy at once instead of serving it out its few seconds.
+ */
+export function onAmountLimitsChanged(watcher: LimitsChanged): void {
+  limitsWatchers.add(watcher);
+}
+
 /**
  * Sets (or, with `null`, removes) a merchant's maximum amount for one currency in
  * one mode, in minor units. An operator command (`npm run admin -- set-max-amount`).
  */
 export async function setAmountLimit(
+  merchantId: string,
+  mode: Mode,
+  currency: string,
+  max: number | null,
+): Promise<void> {
+  try {
+    await writeAmountLimit(merchantId, mode, currency, max);
+  } finally {
+    for (const watcher of limitsWatchers) watcher(merchantId, mode);
+  }
+}
+
+async function writeAmountLimit(
   merchantId: string,
   mode: Mode,
   currency: string,
