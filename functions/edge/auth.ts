@@ -28,10 +28,16 @@ const apiKeyMisses = new LruCache<string, number>(apiKeyCacheMax);
 
 /**
  * `lastUsedAt` is written at most once per 5 minutes per key and container, and
- * awaited: a write left in flight could be frozen with the Lambda sandbox.
+ * awaited: a write left in flight could be frozen with the Lambda sandbox. It
+ * runs on a cache refill only (every 5 s for a busy key), and the memory of
+ * when a key was last written outlives the key cache's entries (ten times as
+ * many keys), so a container serving more keys than the cache holds still
+ * writes once per 5 minutes, not on every refill. The write's condition refuses
+ * nothing in normal operation (store/identity.ts `touchApiKey`): with C warm
+ * containers using a key, C writes per 5 minutes, each one recorded.
  */
 const touchEveryMs = 5 * 60_000;
-const lastTouched = new LruCache<string, number>(apiKeyCacheMax);
+const lastTouched = new LruCache<string, number>(10 * apiKeyCacheMax);
 async function recordUse(merchantId: string, keyId: string, now: number): Promise<void> {
   if ((lastTouched.get(keyId) ?? 0) > now - touchEveryMs) return;
   lastTouched.set(keyId, now);

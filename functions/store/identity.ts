@@ -596,23 +596,24 @@ export const identityStore: IdentityStore = {
     recordSecurityEvent(merchantId, kind, meta, detail),
 };
 
-/** Marks a key as used, at most once per `everySeconds` (one conditional write). */
-export async function touchApiKey(
-  merchantId: string,
-  keyId: string,
-  now: Date,
-  everySeconds = 300,
-): Promise<void> {
-  const at = now.toISOString();
-  const before = new Date(now.getTime() - everySeconds * 1000).toISOString();
+/**
+ * Records when a key was last used (one write). How often is the caller's
+ * business (edge/auth.ts: at most once per 5 minutes per key and container).
+ * The condition only refuses a deleted key and a time older than the one
+ * stored (another container wrote a later one meanwhile): a condition of "not
+ * within 5 minutes" would refuse, and DynamoDB would still bill, nearly every
+ * write of every container but the first, once per 5 minutes each.
+ */
+export async function touchApiKey(merchantId: string, keyId: string, now: Date): Promise<void> {
   await written(
     dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.apiKey(merchantId, keyId),
         UpdateExpression: 'SET lastUsedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND (lastUsedAt = :null OR lastUsedAt < :before)',
-        ExpressionAttributeValues: { ':at': at, ':before': before, ':null': null },
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt = :null OR lastUsedAt < :at)',
+        ExpressionAttributeValues: { ':at': now.toISOString(), ':null': null },
       }),
     ),
   );
