@@ -64,6 +64,8 @@ export interface Route {
   readonly secrets?: SecretsAccess;
   /** Which dashboard JWT key set the function reads, if any. */
   readonly jwt?: JwtAccess;
+  /** Reads the webhook-token keys: mints (configure provider) or verifies (ingest) webhook URLs' tokens. */
+  readonly webhookTokenKeys?: true;
   /** Sends email (verification, password reset) through Amazon SES: the stack grants `ses:SendEmail` from `MAIL_FROM`. */
   readonly mail?: true;
   /**
@@ -224,6 +226,7 @@ export const routes: readonly Route[] = [
     handler: 'api/configure-provider.ts',
     ...merchantAdmin,
     secrets: 'seal',
+    webhookTokenKeys: true,
   },
   {
     method: 'GET',
@@ -246,6 +249,7 @@ export const routes: readonly Route[] = [
     rateLimit: 'webhook',
     table: 'read',
     queues: { providerEvents: 'send' },
+    webhookTokenKeys: true,
     // Providers give up on a webhook after a few failures: their ingest never competes with the API.
     // The ingest answers in milliseconds, so 50 carries thousands of webhooks a second.
     reservedConcurrency: 50,

@@ -70,6 +70,7 @@ export class ApiStack extends Stack {
         | 'queues'
         | 'secrets'
         | 'jwt'
+        | 'webhookTokenKeys'
         | 'mail'
         | 'memoryMb'
         | 'timeoutSeconds'
@@ -89,6 +90,7 @@ export class ApiStack extends Stack {
         queues: row.queues,
         secrets: row.secrets,
         jwt: row.jwt,
+        webhookTokenKeys: row.webhookTokenKeys,
         mail: row.mail,
         memoryMb: row.memoryMb,
         timeoutSeconds: row.timeoutSeconds,

@@ -26,6 +26,8 @@ export interface DataResources {
   readonly jwtKeys: Secret;
   /** The verification set (public keys only): read by every function that checks a dashboard token. */
   readonly jwtPublicKeys: Secret;
+  /** The webhook-token keys: read by configure-provider (mints) and the provider-webhook ingest (verifies). */
+  readonly webhookTokenKeys: Secret;
   readonly alarmTopic: Topic;
 }
 
@@ -40,6 +42,7 @@ export class DataStack extends Stack implements DataResources {
   readonly secretsKey: Key;
   readonly jwtKeys: Secret;
   readonly jwtPublicKeys: Secret;
+  readonly webhookTokenKeys: Secret;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -94,6 +97,26 @@ export class DataStack extends Stack implements DataResources {
           'The JWK sets are rotated by the operator (`npm run admin -- new-jwt-keys`), prepending a key and keeping the old one for verification; a rotation Lambda cannot do that overlap.',
       });
     }
+
+    // The server key behind self-authenticating webhook URLs (an HMAC over merchant, mode, provider):
+    // `{"current":"1","k1":"<64 random characters>"}`, generated at creation, so every deployment has
+    // one from the start. Rotation adds `k2` and makes it current; `k1` stays while URLs use it.
+    this.webhookTokenKeys = new Secret(this, 'WebhookTokenKeys', {
+      description:
+        'PayBridge: HMAC keys of webhook URL tokens (current version signs, every listed one verifies)',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ current: '1' }),
+        generateStringKey: 'k1',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      removalPolicy,
+    });
+    Validations.of(this.webhookTokenKeys).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'Webhook URLs are pasted into providers’ dashboards: a key can only be retired once no URL signed with it is in use, so the operator adds a version and keeps the old one; a rotation Lambda replacing the value would break every URL.',
+    });
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: `PayBridge ${props.stage} alarms`,

@@ -21,6 +21,8 @@ export interface EnvironmentNeeds {
   readonly secrets?: SecretsAccess | undefined;
   /** `both`: one process runs every handler (the local stack, `sam:env`'s local file). */
   readonly jwt?: JwtAccess | 'both' | undefined;
+  /** Reads the webhook-token keys (configure provider, the provider-webhook ingest). */
+  readonly webhookTokenKeys?: true | undefined;
 }
 
 /** Where the values come from: CloudFormation tokens in the cloud, emulator URLs and local keys locally. */
@@ -48,6 +50,10 @@ export interface EnvironmentValues {
   readonly jwtKeys: string;
   /** Its public half; '' in the cloud. */
   readonly jwtPublicKeys: string;
+  /** The Secrets Manager secret with the webhook-token keys; '' (or absent) locally. */
+  readonly webhookTokenKeysSecretArn?: string | undefined;
+  /** The webhook-token keys themselves (`{"current":"1","k1":"…"}`); '' (or absent) in the cloud. */
+  readonly webhookTokenKeys?: string | undefined;
 }
 
 /** Everything a function can need: the local stack runs every handler in one process. */
@@ -56,6 +62,7 @@ export const allNeeds: EnvironmentNeeds = {
   queues: { providerEvents: 'send', deliveries: 'send' },
   secrets: 'open',
   jwt: 'both',
+  webhookTokenKeys: true,
 };
 
 /** The variables for one function. Keys depend only on `needs`, so every target declares the same set. */
@@ -86,6 +93,12 @@ export function functionEnvironment(
     ...(needs.jwt === 'verify' || needs.jwt === 'both'
       ? { JWT_PUBLIC_KEYS_SECRET_ARN: values.jwtPublicKeysSecretArn, JWT_PUBLIC_KEYS: values.jwtPublicKeys }
       : {}),
+    ...(needs.webhookTokenKeys
+      ? {
+          WEBHOOK_TOKEN_KEYS_SECRET_ARN: values.webhookTokenKeysSecretArn ?? '',
+          WEBHOOK_TOKEN_KEYS: values.webhookTokenKeys ?? '',
+        }
+      : {}),
   };
 }
 
@@ -96,4 +109,5 @@ export const cloudLocalSlots = {
   localMasterKey: '',
   jwtKeys: '',
   jwtPublicKeys: '',
+  webhookTokenKeys: '',
 } as const satisfies Partial<EnvironmentValues>;

@@ -46,6 +46,8 @@ export interface PayBridgeFunctionProps {
   readonly queues?: Partial<Record<QueueName, QueueAccess>> | undefined;
   readonly secrets?: SecretsAccess | undefined;
   readonly jwt?: JwtAccess | undefined;
+  /** Reads the webhook-token keys (through the Parameters and Secrets extension, as the JWT sets). */
+  readonly webhookTokenKeys?: true | undefined;
   /** Sends email through Amazon SES, when the app has a sender (`-c mailFrom=…`). */
   readonly mail?: true | undefined;
   readonly memoryMb?: number | undefined;
@@ -109,7 +111,7 @@ export class PayBridgeFunction extends Construct {
       tracing: Tracing.ACTIVE,
       // JWT keys come through the Parameters and Secrets extension (no SDK client in the bundle).
       // Its cache is kept short so a key rotation reaches warm containers within a minute or two.
-      ...(props.jwt
+      ...(props.jwt || props.webhookTokenKeys
         ? {
             paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
               cacheSize: 10,
@@ -132,6 +134,7 @@ export class PayBridgeFunction extends Construct {
           secretsKeyId: props.secrets ? data.secretsKey.keyArn : '',
           jwtKeysSecretArn: props.jwt === 'sign' ? data.jwtKeys.secretArn : '',
           jwtPublicKeysSecretArn: props.jwt === 'verify' ? data.jwtPublicKeys.secretArn : '',
+          webhookTokenKeysSecretArn: props.webhookTokenKeys ? data.webhookTokenKeys.secretArn : '',
           ...cloudLocalSlots,
         }),
         ...(mailFrom ? { MAIL_FROM: mailFrom } : {}),
@@ -172,6 +175,7 @@ export class PayBridgeFunction extends Construct {
     // The private signing set only where tokens are minted; the public set everywhere else.
     if (props.jwt === 'sign') data.jwtKeys.grantRead(this.fn);
     if (props.jwt === 'verify') data.jwtPublicKeys.grantRead(this.fn);
+    if (props.webhookTokenKeys) data.webhookTokenKeys.grantRead(this.fn);
     // Email only from the functions that send it, only as the configured sender's SES identity.
     if (mailFrom) {
       const stack = Stack.of(this);

@@ -70,7 +70,7 @@ export function publicJwkSet(text: string): string {
 /**
  * What the function environment (lib/function-environment.ts) is filled with in the
  * local stack: the emulators, the local table and queues, and throw-away keys
- * (`LOCAL_MASTER_KEY` and `JWT_KEYS` from the shell win, so a restart can keep them).
+ * (`LOCAL_MASTER_KEY`, `JWT_KEYS` and `WEBHOOK_TOKEN_KEYS` from the shell win, so a restart can keep them).
  */
 export function localValues(dynamo: string, sqs: string, queues: QueueUrls): EnvironmentValues {
   const jwtKeys = process.env.JWT_KEYS || generateJwtKeys();
@@ -89,6 +89,11 @@ export function localValues(dynamo: string, sqs: string, queues: QueueUrls): Env
     localMasterKey: process.env.LOCAL_MASTER_KEY || randomBytes(32).toString('base64'),
     jwtKeys,
     jwtPublicKeys: publicJwkSet(jwtKeys),
+    webhookTokenKeysSecretArn: '',
+    // Throw-away webhook-token keys; `WEBHOOK_TOKEN_KEYS` from the shell wins, so a restart keeps URLs.
+    webhookTokenKeys:
+      process.env.WEBHOOK_TOKEN_KEYS ||
+      JSON.stringify({ current: '1', k1: randomBytes(32).toString('base64url') }),
   };
 }
 

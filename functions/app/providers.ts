@@ -4,6 +4,7 @@ import type { ProviderDeps } from '#core/providers';
 import { providerStore } from '#store/providers';
 import { config } from '#runtime/config';
 import { providerHealth } from '#app/provider-health';
+import { webhookTokens } from '#app/webhook-tokens';
 
 /** A provider's API base URL: configuration (the local sandboxes) or the real provider's (its adapter's). */
 export function providerBaseUrl(name: ProviderName): string {
@@ -27,6 +28,7 @@ export { adapterFor };
 const domain: ProviderDeps = {
   store: providerStore,
   currencies: (provider) => adapters[provider].currencies,
+  newWebhookToken: webhookTokens.mint,
 };
 
 /**

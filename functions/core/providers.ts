@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type ProviderCredentials, type ProviderName, providerNames } from '#core/provider-adapter';
 import type { AuditInput } from './identity.ts';
 import type { MerchantActor, Mode, RequestMeta } from './actor.ts';
@@ -76,6 +76,11 @@ export interface ProviderDeps {
   /** The currencies each adapter can charge in (ProviderAdapter.currencies). */
   readonly currencies: (provider: ProviderName) => readonly string[];
   readonly now?: () => Date;
+  /**
+   * A new configuration's webhook token, self-authenticating (`signWebhookToken` under the server's
+   * key); undefined (or absent) leaves it to a random one, which ingest finds by a lookup.
+   */
+  readonly newWebhookToken?: (target: WebhookTarget) => Promise<string | undefined>;
 }
 
 const clock = (deps: Pick<ProviderDeps, 'now'>) => (deps.now ?? (() => new Date()))();
@@ -341,10 +346,103 @@ export function resolveMode(actor: MerchantActor, requested: Mode | undefined, r
   return requested;
 }
 
-/** 32 random bytes, base64url: unguessable, and says nothing about whose it is. */
+/** 32 random bytes, base64url: unguessable, and says nothing about whose it is (the first form, kept working). */
 export const newWebhookToken = (): string => randomBytes(32).toString('base64url');
 
-/** The shape of a webhook token (ingest refuses anything else before a read). */
+/**
+ * The server's webhook-token keys: which version signs new tokens, and every version that still
+ * verifies (a rotation adds a version and makes it current; the old one stays until no URL uses it).
+ */
+export interface WebhookTokenKeys {
+  current: string;
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+/**
+ * A self-authenticating webhook token, as long as a random one (43 base64url characters):
+ * `<version><t|l><merchant: its ULID's 16 bytes, 22 chars><nonce: 3 chars><mac: 16 chars>`, the MAC
+ * the first 12 bytes of an HMAC-SHA256 under key `<version>` (a base64url digit, 1–63) over the
+ * version, merchant, mode, provider and nonce. Ingest knows whom it names without a read; the nonce
+ * makes a configuration made again after its removal get a new URL (the worker refuses the old one:
+ * the configuration's stored token is no longer it). A random token of the first form fails the MAC
+ * (2⁻⁹⁶) and is looked up as before.
+ */
+const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const signedToken = /^([B-Za-z0-9_-])([tl])([A-Za-z0-9_-]{22})([A-Za-z0-9_-]{3})([A-Za-z0-9_-]{16})$/;
+const merchantPrefix = 'mer_';
+
+/** A merchant id's ULID as its 16 bytes (base64url), or undefined when it is not a canonical ULID. */
+function packMerchant(merchantId: string): string | undefined {
+  const ulid = merchantId.slice(merchantPrefix.length);
+  if (!merchantId.startsWith(merchantPrefix) || !/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(ulid)) return undefined;
+  let n = 0n;
+  for (const c of ulid) n = (n << 5n) | BigInt(crockford.indexOf(c));
+  return Buffer.from(n.toString(16).padStart(32, '0'), 'hex').toString('base64url');
+}
+
+function unpackMerchant(packed: string): string | undefined {
+  const bytes = Buffer.from(packed, 'base64url');
+  if (bytes.length !== 16 || bytes.toString('base64url') !== packed) return undefined;
+  let n = BigInt(`0x${bytes.toString('hex')}`);
+  let ulid = '';
+  for (let i = 0; i < 26; i++) {
+    ulid = crockford.charAt(Number(n & 31n)) + ulid;
+    n >>= 5n;
+  }
+  return `${merchantPrefix}${ulid}`;
+}
+
+function tokenMac(key: Buffer, version: string, target: WebhookTarget, nonce: string): string {
+  return createHmac('sha256', key)
+    .update(
+      `paybridge-webhook-token\n${version}\n${target.merchantId}\n${target.mode}\n${target.provider}\n${nonce}`,
+    )
+    .digest()
+    .subarray(0, 12)
+    .toString('base64url');
+}
+
+/** A new signed token for a configuration, under the current key; undefined when it cannot be made. */
+export function signWebhookToken(keys: WebhookTokenKeys, target: WebhookTarget): string | undefined {
+  const key = keys.keys.get(keys.current);
+  const version = Number(keys.current);
+  const merchant = packMerchant(target.merchantId);
+  if (!key || !merchant || !Number.isInteger(version) || version < 1 || version > 63) return undefined;
+  const nonce = randomBytes(3).toString('base64url').slice(0, 3);
+  const mode = target.mode === 'live' ? 'l' : 't';
+  return `${digits.charAt(version)}${mode}${merchant}${nonce}${tokenMac(key, keys.current, target, nonce)}`;
+}
+
+/** The key version a token would be signed under, if it has the signed form (a random token may too). */
+export function signedTokenVersion(token: string): string | undefined {
+  const parts = signedToken.exec(token);
+  return parts ? String(digits.indexOf(parts[1] ?? '')) : undefined;
+}
+
+/**
+ * Whom a signed token names, for the provider of the URL it came to, when its MAC verifies under
+ * the key it names; undefined otherwise (a random token, an unknown key version, a forgery).
+ */
+export function readSignedWebhookToken(
+  keys: WebhookTokenKeys,
+  token: string,
+  provider: ProviderName,
+): WebhookTarget | undefined {
+  const parts = signedToken.exec(token);
+  if (!parts) return undefined;
+  const [, v = '', m, packed = '', nonce = '', mac = ''] = parts;
+  const version = String(digits.indexOf(v));
+  const key = keys.keys.get(version);
+  const merchantId = unpackMerchant(packed);
+  if (!key || !merchantId) return undefined;
+  const target: WebhookTarget = { merchantId, mode: m === 'l' ? 'live' : 'test', provider };
+  const expected = Buffer.from(tokenMac(key, version, target, nonce));
+  const given = Buffer.from(mac);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? target : undefined;
+}
+
+/** The shape of a webhook token, random or signed (ingest refuses anything else before a read). */
 export const isWebhookToken = (token: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(token);
 
 /** The path providers post webhooks to. */
@@ -400,16 +498,21 @@ export async function configureProvider(
   const provider = providerNamed(providerName);
   const mode = resolveMode(actor, input.mode, true);
   const { credentials, currencies } = validateCredentials(provider, mode, input, deps.currencies(provider));
+  let minted: string | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const previous = await deps.store.get(actor.merchantId, mode, provider);
     const at = clock(deps).toISOString();
+    if (!previous && minted === undefined) {
+      minted =
+        (await deps.newWebhookToken?.({ merchantId: actor.merchantId, mode, provider })) ?? newWebhookToken();
+    }
     const config: ProviderConfig = {
       merchantId: actor.merchantId,
       provider,
       mode,
       enabled: input.enabled ?? true,
       currencies,
-      webhookToken: previous?.webhookToken ?? newWebhookToken(),
+      webhookToken: previous?.webhookToken ?? minted ?? newWebhookToken(),
       secretKeyLast4: input.secretKey.slice(-4),
       ...(input.publicKey === undefined ? {} : { publicKey: input.publicKey }),
       createdAt: previous?.createdAt ?? at,

@@ -59,7 +59,7 @@ export interface InboundDeps extends WebhookDeps {
     merchantId: string,
     mode: Mode,
     provider: ProviderName,
-  ) => Promise<{ credentials(): Promise<ProviderCredentials> } | undefined>;
+  ) => Promise<{ webhookToken: string; credentials(): Promise<ProviderCredentials> } | undefined>;
   /** True once this URL has delivered body signatures (a static-secret delivery is then a downgrade). */
   readonly sendsBodySignatures: (token: string) => Promise<boolean>;
   readonly rememberBodySignatures: (token: string) => Promise<void>;
@@ -130,7 +130,9 @@ async function decide(deps: InboundDeps, webhook: ProviderWebhook, requestId: st
   }
   const target = { merchantId: found.merchantId, mode: found.mode };
   const config = await deps.providerConfig(target.merchantId, target.mode, provider);
-  if (!config) {
+  // The configuration's own URL only: a removed configuration's (even if configured again since,
+  // under a new token) is refused here, as ingest accepts a signed token without a read.
+  if (!config || config.webhookToken !== webhook.token) {
     deps.telemetry.log('warn', 'provider webhook for a removed configuration', {
       provider,
       merchantId: target.merchantId,

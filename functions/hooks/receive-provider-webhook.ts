@@ -15,7 +15,8 @@ const params = z.strictObject({
 
 /**
  * POST /hooks/{provider}/{token} — the provider's call. It checks only that the
- * token exists for this provider and the size, puts the untouched bytes, the
+ * token names a configuration of this provider (a signed token by its MAC, no read;
+ * a token of the first form by a lookup) and the size, puts the untouched bytes, the
  * headers, the source IP and the time on the provider-events queue, and answers
  * 200 at once. Verification happens in the worker; nothing here is trusted.
  */
@@ -29,7 +30,7 @@ export const handler = http({ params, ignoreInput: true }, async ({ params, even
       413,
     );
   }
-  const target = await webhookIngest.targetOf(params.token);
+  const target = await webhookIngest.targetOf(params.token, params.provider);
   if (!target || target.provider !== params.provider)
     throw new NotFound('resource_missing', 'No such webhook URL.');
   const headers: Record<string, string> = {};

@@ -65,6 +65,13 @@ const schema = z.object({
   JWT_PUBLIC_KEYS: z.optional(z.string()),
   /** …or the Secrets Manager secret holding it (cloud: every function that checks a dashboard token). */
   JWT_PUBLIC_KEYS_SECRET_ARN: z.optional(z.string()),
+  /**
+   * The webhook-token keys, JSON `{"current":"1","k1":"…"}` (a key per version `k<n>`; the current one
+   * signs new webhook URLs, every one listed verifies): local stack and tests.
+   */
+  WEBHOOK_TOKEN_KEYS: z.optional(z.string()),
+  /** …or the Secrets Manager secret holding it (cloud: configure-provider and the webhook ingest only). */
+  WEBHOOK_TOKEN_KEYS_SECRET_ARN: z.optional(z.string()),
   /** How long a container keeps a JWT key set before reading it again (rotation reaches warm containers). */
   JWT_KEYS_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 60),
 });

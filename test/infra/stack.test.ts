@@ -397,6 +397,44 @@ describe('secrets reach only the functions that need them', () => {
     }
   });
 
+  it('keeps the webhook-token keys (generated at creation) to configure-provider, which mints, and the ingest, which verifies', () => {
+    const secrets = data.findResources('AWS::SecretsManager::Secret') as Record<string, Resource>;
+    const tokenKeys = Object.entries(secrets).filter(([id]) => id.startsWith('WebhookTokenKeys'));
+    expect(tokenKeys).toHaveLength(1);
+    const generated = tokenKeys[0]?.[1].Properties.GenerateSecretString as Record<string, unknown>;
+    expect(JSON.parse(String(generated.SecretStringTemplate))).toEqual({ current: '1' });
+    expect(generated.GenerateStringKey).toBe('k1');
+    expect(Number(generated.PasswordLength)).toBeGreaterThanOrEqual(32);
+
+    const grants = grantsByFunction();
+    const readers = [...grants]
+      .filter(([, s]) => actionsOn(s, /WebhookTokenKeys/).length > 0)
+      .map(([name]) => name);
+    expect(readers.sort()).toEqual(['ConfigureProvider', 'ReceiveProviderWebhook']);
+    expect(
+      routes
+        .filter((r) => r.webhookTokenKeys)
+        .map((r) => pascal(r.handler))
+        .sort(),
+    ).toEqual(readers.sort());
+    for (const name of readers) {
+      expect(actionsOn(grants.get(name) ?? [], /WebhookTokenKeys/)).toContain(
+        'secretsmanager:GetSecretValue',
+      );
+    }
+    for (const [id, fn] of Object.entries(ourFunctions(api))) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const named = JSON.stringify(env.WEBHOOK_TOKEN_KEYS_SECRET_ARN ?? '');
+      expect(/WebhookTokenKeys/.test(named), id).toBe(
+        /^(ConfigureProvider|ReceiveProviderWebhook)Function/.test(id),
+      );
+      // In the cloud the key is never in the environment itself.
+      if ('WEBHOOK_TOKEN_KEYS' in env) expect(env.WEBHOOK_TOKEN_KEYS, id).toBe('');
+      // The extension that reads it runs where the secret is read.
+      if (/WebhookTokenKeys/.test(named)) expect(Number(env.SECRETS_MANAGER_TTL), id).toBeLessThanOrEqual(60);
+    }
+  });
+
   it('keeps the extension’s secret cache short, so a rotation reaches warm functions', () => {
     const functions = Object.values(ourFunctions(api));
     const withJwt = functions.filter((fn) => {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '#runtime/clients';
 import { inboundFaults } from '#app/inbound';
@@ -356,6 +356,51 @@ describe('provider webhooks in', () => {
     ).toBe(404);
     const big = await fetch(s.webhookUrl, { method: 'POST', body: 'x'.repeat(256 * 1024 + 1) });
     expect(big.status).toBe(413);
+  });
+
+  it('gives new configurations a signed webhook URL, refuses a forged one, and keeps URLs of the first (random) form working', async () => {
+    const s = await shop('paystack');
+    const token = s.webhookUrl.slice(s.webhookUrl.lastIndexOf('/') + 1);
+    // Version 1 of the server key (`B`), test mode (`t`), the same length as a random token.
+    expect(token).toMatch(/^Bt[A-Za-z0-9_-]{41}$/);
+    // Another merchant in a token signed for this one: the MAC refuses it (and no token item has it).
+    const other = token[5] === 'A' ? 'B' : 'A';
+    const forged = s.webhookUrl.replace(/[^/]+$/, token.slice(0, 5) + other + token.slice(6));
+    expect((await fetch(forged, { method: 'POST', body: '{}' })).status).toBe(404);
+
+    // A configuration from before signed tokens: a random token and its lookup item, as they were written.
+    const legacy =
+      'L'.repeat(11) + createHmac('sha256', String(Math.random())).digest('base64url').slice(0, 32);
+    const { merchantId } = s.merchant;
+    await dynamoClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.provider(merchantId, 'test', 'paystack'),
+        UpdateExpression: 'SET webhookToken = :t',
+        ExpressionAttributeValues: { ':t': legacy },
+      }),
+    );
+    await dynamoClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.webhookToken(legacy),
+          type: 'webhook_token',
+          merchantId,
+          mode: 'test',
+          provider: 'paystack',
+        },
+      }),
+    );
+    const legacyUrl = s.webhookUrl.replace(/[^/]+$/, legacy);
+    await sandboxes.control('PUT', '/paystack/accounts', { secretKey: s.secretKey, webhookUrl: legacyUrl });
+    const payment = await newPayment(s);
+    await sandboxes.clickOn(payment.checkoutUrl, 'success');
+    await until(async () => (await statusOf(s, payment.id)) === 'succeeded');
+    const events = await listEvents(merchantId, 'test', { paymentId: payment.id }, 10);
+    expect(events.data.map((e) => e.type)).toEqual(['payment.succeeded']);
+    // The signed URL is no longer this configuration's: the worker refuses what ingest let through.
+    expect((await fetch(s.webhookUrl, { method: 'POST', body: '{}' })).status).toBe(200);
   });
 
   it('loses nothing when the worker crashes between reconciliation and the write', async () => {

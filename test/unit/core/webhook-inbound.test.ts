@@ -55,6 +55,8 @@ function world() {
   const securityEvents: { merchantId: string; kind: SecurityEventKind; detail: Record<string, string> }[] =
     [];
   const removedConfigs = new Set<string>();
+  /** Configurations removed and configured again: their new token. */
+  const replacedTokens = new Map<string, string>();
   const faults: { afterReconcile?: (() => void) | undefined } = {};
   const deps: InboundDeps = {
     ...webhooks,
@@ -62,10 +64,16 @@ function world() {
     refunds,
     adapter: () => scriptedWebhookAdapter,
     findTarget: async (token) => tokens[token],
-    providerConfig: async (merchantId, mode, provider) =>
-      removedConfigs.has(`${merchantId}/${mode}/${provider}`)
-        ? undefined
-        : { credentials: async () => ({ secretKey: 'sk_test_x' }) },
+    providerConfig: async (merchantId, mode, provider) => {
+      if (removedConfigs.has(`${merchantId}/${mode}/${provider}`)) return undefined;
+      const webhookToken =
+        replacedTokens.get(`${merchantId}/${mode}/${provider}`) ??
+        Object.entries(tokens).find(
+          ([, t]) => t.merchantId === merchantId && t.mode === mode && t.provider === provider,
+        )?.[0] ??
+        'none';
+      return { webhookToken, credentials: async () => ({ secretKey: 'sk_test_x' }) };
+    },
     sendsBodySignatures: async (token) => bodySigned.has(token),
     rememberBodySignatures: async (token) => void bodySigned.add(token),
     findAttempt: (provider, reference) => paymentsStore.findAttempt(provider, reference),
@@ -139,6 +147,7 @@ function world() {
     activity,
     securityEvents,
     removedConfigs,
+    replacedTokens,
     faults,
     endpoint,
     payment,
@@ -325,6 +334,20 @@ describe('provider webhooks in: signatures', () => {
     expect(await w.process(w.webhook(p))).toBe('rejected');
     expect(w.securityEvents).toHaveLength(0);
     expect(w.gateway.callsOf('verify')).toHaveLength(0);
+  });
+
+  it('trusts ingest’s target only for the configuration’s own token: a removed and re-made configuration’s old URL is refused', async () => {
+    const w = world();
+    const p = await w.payment();
+    w.gateway.pay(p);
+    // Ingest verified a signed token naming merchant A (no read): the worker holds it to A's configuration.
+    const viaIngest = { ...w.webhook(p), target: merchantA };
+    w.replacedTokens.set('mer_A/test/paystack', 'tokenA-new');
+    expect(await w.process(viaIngest)).toBe('rejected');
+    expect(w.gateway.callsOf('verify')).toHaveLength(0);
+    expect((await w.current(p)).status).toBe('pending');
+    // The configuration's current URL goes through.
+    expect(await w.process({ ...viaIngest, token: 'tokenA-new' })).toBe('applied');
   });
 });
 
