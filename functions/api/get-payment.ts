@@ -3,7 +3,7 @@ import { publicPayment } from '#core/payments';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { objectId } from '#edge/schemas';
-import { payments } from '#app/payments';
+import { paymentReads as payments } from '#app/payment-reads';
 
 export const paymentParams = z.strictObject({ id: objectId('pay', 'a payment') });
 

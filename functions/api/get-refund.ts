@@ -3,7 +3,7 @@ import { publicRefund } from '#core/refunds';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { objectId } from '#edge/schemas';
-import { refunds } from '#app/refunds';
+import { refundReads as refunds } from '#app/refund-reads';
 
 export const refundParams = z.strictObject({ id: objectId('re', 'a refund') });
 

@@ -1,7 +1,7 @@
 import { publicEndpoint } from '#core/webhooks';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { webhookEndpoints } from '#app/webhooks';
+import { webhookEndpointReads as webhookEndpoints } from '#app/webhook-reads';
 import { endpointId } from '#edge/webhook-schemas';
 
 /** GET /v1/webhook-endpoints/{id} */

@@ -1,6 +1,6 @@
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { webhookEvents } from '#app/webhooks';
+import { webhookEventReads as webhookEvents } from '#app/webhook-reads';
 import { eventId } from '#edge/webhook-schemas';
 
 /** GET /v1/events/{id}/attempts — every delivery attempt of the event (status, latency, first 1 KB, error). */

@@ -3,7 +3,7 @@ import { eventTypes } from '#core/webhooks';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { limit, objectId, pageParams } from '#edge/schemas';
-import { webhookEvents } from '#app/webhooks';
+import { webhookEventReads as webhookEvents } from '#app/webhook-reads';
 
 const query = z.strictObject({
   limit,

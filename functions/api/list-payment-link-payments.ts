@@ -2,7 +2,7 @@ import { publicPayment } from '#core/payments';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
 import { paymentLinks } from '#app/payment-links';
-import { payments } from '#app/payments';
+import { paymentReads as payments } from '#app/payment-reads';
 import { listQuery, pageParams } from '#edge/schemas';
 import { paymentLinkId } from './get-payment-link.ts';
 

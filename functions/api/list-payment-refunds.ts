@@ -1,8 +1,8 @@
 import { publicRefund } from '#core/refunds';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { payments } from '#app/payments';
-import { refunds } from '#app/refunds';
+import { paymentReads as payments } from '#app/payment-reads';
+import { refundReads as refunds } from '#app/refund-reads';
 import { paymentParams } from './get-payment.ts';
 
 /** GET /v1/payments/{id}/refunds — every refund of one payment (at most the policy's 10), newest first. */

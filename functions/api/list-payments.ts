@@ -3,7 +3,7 @@ import { ValidationFailed } from '#core/errors';
 import { paymentStatuses, publicPayment } from '#core/payments';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { payments } from '#app/payments';
+import { paymentReads as payments } from '#app/payment-reads';
 import { currency, email, limit, objectId, pageParams, providerName, reference } from '#edge/schemas';
 
 const query = z.strictObject({

@@ -3,7 +3,7 @@ import { publicRefund, refundStatuses } from '#core/refunds';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
 import { limit, objectId, pageParams, createdRange } from '#edge/schemas';
-import { refunds } from '#app/refunds';
+import { refundReads as refunds } from '#app/refund-reads';
 
 const query = z.strictObject({
   limit,

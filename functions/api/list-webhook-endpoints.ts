@@ -1,7 +1,7 @@
 import { publicEndpoint } from '#core/webhooks';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { webhookEndpoints } from '#app/webhooks';
+import { webhookEndpointReads as webhookEndpoints } from '#app/webhook-reads';
 
 /** GET /v1/webhook-endpoints — the caller's mode, newest first; a merchant has at most 20, so one page. */
 export const handler = http({}, async ({ actor }) => {

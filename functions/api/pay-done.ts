@@ -5,7 +5,7 @@ import { http } from '#edge/http';
 import { logger } from '#runtime/logger';
 import { donePage, messagePage } from '#edge/payment-link-pages';
 import { paymentLinks } from '#app/payment-links';
-import { payments } from '#app/payments';
+import { paymentReads as payments } from '#app/payment-reads';
 
 /** Documented only (the handler reads the query itself: providers append their own parameters). */
 const query = z.object({

@@ -1,9 +1,9 @@
 import type { Mode } from '#core/actor';
-import { missing, Unprocessable } from '#core/errors';
+import { Unprocessable } from '#core/errors';
 import type { PaymentDeps, PaymentGateway } from '#core/payments';
 import type { ProviderName } from '#core/provider-adapter';
 import { getProviderConfig, listEnabledProviders } from '#store/providers';
-import { listPayments, onAmountLimitsChanged, paymentsStore } from '#store/payments';
+import { onAmountLimitsChanged, paymentsStore } from '#store/payments';
 import { nextCheckAt } from '#core/reconciliation';
 import { expiryBounds, reconcileSettings } from '#runtime/config';
 import { adapterFor, providerContext } from '#app/providers';
@@ -11,6 +11,7 @@ import { logger } from '#runtime/logger';
 import { LruCache } from '#runtime/lru';
 import { transitionPayment } from '#app/webhooks';
 import { paymentActivity } from '#app/payment-activity';
+import { paymentReads } from '#app/payment-reads';
 import { recordVerifyCalls } from '#core/verify-activity';
 
 type ProviderConfig = NonNullable<Awaited<ReturnType<typeof getProviderConfig>>>;
@@ -152,19 +153,10 @@ const domain: PaymentDeps = {
 /**
  * The payments area, wired to DynamoDB and the provider adapters once per cold
  * start: the ports the domain's functions take (`createPayment(payments, …)`)
- * and the reads the handlers make, always scoped by merchant and mode.
+ * and the reads the handlers make (app/payment-reads.ts: a handler that only reads
+ * imports that module instead, and bundles none of this wiring).
  */
 export const payments = {
   ...domain,
-  /** One payment of the merchant in the mode, or undefined. */
-  get: (merchantId: string, mode: Mode, paymentId: string) =>
-    paymentsStore.getPayment(merchantId, mode, paymentId),
-  /** The caller's payment, or a 404 that says nothing about other merchants or modes. */
-  async require(caller: { merchantId: string; mode: Mode }, paymentId: string) {
-    const payment = await paymentsStore.getPayment(caller.merchantId, caller.mode, paymentId);
-    if (!payment) throw missing('payment', paymentId, caller.mode);
-    return payment;
-  },
-  /** A page of the merchant's payments in the mode, newest first. */
-  list: listPayments,
+  ...paymentReads,
 };

@@ -1,5 +1,4 @@
-import type { Mode } from '#core/actor';
-import { missing, Unprocessable } from '#core/errors';
+import { Unprocessable } from '#core/errors';
 import { newId } from '#core/ids';
 import { posting, type Posting, type PostingSource } from '#core/ledger';
 import type { Payment } from '#core/payments';
@@ -7,13 +6,14 @@ import { publicRefund, type Refund, type RefundChange, type RefundDeps, refunded
 import { type Delivery, type EventType, newDelivery, type OutboundEvent, subscribes } from '#core/webhooks';
 import type { RefundTarget } from '#core/provider-adapter';
 import { paymentsStore } from '#store/payments';
-import { listRefunds, refundsStore } from '#store/refunds';
+import { refundsStore } from '#store/refunds';
 import { listEndpoints } from '#store/webhooks';
 import { config, reconcileSettings } from '#runtime/config';
 import { payments, providerConfig } from '#app/payments';
 import { adapterFor, providerContext } from '#app/providers';
 import { logger } from '#runtime/logger';
 import { webhookDeps } from '#app/webhooks';
+import { refundReads } from '#app/refund-reads';
 
 async function context(payment: Payment) {
   const config = await providerConfig(payment.merchantId, payment.mode, payment.provider);
@@ -173,24 +173,12 @@ const domain: RefundDeps = {
 /**
  * The refunds area, wired to DynamoDB, the adapters and the delivery queue once
  * per cold start: the ports the domain's functions take (`createRefund(refunds, …)`)
- * and the reads the handlers make, always scoped by merchant and mode.
+ * and the reads the handlers make (app/refund-reads.ts: a handler that only reads
+ * imports that module instead, and bundles none of this wiring).
  */
 export const refunds = {
   ...domain,
-  /** One refund of the merchant in the mode, or undefined. */
-  get: (merchantId: string, mode: Mode, refundId: string) =>
-    refundsStore.getRefund(merchantId, mode, refundId),
-  /** The caller's refund, or a 404 that says nothing about other merchants or modes. */
-  async require(caller: { merchantId: string; mode: Mode }, refundId: string) {
-    const refund = await refundsStore.getRefund(caller.merchantId, caller.mode, refundId);
-    if (!refund) throw missing('refund', refundId, caller.mode);
-    return refund;
-  },
-  /** Every refund of one payment (at most the policy's 10), newest first. */
-  ofPayment: (merchantId: string, mode: Mode, paymentId: string) =>
-    refundsStore.refundsOfPayment(merchantId, mode, paymentId),
-  /** A page of the merchant's refunds in the mode, newest first. */
-  list: listRefunds,
+  ...refundReads,
 };
 
 /** What a refund's log lines say about it: ids and routing facts only. */

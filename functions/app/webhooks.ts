@@ -1,15 +1,12 @@
 import type { Actor, Mode, RequestMeta } from '#core/actor';
-import { missing, ValidationFailed } from '#core/errors';
+import { ValidationFailed } from '#core/errors';
 import { attemptSummary, type DeliveryDeps, deliver } from '#core/webhook-delivery';
 import {
   createEndpoint,
   type EndpointDeps,
-  eventAttempts,
-  listEndpoints,
   recoverEndpoint,
   recoverStep,
   removeEndpoint,
-  requireEndpoint,
   resendEvent,
   rotateSecret,
   sendTestEvent,
@@ -21,7 +18,6 @@ import type {
   DeliveryKey,
   DeliveryQueue,
   EndpointSecrets,
-  EventFilters,
   Telemetry,
   WebhookDeps,
   WebhookEndpoint,
@@ -41,6 +37,7 @@ import {
 } from '#runtime/queues';
 import { checkWebhookUrl, resolveAndCheck } from '#runtime/ssrf';
 import { emitCount } from '#app/silence';
+import { webhookEndpointReads, webhookEventReads } from '#app/webhook-reads';
 
 /**
  * The webhook domain (core/webhook-*.ts) wired once per cold start: DynamoDB
@@ -147,10 +144,12 @@ export const transitionPayment = (
 type Caller = { merchantId: string; mode: Mode; actor: Actor };
 type Scope = { merchantId: string; mode: Mode };
 
-/** The merchant's webhook endpoints, for the API handlers (always in the caller's merchant and mode). */
+/**
+ * The merchant's webhook endpoints, for the API handlers (always in the caller's merchant and mode); a
+ * handler that only reads imports app/webhook-reads.ts instead, and bundles none of this wiring.
+ */
 export const webhookEndpoints = {
-  list: (caller: Scope) => listEndpoints(endpointDeps, caller),
-  get: (caller: Scope, id: string) => requireEndpoint(endpointDeps, caller, id),
+  ...webhookEndpointReads,
   create: (
     caller: Caller,
     input: { url: string; events: string[]; description?: string | undefined },
@@ -167,20 +166,7 @@ export const webhookEndpoints = {
 
 /** The merchant's outbound events, their deliveries and attempts. */
 export const webhookEvents = {
-  list: (caller: Scope, filters: EventFilters, limit: number, cursor?: string) =>
-    webhookStore.listEvents(caller.merchantId, caller.mode, filters, limit, cursor),
-  /** One event; 404 when it is not the caller's (merchant and mode). */
-  async get(caller: Scope, id: string) {
-    const event = await webhookStore.getEvent(caller.merchantId, caller.mode, id);
-    if (!event) throw missing('event', id, caller.mode);
-    return event;
-  },
-  /** Every delivery attempt of an event and its deliveries; 404 when the event is not the caller's. */
-  async attempts(caller: Scope, id: string) {
-    const found = await eventAttempts(endpointDeps, caller, id);
-    if (!found) throw missing('event', id, caller.mode);
-    return found;
-  },
+  ...webhookEventReads,
   resend: (caller: Scope, id: string, endpointId?: string) =>
     resendEvent(endpointDeps, caller, id, endpointId),
 };
