@@ -1,13 +1,20 @@
 import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
 
 /**
  * Payments per day as bars, drawn by uPlot (a small, maintained chart library: ~22 KB gzipped,
  * no dependencies, and CSP-clean — it styles through the CSSOM, never inline `style` attributes or
  * `<style>` elements, which the dashboard's `style-src 'self'` forbids). uPlot draws on a canvas, so
- * the figures are also a sentence (the chart's accessible name) and a table below it.
+ * the figures are also a sentence (the chart's accessible name) and a table below it. It is loaded
+ * when the chart first renders (its own chunk, script and stylesheet from our origin), so the pages
+ * without a chart — the payments list a merchant lands on most — do not download or parse it.
  */
+
+type UPlot = typeof uPlot;
+const loadUPlot = async (): Promise<UPlot> => {
+  const [module] = await Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]);
+  return module.default;
+};
 
 const height = 180;
 
@@ -34,7 +41,7 @@ const canDraw = () => {
   }
 };
 
-function options(width: number, colour: string, ink: string): uPlot.Options {
+function options(uPlot: UPlot, width: number, colour: string, ink: string): uPlot.Options {
   return {
     width,
     height,
@@ -72,20 +79,33 @@ export function DailyChart({ days, labelledBy }: { days: [string, number][]; lab
   const plot = useRef<uPlot | undefined>(undefined);
   const data = chartData(days);
   const key = JSON.stringify(data);
+  const latest = useRef(data);
+  latest.current = data;
   useEffect(() => {
     const el = box.current;
     if (!el || !canDraw()) return;
-    const style = getComputedStyle(el);
-    const colour = style.getPropertyValue('--accent').trim() || '#1f4fd1';
-    const ink = style.getPropertyValue('--muted').trim() || '#5a6372';
-    const chart = new uPlot(options(Math.max(240, el.clientWidth), colour, ink), data, el);
-    plot.current = chart;
-    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(240, el.clientWidth), height }));
-    resize.observe(el);
+    let gone = false;
+    let stop = () => {};
+    void loadUPlot().then((UPlot) => {
+      if (gone) return;
+      const style = getComputedStyle(el);
+      const colour = style.getPropertyValue('--accent').trim() || '#1f4fd1';
+      const ink = style.getPropertyValue('--muted').trim() || '#5a6372';
+      const chart = new UPlot(options(UPlot, Math.max(240, el.clientWidth), colour, ink), latest.current, el);
+      plot.current = chart;
+      const resize = new ResizeObserver(() =>
+        chart.setSize({ width: Math.max(240, el.clientWidth), height }),
+      );
+      resize.observe(el);
+      stop = () => {
+        resize.disconnect();
+        chart.destroy();
+        plot.current = undefined;
+      };
+    });
     return () => {
-      resize.disconnect();
-      chart.destroy();
-      plot.current = undefined;
+      gone = true;
+      stop();
     };
   }, []);
   // A poll with new figures redraws the same chart.
