@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
-import { paymentLinks } from '#app/payment-links';
+import { paymentLinkReads as paymentLinks } from '#app/payment-link-reads';
 import { publicBaseUrl } from '#edge/request';
 import { objectId } from '#edge/schemas';
 

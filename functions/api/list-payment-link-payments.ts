@@ -1,7 +1,7 @@
 import { publicPayment } from '#core/payments';
 import { http } from '#edge/http';
 import { callerOf, requireMerchant } from '#app/identity';
-import { paymentLinks } from '#app/payment-links';
+import { paymentLinkReads as paymentLinks } from '#app/payment-link-reads';
 import { paymentReads as payments } from '#app/payment-reads';
 import { listQuery, pageParams } from '#edge/schemas';
 import { paymentLinkId } from './get-payment-link.ts';

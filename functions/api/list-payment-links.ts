@@ -1,7 +1,7 @@
 import { publicPaymentLink } from '#core/payment-links';
 import { http } from '#edge/http';
 import { requireMerchant } from '#app/identity';
-import { paymentLinks } from '#app/payment-links';
+import { paymentLinkReads as paymentLinks } from '#app/payment-link-reads';
 import { publicBaseUrl } from '#edge/request';
 import { listQuery, pageParams } from '#edge/schemas';
 

@@ -1,5 +1,5 @@
 import type { Caller } from '#core/payments';
-import { missing, Unprocessable } from '#core/errors';
+import { Unprocessable } from '#core/errors';
 import {
   availability,
   type CreatePaymentLinkInput,
@@ -16,9 +16,7 @@ import { identityStore } from '#store/identity';
 import {
   claimSubmission,
   findPaymentLinkBySlug,
-  getPaymentLink,
   insertPaymentLink,
-  listPaymentLinks,
   paymentOfSubmission,
   releaseSubmission,
   updatePaymentLink,
@@ -27,6 +25,7 @@ import { hit } from '#store/rate-limits';
 import { paymentsStore } from '#store/payments';
 import type { HttpReply } from '#edge/http';
 import { messagePage } from '#edge/payment-link-pages';
+import { paymentLinkReads } from '#app/payment-link-reads';
 
 /** `POST /v1/payment-links`: validates the money, names only providers that can take the currency, stores. */
 async function createPaymentLink(
@@ -47,16 +46,6 @@ async function createPaymentLink(
   }
   const link = newPaymentLink(newId('plink'), newSlug(), caller.merchantId, caller.mode, input, now);
   await insertPaymentLink(link, { actor: caller.actor, meta });
-  return link;
-}
-
-/** The caller's link, or a 404 that says nothing about other merchants or modes. */
-async function requirePaymentLink(
-  caller: Pick<Caller, 'merchantId' | 'mode'>,
-  linkId: string,
-): Promise<PaymentLink> {
-  const link = await getPaymentLink(caller.merchantId, caller.mode, linkId);
-  if (!link) throw missing('payment link', linkId, caller.mode);
   return link;
 }
 
@@ -130,9 +119,7 @@ export function unavailablePage(
  */
 export const paymentLinks = {
   create: createPaymentLink,
-  require: requirePaymentLink,
-  /** A page of the merchant's links in the mode, newest first. */
-  list: listPaymentLinks,
+  ...paymentLinkReads,
   /** Changes `active`, `title` or `description`, audited; undefined when there is no such link. */
   update: updatePaymentLink,
   publicLink,
