@@ -9,6 +9,11 @@ import {
   type WebhookTokenKeys,
 } from '#core/providers';
 import { parseWebhookTokenKeys } from '#app/webhook-tokens';
+import type { MerchantActor } from '#core/actor';
+import { configureProvider, type ProviderDeps, removeProvider } from '#core/providers';
+import { fixtureCurrencies } from '#test/memory/gateway';
+import { MemoryProviderStore } from '#test/memory/providers';
+import { meta } from '#test/memory/world';
 
 const k1 = Buffer.from('a-server-key-of-at-least-thirty-two-characters-1');
 const k2 = Buffer.from('a-server-key-of-at-least-thirty-two-characters-2');
@@ -113,5 +118,49 @@ describe('the webhook-token key set', () => {
     expect(parseWebhookTokenKeys(JSON.stringify({ current: '3', k1: k1.toString() }))).toBeUndefined();
     expect(parseWebhookTokenKeys('not json')).toBeUndefined();
     expect(parseWebhookTokenKeys(undefined)).toBeUndefined();
+  });
+});
+
+describe('configurations and their tokens', () => {
+  const owner: MerchantActor = {
+    kind: 'user',
+    merchantId: target.merchantId,
+    userId: 'usr_1',
+    email: 'owner@shop.example',
+    role: 'owner',
+    sessionId: 'ses_1',
+    mode: 'test',
+  };
+  const world = (mint: (t: WebhookTarget) => Promise<string | undefined>) => {
+    const minted: WebhookTarget[] = [];
+    const deps: ProviderDeps = {
+      store: new MemoryProviderStore(),
+      currencies: (p) => fixtureCurrencies[p],
+      newWebhookToken: async (t) => (minted.push(t), mint(t)),
+    };
+    return { deps, minted };
+  };
+  const configure = (deps: ProviderDeps, secretKey = 'sk_test_abc123') =>
+    configureProvider(deps, owner, 'paystack', { mode: 'test', secretKey }, meta);
+
+  it('mints a signed token for a new configuration, keeps it across key rotation, and a new one after removal', async () => {
+    const w = world(async (t) => signWebhookToken(keys, t));
+    const first = await configure(w.deps);
+    expect(readSignedWebhookToken(keys, first.webhookToken, 'paystack')).toEqual({ ...target, mode: 'test' });
+    expect(w.minted).toEqual([{ ...target, mode: 'test' }]);
+    const rotated = await configure(w.deps, 'sk_test_new999');
+    expect(rotated.webhookToken).toBe(first.webhookToken);
+    expect(w.minted).toHaveLength(1);
+    await removeProvider(w.deps, owner, 'paystack', 'test', meta);
+    const again = await configure(w.deps);
+    expect(again.webhookToken).not.toBe(first.webhookToken);
+    expect(readSignedWebhookToken(keys, again.webhookToken, 'paystack')).toEqual({ ...target, mode: 'test' });
+  });
+
+  it('falls back to a random token when no key is configured', async () => {
+    const w = world(async () => undefined);
+    const config = await configure(w.deps);
+    expect(isWebhookToken(config.webhookToken)).toBe(true);
+    expect(readSignedWebhookToken(keys, config.webhookToken, 'paystack')).toBeUndefined();
   });
 });
