@@ -36,7 +36,16 @@ export interface DeliveryDeps extends WebhookDeps {
   readonly retrySchedule: () => readonly number[];
   /** Jitter source for retry delays. */
   readonly random?: () => number;
+  /** A claim this old without its attempt recorded was abandoned (default `abandonedClaimMs`). */
+  readonly abandonedClaimMs?: number;
 }
+
+/**
+ * A claim not recorded after this long was abandoned: its worker stopped between the claim and the
+ * record (a crash, a timeout, a failed write), and the message SQS redelivers must send again. Twice
+ * the deliver worker's 30 s timeout (lib/definitions.ts), so an attempt still in flight is never taken.
+ */
+export const abandonedClaimMs = 60_000;
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'disabled' | 'deferred' | 'skipped';
 
@@ -67,13 +76,23 @@ export async function deliver(
   const at = new Date(now).toISOString();
   let seen = job.attemptCount;
   if (seen === undefined) {
-    // A message queued before messages carried the attempt count: read it (once, for such a message).
+    // A message queued before messages carried the attempt count: read it (once, for such a message);
+    // a claim not yet recorded is left to the take-over below, like a refused claim.
     const found = await store.getDelivery(job.merchantId, job.mode, job.eventId, job.endpointId);
     if (!found || found.status !== 'pending') return 'skipped';
-    seen = found.attemptCount;
+    seen = found.lastAttemptAt !== null && found.nextAttemptAt === null ? -1 : found.attemptCount;
   }
-  const before = await store.claimDelivery(job, seen, at);
-  if (!before) return 'skipped';
+  let before = seen < 0 ? undefined : await store.claimDelivery(job, seen, at);
+  if (!before) {
+    const taken = await takeOverAbandoned(deps, job, now, at);
+    if (taken === 'in_flight') {
+      // Another worker may still be attempting it: look again once that claim would be abandoned.
+      await deps.queue.enqueue([job], now + (deps.abandonedClaimMs ?? abandonedClaimMs), job.body);
+      return 'deferred';
+    }
+    if (!taken) return 'skipped';
+    before = taken;
+  }
   const attempt = before.attemptCount + 1;
   const claimed: Delivery = { ...before, attemptCount: attempt, lastAttemptAt: at, updatedAt: at };
 
@@ -163,6 +182,26 @@ export async function deliver(
   await record({ nextAttemptAt: new Date(next).toISOString() });
   await deps.queue.enqueue([{ ...pickKey(job), attemptCount: attempt }], next, body);
   return 'retrying';
+}
+
+/**
+ * After a refused claim: a duplicate or outdated message (nothing to do: the delivery is done, or its
+ * next attempt has its own message), or the redelivery of a message whose worker stopped between its
+ * claim and its record — pending, claimed (`nextAttemptAt` null) and never recorded. That one is taken
+ * over once the claim is abandoned, conditioned on the claim it saw, so one worker sends again.
+ */
+async function takeOverAbandoned(
+  deps: DeliveryDeps,
+  job: DeliveryKey,
+  now: number,
+  at: string,
+): Promise<Delivery | 'in_flight' | undefined> {
+  const current = await deps.store.getDelivery(job.merchantId, job.mode, job.eventId, job.endpointId);
+  if (!current || current.status !== 'pending' || current.lastAttemptAt === null) return undefined;
+  if (current.nextAttemptAt !== null) return undefined; // recorded: its next attempt is queued
+  if (now - Date.parse(current.lastAttemptAt) < (deps.abandonedClaimMs ?? abandonedClaimMs))
+    return 'in_flight';
+  return deps.store.claimDelivery(job, current.attemptCount, at, current.lastAttemptAt);
 }
 
 /** The event's exact body, read from the store (for a message that does not carry it). */

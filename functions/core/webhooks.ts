@@ -294,11 +294,17 @@ export interface WebhookStore {
   ): Promise<{ deliveries: Delivery[]; next: PageCursor | undefined }>;
   /**
    * Claims the next attempt of a pending delivery in one conditional write: only while it is pending
-   * with `seenAttemptCount` attempts, it counts one more (`lastAttemptAt` = `now`). Answers the
-   * delivery as it was before the claim, or undefined when another claim (or a resend, or the end of
-   * its schedule) came first.
+   * with `seenAttemptCount` attempts (and, when given, `seenLastAttemptAt`: taking over an abandoned
+   * claim), it counts one more, `lastAttemptAt` = `now` and `nextAttemptAt` null until the attempt is
+   * recorded. Answers the delivery as it was before the claim, or undefined when another claim (or a
+   * resend, or the end of its schedule) came first.
    */
-  claimDelivery(key: DeliveryKey, seenAttemptCount: number, now: string): Promise<Delivery | undefined>;
+  claimDelivery(
+    key: DeliveryKey,
+    seenAttemptCount: number,
+    now: string,
+    seenLastAttemptAt?: string,
+  ): Promise<Delivery | undefined>;
   /** Moves a delivery on only if its status and attempt count are still what the caller saw. */
   updateDelivery(delivery: Delivery, patch: DeliveryPatch, now: string): Promise<boolean>;
   /**

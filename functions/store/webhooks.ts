@@ -513,16 +513,29 @@ export async function claimDelivery(
   key: DeliveryKey,
   seenAttemptCount: number,
   now: string,
+  seenLastAttemptAt?: string,
 ): Promise<Delivery | undefined> {
+  const claimed = {
+    attemptCount: seenAttemptCount + 1,
+    lastAttemptAt: now,
+    nextAttemptAt: null,
+    updatedAt: now,
+  };
   try {
     const out = await dynamoClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.delivery(key.merchantId, key.mode, key.eventId, key.endpointId),
-        ...update({ attemptCount: seenAttemptCount + 1, lastAttemptAt: now, updatedAt: now }, [], {
-          expression: '#status = :pending AND attemptCount = :seenCount',
+        ...update(claimed, [], {
+          expression:
+            '#status = :pending AND attemptCount = :seenCount' +
+            (seenLastAttemptAt === undefined ? '' : ' AND lastAttemptAt = :seenLast'),
           names: { '#status': 'status' },
-          values: { ':pending': 'pending', ':seenCount': seenAttemptCount },
+          values: {
+            ':pending': 'pending',
+            ':seenCount': seenAttemptCount,
+            ...(seenLastAttemptAt === undefined ? {} : { ':seenLast': seenLastAttemptAt }),
+          },
         }),
         ReturnValues: 'ALL_OLD',
       }),

@@ -214,15 +214,18 @@ export class MemoryWebhookStore implements WebhookStore {
     key: DeliveryKey,
     seenAttemptCount: number,
     now: string,
+    seenLastAttemptAt?: string,
   ): Promise<Delivery | undefined> {
     const k = deliveryId(key);
     const current = this.deliveries.get(k);
     if (!current || current.status !== 'pending' || current.attemptCount !== seenAttemptCount)
       return undefined;
+    if (seenLastAttemptAt !== undefined && current.lastAttemptAt !== seenLastAttemptAt) return undefined;
     this.deliveries.set(k, {
       ...current,
       attemptCount: seenAttemptCount + 1,
       lastAttemptAt: now,
+      nextAttemptAt: null,
       updatedAt: now,
     });
     return copy(current);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Mode } from '#core/actor';
-import { answerText, type DeliveryDeps, deliver, type PostResult } from '#core/webhook-delivery';
+import {
+  abandonedClaimMs,
+  answerText,
+  type DeliveryDeps,
+  deliver,
+  type PostResult,
+} from '#core/webhook-delivery';
 import { verifyWebhookSignature } from '#core/webhook-signature';
 import {
   defaultRetrySchedule,
@@ -197,6 +203,56 @@ describe('merchant webhooks out: messages that carry the attempt count and the e
     expect(w.posts).toHaveLength(2);
     const delivery = await w.store.getDelivery(key.merchantId, key.mode, key.eventId, key.endpointId);
     expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 2 });
+  });
+
+  it('sends again when a worker stopped between its claim and its record, once the claim is abandoned, and never while it may be in flight', async () => {
+    const w = world();
+    await w.endpoint('we_1');
+    const key = await w.event('we_1');
+    const job = { ...key, attemptCount: 0 };
+    // The first worker POSTs, then its write fails (or it crashes): SQS will redeliver the message.
+    const { recordAttempt } = w.store;
+    w.store.recordAttempt = async () => {
+      throw new Error('DynamoDB unavailable');
+    };
+    await expect(deliver(w.deps, job, w.now())).rejects.toThrow('DynamoDB unavailable');
+    w.store.recordAttempt = recordAttempt;
+    expect(w.posts).toHaveLength(1);
+
+    // Redelivered at once (or a duplicate beside a live attempt): it waits for the claim to age.
+    expect(await deliver(w.deps, job, w.now())).toBe('deferred');
+    const later = present(w.queue.drain()[0], 'the message queued again');
+    expect(later.notBefore - w.now()).toBe(abandonedClaimMs);
+    expect(w.posts).toHaveLength(1);
+    w.clock.set(new Date(later.notBefore));
+    expect(await deliver(w.deps, { ...later.delivery, attemptCount: later.attemptCount }, w.now())).toBe(
+      'delivered',
+    );
+    expect(w.posts).toHaveLength(2);
+    expect(w.posts[1]?.headers['webhook-id']).toBe(w.posts[0]?.headers['webhook-id']);
+    const delivery = await w.store.getDelivery(key.merchantId, key.mode, key.eventId, key.endpointId);
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 2 });
+    // And the old message once more: done, nothing sent.
+    expect(await deliver(w.deps, job, w.now())).toBe('skipped');
+    expect(w.posts).toHaveLength(2);
+  });
+
+  it('sends once when the same message is taken by two workers at the same time', async () => {
+    const w = world();
+    await w.endpoint('we_1');
+    const key = await w.event('we_1');
+    const job = { ...key, attemptCount: 0 };
+    const outcomes = await Promise.all([deliver(w.deps, job, w.now()), deliver(w.deps, job, w.now())]);
+    expect(outcomes).toContain('delivered');
+    expect(w.posts).toHaveLength(1);
+    // A deferred copy comes back after the claim would be abandoned, finds it delivered, and sends nothing.
+    for (const again of w.queue.drain()) {
+      w.clock.set(new Date(again.notBefore));
+      expect(await deliver(w.deps, { ...again.delivery, attemptCount: again.attemptCount }, w.now())).toBe(
+        'skipped',
+      );
+    }
+    expect(w.posts).toHaveLength(1);
   });
 
   it('gives the claim back when nothing is sent: a disabled endpoint’s delivery ends failed with no attempt counted', async () => {
