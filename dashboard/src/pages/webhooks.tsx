@@ -17,22 +17,46 @@ import { href } from '../router.ts';
 
 type Subscribed = CreateWebhookEndpointInput['events'];
 
-/** How many of the newest events the page reads deliveries of (each costs one attempts call). */
+/** How many events the page reads deliveries of per page (each costs one attempts call). */
 export const recentEvents = 20;
+
+/** The deliveries of the newest `pages` pages of events, regrouped per endpoint. */
+export interface RecentDeliveries {
+  readonly byEndpoint: Map<string, EndpointDelivery[]>;
+  /** How many events were read. */
+  readonly events: number;
+  /** Whether older events exist beyond them. */
+  readonly more: boolean;
+}
+
+/**
+ * Reads the newest `pages` pages of events (cursor pagination, newest first) and every attempt of each,
+ * so each endpoint's deliveries can go back as far as the merchant asks ("Show older events").
+ */
+export async function loadRecentDeliveries(
+  client: Pick<PayBridgeClient, 'events'>,
+  pages: number,
+): Promise<RecentDeliveries> {
+  const events: Event[] = [];
+  let cursor: string | undefined;
+  let more = false;
+  for (let page = 0; page < pages; page++) {
+    const next = await client.events.list({ limit: recentEvents, ...(cursor ? { cursor } : {}) });
+    events.push(...next.data);
+    more = next.hasMore;
+    cursor = next.nextCursor ?? undefined;
+    if (!more || !cursor) break;
+  }
+  const lists = new Map<string, DeliveryAttemptList>();
+  await Promise.all(events.map(async (e) => lists.set(e.id, await client.events.attempts(e.id))));
+  return { byEndpoint: deliveriesByEndpoint(events, lists), events: events.length, more };
+}
 
 export function WebhooksPage({ client }: PageProps) {
   const endpoints = useLoad(() => client.webhookEndpoints.list(), [client]);
   // The newest events and every attempt of each, polled: each endpoint's deliveries come from here.
-  const recent = useLoad(
-    async () => {
-      const events = await client.events.list({ limit: recentEvents });
-      const lists = new Map<string, DeliveryAttemptList>();
-      await Promise.all(events.data.map(async (e) => lists.set(e.id, await client.events.attempts(e.id))));
-      return deliveriesByEndpoint(events.data, lists);
-    },
-    [client],
-    4000,
-  );
+  const [pages, setPages] = useState(1);
+  const recent = useLoad(() => loadRecentDeliveries(client, pages), [client, pages], 4000);
   const [secret, setSecret] = useState<{ label: string; value: string } | undefined>(undefined);
   return (
     <section>
@@ -60,12 +84,14 @@ export function WebhooksPage({ client }: PageProps) {
                 onSecret={(value) => setSecret({ label: `New signing secret for ${endpoint.url}`, value })}
               >
                 <Loaded load={recent} what={`deliveries to ${endpoint.url}`}>
-                  {(byEndpoint) => (
+                  {({ byEndpoint, events, more }) => (
                     <EndpointDeliveries
                       client={client}
                       endpoint={endpoint}
                       deliveries={byEndpoint.get(endpoint.id) ?? []}
+                      events={events}
                       onResent={recent.reload}
+                      {...(more ? { onOlder: () => setPages(pages + 1) } : {})}
                     />
                   )}
                 </Loaded>
@@ -325,12 +351,18 @@ export function EndpointDeliveries({
   client,
   endpoint,
   deliveries,
+  events,
   onResent,
+  onOlder,
 }: {
   client: PayBridgeClient;
   endpoint: WebhookEndpoint;
   deliveries: readonly EndpointDelivery[];
+  /** How many of the newest events these deliveries come from. */
+  events: number;
   onResent: () => void;
+  /** Reads another page of older events; absent when there are none. */
+  onOlder?: () => void;
 }) {
   const resend = useAction((eventId: string) => client.events.resend(eventId, { endpointId: endpoint.id }));
   const [resent, setResent] = useState('');
@@ -341,11 +373,11 @@ export function EndpointDeliveries({
       {resent && <p role="status">{resent}</p>}
       {resend.error !== undefined && <ErrorNotice error={resend.error} />}
       {deliveries.length === 0 ? (
-        <Empty>No deliveries to this endpoint among the {recentEvents} newest events.</Empty>
+        <Empty>No deliveries to this endpoint among the {events} newest events.</Empty>
       ) : (
         <table>
           <caption class="visually-hidden">
-            Deliveries to {url} of the {recentEvents} newest events, newest first, with every attempt
+            Deliveries to {url} of the {events} newest events, newest first, with every attempt
           </caption>
           <thead>
             <tr>
@@ -414,6 +446,11 @@ export function EndpointDeliveries({
             </tbody>
           ))}
         </table>
+      )}
+      {onOlder && (
+        <button type="button" onClick={onOlder} aria-label={`Show older events delivered to ${url}`}>
+          Show older events
+        </button>
       )}
     </section>
   );

@@ -13,7 +13,11 @@ import {
   qrPngPath,
   sameOriginPath,
 } from '../../../dashboard/src/pages/payment-links.tsx';
-import { deliveriesByEndpoint } from '../../../dashboard/src/pages/webhooks.tsx';
+import {
+  deliveriesByEndpoint,
+  loadRecentDeliveries,
+  recentEvents,
+} from '../../../dashboard/src/pages/webhooks.tsx';
 
 afterEach(cleanup);
 
@@ -239,5 +243,36 @@ describe('webhook deliveries per endpoint', () => {
       ['evt_old', 'msg_a1', ['att_0']],
     ]);
     expect(view('we_b')).toEqual([['evt_new', 'msg_b', []]]);
+  });
+
+  it('goes back page by page through older events, with every attempt of each', async () => {
+    // 45 events newest first, served 20 at a time by cursor, each delivered once to we_a.
+    const all = Array.from(
+      { length: 45 },
+      (_, i) => ({ id: `evt_${String(45 - i).padStart(2, '0')}` }) as Event,
+    );
+    const cursors: (string | undefined)[] = [];
+    const client = {
+      events: {
+        list: async (query?: { limit?: number; cursor?: string }) => {
+          cursors.push(query?.cursor);
+          const start = query?.cursor ? Number(query.cursor) : 0;
+          const data = all.slice(start, start + (query?.limit ?? 20));
+          const end = start + data.length;
+          return { data, hasMore: end < all.length, nextCursor: end < all.length ? String(end) : null };
+        },
+        attempts: async (id: string) => ({
+          deliveries: [{ id: `msg_${id}`, endpointId: 'we_a', status: 'delivered' }],
+          data: [],
+        }),
+      },
+    } as unknown as Parameters<typeof loadRecentDeliveries>[0];
+    const first = await loadRecentDeliveries(client, 1);
+    expect([first.events, first.more]).toEqual([recentEvents, true]);
+    expect(first.byEndpoint.get('we_a')?.[0]?.event.id).toBe('evt_45');
+    const all3 = await loadRecentDeliveries(client, 5);
+    expect([all3.events, all3.more]).toEqual([45, false]);
+    expect(all3.byEndpoint.get('we_a')?.map((d) => d.event.id)).toEqual(all.map((e) => e.id));
+    expect(cursors.slice(1)).toEqual([undefined, '20', '40']); // stops at the last page, not at 5
   });
 });
