@@ -72,4 +72,28 @@ describe('what each route bundles', () => {
     expect(code).toContain(jose);
     expect(code).toContain(rateLimitStore);
   });
+
+  // Markers that survive minification: KMS's service name, SQS's, a provider adapter's API host.
+  const commandWiring = { kms: 'TrentService', sqs: 'AmazonSQS', adapters: 'api.paystack.co' };
+
+  it("a read-only handler carries none of its area's command wiring (app/<area>-reads.ts)", async () => {
+    const readers = [
+      'api/get-payment.ts',
+      'api/list-refunds.ts',
+      'api/get-event.ts',
+      'api/list-webhook-endpoints.ts',
+      'api/list-payment-links.ts',
+    ];
+    for (const handler of readers) {
+      const code = await bundled(row(handler));
+      for (const [what, marker] of Object.entries(commandWiring)) {
+        expect(code, `${handler}: ${what}`).not.toContain(marker);
+      }
+    }
+    // The commands still carry it, so the markers are the right ones.
+    const create = await bundled(row('api/create-payment.ts'));
+    for (const [what, marker] of Object.entries(commandWiring)) {
+      expect(create, `create-payment: ${what}`).toContain(marker);
+    }
+  });
 });
