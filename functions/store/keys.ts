@@ -39,7 +39,7 @@
  * | refund by id / refunds newest first       | pk MER#<mer>#<mode>     sk REFUND#<re>                |
  * | refunds of a payment                      | gsi1pk MER#<mer>#<mode>#PAY#<pay>#REFUNDS  gsi1sk <re> |
  * | open refunds due for a check (sparse)     | gsi2pk RECON#<ns><shard> gsi2sk <next check>#<re>     |
- * | ledger posting (deterministic id)         | pk MER#<mer>#<mode>     sk BTX#<btx>                  |
+ * | ledger entry: one cause's postings (its first's deterministic id) | pk MER#<mer>#<mode> sk BTX#<btx> |
  * | ledger postings, newest first             | gsi1pk MER#<mer>#<mode>#BTX  gsi1sk <created>#<btx>   |
  * | running balance, 8 shards per currency    | pk MER#<mer>#<mode>     sk BAL#<provider>#<currency>#<n> |
  * | payment link by id / links newest first   | pk MER#<mer>#<mode>     sk PLINK#<plink>              |
