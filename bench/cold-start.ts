@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { allNeeds, cloudLocalSlots, functionEnvironment } from '#infra/function-environment';
-import { bundleDefines } from '#infra/bundling';
+import { bundleConditions, bundleDefines } from '#infra/bundling';
 import { allFunctions } from '#local/functions';
 import { fallback, routes } from '#routes';
 import { type BenchContext, type Benchmark, writeResults } from './benchmark.ts';
@@ -114,8 +114,9 @@ interface Subject {
   readonly kind: 'function' | 'reference';
   /** Entry module, relative to the project root. */
   readonly entry: string;
-  /** esbuild `define`s from the function's route row (lib/bundling.ts `bundleDefines`). */
+  /** esbuild `define`s and `conditions` from the function's route row (lib/bundling.ts). */
   readonly define?: Record<string, string>;
+  readonly conditions?: string[];
   /** The sample event its first invocation gets (`events/<name>.json`), relative to the project root. */
   readonly event?: string;
 }
@@ -156,6 +157,7 @@ function subjects(): Subject[] {
     entry: `functions/${handler}`,
     // What the CDK defines for this function's row (lib/bundling.ts): the bundle the bench measures is the one that ships.
     define: bundleDefines(rows.find((r) => r.handler === handler) ?? {}),
+    conditions: bundleConditions(rows.find((r) => r.handler === handler) ?? {}),
     event: `events/${name}.json`,
   }));
   return [
@@ -200,6 +202,7 @@ async function bundle(subject: Subject, root: string, outDir: string): Promise<B
     absWorkingDir: root,
     entryPoints: [join(root, subject.entry)],
     ...(subject.define ? { define: subject.define } : {}),
+    ...(subject.conditions?.length ? { conditions: subject.conditions } : {}),
     outfile: file,
     // Only describes the build; the bundle is byte-for-byte the same without it.
     metafile: true,

@@ -24,18 +24,30 @@ export interface BundleTraits {
 }
 
 /**
- * esbuild `define`s for one function, from its route row: constants the handler code branches on, so
- * each bundle carries only what its route uses (esbuild drops the untaken branch and its imports at
- * parse time; functions/edge/http.ts and functions/api/get-openapi.ts say what each one removes).
- * Outside a bundle (tsx, vitest) the variables are unset and the code takes the general branch.
+ * esbuild `conditions` for one function, from its route row: which file the package.json `imports`
+ * `#edge/authenticate` and `#edge/rate-limiter` resolve to (functions/edge/http.ts). A public row
+ * (credential `none` or `providerSignature`) gets `paybridge-public`, so its bundle has no JWT code and
+ * no identity store; a row without a limit gets `paybridge-unlimited`, so it has no rate-limit store.
+ * Chosen at resolution, not by a branch: an `await import()` left in a bundle makes esbuild keep the
+ * whole AWS SDK client index (BENCHMARKS.md, cold start). `module` is esbuild's default condition,
+ * which custom conditions would otherwise switch off. Empty when the row needs the real modules.
+ */
+export function bundleConditions(traits: BundleTraits): string[] {
+  const isPublic = traits.credential === 'none' || traits.credential === 'providerSignature';
+  const custom = [
+    ...(isPublic ? ['paybridge-public'] : []),
+    ...(traits.rateLimit === 'none' ? ['paybridge-unlimited'] : []),
+  ];
+  return custom.length > 0 ? [...custom, 'module'] : [];
+}
+
+/**
+ * esbuild `define`s for one function, from its route row: constants the handler code branches on,
+ * dropped at parse time with the branch they rule out (functions/api/get-openapi.ts). Outside a bundle
+ * (tsx, vitest) the variables are unset and the code takes the general branch.
  */
 export function bundleDefines(traits: BundleTraits): Record<string, string> {
-  const isPublic = traits.credential === 'none' || traits.credential === 'providerSignature';
-  return {
-    ...(isPublic ? { 'process.env.PAYBRIDGE_PUBLIC_ROUTE': '"1"' } : {}),
-    ...(traits.rateLimit === 'none' ? { 'process.env.PAYBRIDGE_NO_RATE_LIMIT': '"1"' } : {}),
-    ...(traits.openApiDocument ? { 'process.env.PAYBRIDGE_OPENAPI_ASSET': '"1"' } : {}),
-  };
+  return traits.openApiDocument ? { 'process.env.PAYBRIDGE_OPENAPI_ASSET': '"1"' } : {};
 }
 
 /** Bundling reports (the CDK's line per asset, esbuild's per bundle) only with PAYBRIDGE_VERBOSE_BUNDLING=1. */

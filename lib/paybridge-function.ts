@@ -24,7 +24,13 @@ import type {
   TableAccess,
 } from '#routes';
 import type { DataResources } from './data-stack.ts';
-import { bundleDefines, bundling, quietBundlingReports, verboseBundling } from './bundling.ts';
+import {
+  bundleConditions,
+  bundleDefines,
+  bundling,
+  quietBundlingReports,
+  verboseBundling,
+} from './bundling.ts';
 import { table } from './definitions.ts';
 import { cloudLocalSlots, functionEnvironment } from './function-environment.ts';
 
@@ -153,6 +159,9 @@ export class PayBridgeFunction extends Construct {
         // esbuild's per-bundle report only with PAYBRIDGE_VERBOSE_BUNDLING=1: synth and tests stay quiet.
         logLevel: verboseBundling() ? LogLevel.INFO : LogLevel.WARNING,
         define: bundleDefines(props),
+        ...(bundleConditions(props).length > 0
+          ? { esbuildArgs: { '--conditions': bundleConditions(props).join(',') } }
+          : {}),
         ...(props.assets?.length || props.openApiDocument
           ? { commandHooks: afterBundling(props.assets ?? [], props.openApiDocument === true) }
           : {}),

@@ -4,7 +4,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { RequestMeta } from '#core/actor';
 import { AppError } from '#core/errors';
 import { type Route, routeFor } from '#routes';
-import type { Actor } from '#edge/auth';
+// The route decides what its function bundles: these two resolve by the package.json `imports`
+// conditions lib/bundling.ts sets from the route row. A public row's bundle gets edge/auth-public.ts
+// (no JWT code, no identity store), a row without a limit edge/rate-limit-none.ts (no rate-limit store);
+// every other bundle, and tsx/vitest/`npm start`, the real edge/auth.ts and edge/rate-limit.ts.
+import { type Actor, authenticate } from '#edge/authenticate';
+import { enforceCallerRateLimit, enforceRateLimit } from '#edge/rate-limiter';
 import { errorReply } from '#edge/errors';
 import { logger } from '#runtime/logger';
 import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } from '#edge/request';
@@ -12,32 +17,6 @@ import { defaultMaxBodyBytes, parseBody, parseParams, parseQuery, type Schema } 
 class RouteNotInTable extends Error {
   constructor(key: string) {
     super(`route key ${JSON.stringify(key)} is not in functions/routes.ts`);
-  }
-}
-
-/**
- * The route decides what its function bundles. The CDK bundles each function with constants from its row
- * (lib/bundling.ts `bundleDefines`): `PAYBRIDGE_PUBLIC_ROUTE=1` for a public row (credential `none` or
- * `providerSignature`) and `PAYBRIDGE_NO_RATE_LIMIT=1` for a row without a rate limit. esbuild drops the
- * branches those constants rule out, and with them the imports below: a public route carries no JWT
- * code and no identity store, a route without a limit no rate-limit store. Unbundled (tsx, vitest,
- * `npm start`) the constants are unset and each module loads on first use.
- */
-async function authenticateRoute(route: Route | undefined, event: APIGatewayProxyEventV2): Promise<Actor> {
-  const credential = route?.credential ?? 'none';
-  if (process.env.PAYBRIDGE_PUBLIC_ROUTE === '1') {
-    // Fail closed: a public bundle reached under a route key that needs a credential serves nobody.
-    if (credential !== 'none' && credential !== 'providerSignature') throw new PublicBundle(credential);
-    return { kind: 'anonymous' };
-  } else {
-    const { authenticate } = await import('#edge/auth');
-    return authenticate(credential, event, route?.apiKeyScope);
-  }
-}
-
-class PublicBundle extends Error {
-  constructor(credential: string) {
-    super(`this function was bundled for a public route, but the route needs credential ${credential}`);
   }
 }
 
@@ -119,15 +98,9 @@ export function http<B = undefined, Q = Record<string, never>, P = Record<string
       // Fail closed: a handler reached under a route key the table does not know
       // (a mis-wired deployment, a hand-made event) serves nobody.
       if (!route && event.routeKey !== '$default') throw new RouteNotInTable(event.routeKey);
-      if (process.env.PAYBRIDGE_NO_RATE_LIMIT !== '1' && route && route.rateLimit !== 'none') {
-        const { enforceRateLimit } = await import('#edge/rate-limit');
-        await enforceRateLimit(route.rateLimit, event.requestContext?.http?.sourceIp ?? '');
-      }
-      const actor = await authenticateRoute(route, event);
-      if (process.env.PAYBRIDGE_NO_RATE_LIMIT !== '1' && route && route.rateLimit !== 'none') {
-        const { enforceCallerRateLimit } = await import('#edge/rate-limit');
-        await enforceCallerRateLimit(route.rateLimit, actor);
-      }
+      if (route) await enforceRateLimit(route.rateLimit, event.requestContext?.http?.sourceIp ?? '');
+      const actor = await authenticate(route?.credential ?? 'none', event, route?.apiKeyScope);
+      if (route) await enforceCallerRateLimit(route.rateLimit, actor);
       if (actor.kind !== 'anonymous') logger.appendKeys({ merchantId: actor.merchantId });
       const request: HttpRequest<B, Q, P> = {
         params: parseParams(event, spec.params),

@@ -1,13 +1,13 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { bundleDefines } from '#infra/bundling';
+import { bundleConditions, bundleDefines } from '#infra/bundling';
 import { fallback, type Route, routes } from '#routes';
 import { bundlingOptions } from '../../bench/bundle-options.ts';
 
 /**
  * The route decides what its function bundles (issue 15): the CDK bundles each function with the
- * `define`s of its row (lib/bundling.ts), and esbuild drops what the row rules out. Bundled here with the
- * very options and defines the CDK and the cold-start bench use, one function per kind of row.
+ * `conditions` and `define`s of its row (lib/bundling.ts), and esbuild leaves out what the row rules out.
+ * Bundled here with the very options the CDK and the cold-start bench use, one function per kind of row.
  */
 const root = new URL('../..', import.meta.url).pathname;
 const jose = 'ERR_JWS_INVALID'; // jose's error codes survive minification
@@ -19,6 +19,7 @@ async function bundled(row: Pick<Route, 'handler' | 'credential' | 'rateLimit'>)
     absWorkingDir: root,
     entryPoints: [`${root}functions/${row.handler}`],
     define: bundleDefines(row),
+    ...(bundleConditions(row).length > 0 ? { conditions: bundleConditions(row) } : {}),
     write: false,
     outfile: '/tmp/route-bundle/index.mjs',
     logLevel: 'error',
@@ -35,14 +36,14 @@ const row = (handler: string) => {
 };
 
 describe('what each route bundles', () => {
-  it('names every public row and every row without a limit in its defines', () => {
+  it('names every public row and every row without a limit in its conditions', () => {
     for (const r of [...routes, fallback]) {
-      const defines = bundleDefines(r);
+      const conditions = bundleConditions(r);
       const isPublic = r.credential === 'none' || r.credential === 'providerSignature';
-      expect(defines['process.env.PAYBRIDGE_PUBLIC_ROUTE'], r.handler).toBe(isPublic ? '"1"' : undefined);
-      expect(defines['process.env.PAYBRIDGE_NO_RATE_LIMIT'], r.handler).toBe(
-        r.rateLimit === 'none' ? '"1"' : undefined,
-      );
+      expect(conditions.includes('paybridge-public'), r.handler).toBe(isPublic);
+      expect(conditions.includes('paybridge-unlimited'), r.handler).toBe(r.rateLimit === 'none');
+      // Custom conditions switch off esbuild's default `module` condition: it must be named again.
+      expect(conditions.length === 0 || conditions.includes('module'), r.handler).toBe(true);
     }
   });
 
