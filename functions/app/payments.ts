@@ -50,8 +50,10 @@ export async function providerConfig(
  * together (two reads in parallel) into one short per-container cache, like the
  * API-key cache (edge/auth.ts). With it warm, a payment costs its idempotency
  * claim and its final transaction only. The price is staleness: a lowered
- * limit, or a provider disabled, removed or enabled, reaches a warm container
- * within `routingCacheMs` (changes this container makes to limits at once).
+ * limit, or a provider disabled or removed, reaches a warm container within
+ * `routingCacheMs` (changes this container makes to limits at once); a provider
+ * just configured is seen at once, because a payment the cache would refuse is
+ * routed again on a fresh read (core/payments.ts `routeOnFreshRefusal`).
  * A failed read is not cached.
  */
 export const routingCacheMs = 5_000;
@@ -98,7 +100,8 @@ async function configured(merchantId: string, mode: 'test' | 'live', provider: P
 
 /** Providers as the payments domain sees them: routing facts, initialise and verify with decrypted keys. */
 const gateway: PaymentGateway = {
-  async enabledProviders(merchantId, mode) {
+  async enabledProviders(merchantId, mode, options) {
+    if (options?.fresh) routing.delete(routingKey(merchantId, mode));
     const { enabled } = await routingFacts(merchantId, mode);
     return enabled.map((c) => ({ provider: c.provider, currencies: c.currencies }));
   },

@@ -323,7 +323,15 @@ export interface PaymentsStore {
 }
 
 export interface PaymentGateway {
-  enabledProviders(merchantId: string, mode: Mode): Promise<RoutableProvider[]>;
+  /**
+   * The merchant's enabled providers in the mode. An adapter may answer from a short cache; with
+   * `fresh` it reads the configurations again (createPayment asks so before refusing a payment).
+   */
+  enabledProviders(
+    merchantId: string,
+    mode: Mode,
+    options?: { fresh?: boolean },
+  ): Promise<RoutableProvider[]>;
   initialize(
     merchantId: string,
     mode: Mode,
@@ -446,7 +454,7 @@ export async function createPayment(
   if (claim.kind === 'replay') return { status: claim.status, body: claim.body, replayed: true };
   paymentId = claim.paymentId;
   try {
-    const route = routeFor(input, await deps.gateway.enabledProviders(caller.merchantId, caller.mode));
+    const route = await routeOnFreshRefusal(deps, caller, input);
     const attempts: Attempt[] = [];
     for (const provider of route) {
       const reference = newId('ref');
@@ -535,6 +543,30 @@ export async function createPayment(
   } catch (error) {
     await deps.store.releaseIdempotency(caller.merchantId, caller.mode, idempotencyKey);
     throw error;
+  }
+}
+
+/** Refusals a configuration made a moment ago could lift. */
+const refusedForConfiguration = new Set(['provider_not_configured', 'currency_not_supported']);
+
+/**
+ * Routes from the gateway's view of the merchant's providers, which may come from a short cache; a refusal
+ * that a just-made configuration could lift is decided again on a fresh read. A cache can thus delay a
+ * disabled provider's exit by a few seconds, never a new provider's arrival.
+ */
+async function routeOnFreshRefusal(
+  deps: PaymentDeps,
+  caller: Caller,
+  input: CreatePaymentInput,
+): Promise<readonly ProviderName[]> {
+  try {
+    return routeFor(input, await deps.gateway.enabledProviders(caller.merchantId, caller.mode));
+  } catch (error) {
+    if (!(error instanceof Unprocessable) || !refusedForConfiguration.has(error.code)) throw error;
+    return routeFor(
+      input,
+      await deps.gateway.enabledProviders(caller.merchantId, caller.mode, { fresh: true }),
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Conflict, ProviderFailed, Unprocessable, ValidationFailed } from '#core/errors';
-import { createPayment, type CreatePaymentInput, type Payment, requestHash } from '#core/payments';
+import {
+  createPayment,
+  type CreatePaymentInput,
+  type Payment,
+  type PaymentGateway,
+  requestHash,
+} from '#core/payments';
+import type { ProviderName } from '#core/provider-adapter';
 import { providerDown, providerRefused } from '#test/memory/gateway';
 import { apiCaller, memoryWorld, meta } from '#test/memory/world';
 
@@ -260,5 +267,56 @@ describe('createPayment: amounts and lifetime', () => {
     }
     const payment = await world.create({ expiresInSeconds: 1800 });
     expect(Date.parse(payment.expiresAt) - world.clock.now().getTime()).toBe(1_800_000);
+  });
+});
+
+describe('createPayment: routing behind a cached view of the providers', () => {
+  /** The gateway as app/payments.ts wires it: a cached view until asked for a fresh one. */
+  function cachedView(world: ReturnType<typeof memoryWorld>, cached: readonly ProviderName[]) {
+    const asked: boolean[] = [];
+    const gateway: PaymentGateway = {
+      ...world.gateway,
+      initialize: world.gateway.initialize.bind(world.gateway),
+      verify: world.gateway.verify.bind(world.gateway),
+      expire: world.gateway.expire.bind(world.gateway),
+      async enabledProviders(merchantId, mode, options) {
+        asked.push(options?.fresh === true);
+        const all = await world.gateway.enabledProviders(merchantId, mode);
+        return options?.fresh ? all : all.filter((p) => cached.includes(p.provider));
+      },
+    };
+    return { deps: { ...world.paymentDeps, gateway }, asked };
+  }
+
+  it('routes a payment to a provider configured after the cache was filled, on a fresh read', async () => {
+    const world = memoryWorld();
+    const { deps, asked } = cachedView(world, ['paystack']);
+    const out = await createPayment(
+      deps,
+      apiCaller(),
+      body({ provider: 'stripe', currency: 'USD' }),
+      'k',
+      meta,
+    );
+    expect(out.status).toBe(201);
+    expect((out.body as { provider: string }).provider).toBe('stripe');
+    expect(asked).toEqual([false, true]);
+  });
+
+  it('refuses on the fresh read too when the provider really is not configured, and reads once when routing works', async () => {
+    const world = memoryWorld({ providers: ['paystack'] });
+    const { deps, asked } = cachedView(world, ['paystack']);
+    const refused = createPayment(
+      deps,
+      apiCaller(),
+      body({ provider: 'stripe', currency: 'USD' }),
+      'k1',
+      meta,
+    );
+    await expect(refused).rejects.toMatchObject({ code: 'provider_not_configured', status: 422 });
+    expect(asked).toEqual([false, true]);
+    asked.length = 0;
+    await createPayment(deps, apiCaller(), body(), 'k2', meta);
+    expect(asked).toEqual([false]);
   });
 });
