@@ -1,7 +1,8 @@
 import type { Mode } from '#core/actor';
-import { balanceDelta, checkLedger, type LedgerProblem, type PaymentFacts, type Posting } from '#core/ledger';
+import { balanceDelta, type LedgerProblem, type Posting } from '#core/ledger';
+import { checkStoredLedger } from '#core/ledger-check';
 import type { Payment } from '#core/payments';
-import { isOpenRefund, type Refund } from '#core/refunds';
+import type { Refund } from '#core/refunds';
 import type * as ledgerStore from '#store/ledger';
 import type { Balance } from '#store/ledger';
 import { copy, roundTrip, type TransactItem } from './conditions.ts';
@@ -88,7 +89,7 @@ export class MemoryLedger implements LedgerReads {
   }
 
   /**
-   * The invariant check of app/ledger-check.ts over what is stored: postings
+   * The invariant check of core/ledger-check.ts over what is stored: postings
    * balance, accounts sum to zero, each payment's captured − succeeded refunds
    * and open refunds equal the ledger's, the payment's own counters agree with
    * its refunds, and the sharded balance equals the postings'.
@@ -103,37 +104,6 @@ export class MemoryLedger implements LedgerReads {
       this.allPostings(merchantId, mode),
       this.balances(merchantId, mode),
     ]);
-    const facts: PaymentFacts[] = payments.map((p) => {
-      const mine = refunds.filter((r) => r.paymentId === p.id);
-      return {
-        id: p.id,
-        provider: p.provider,
-        currency: p.currency,
-        captured: p.capturedAmount ?? 0,
-        fee: p.fee ?? 0,
-        succeededRefunds: mine.filter((r) => r.status === 'succeeded').reduce((s, r) => s + r.amount, 0),
-        openRefunds: mine.filter((r) => isOpenRefund(r.status)).reduce((s, r) => s + r.amount, 0),
-      };
-    });
-    const problems = checkLedger(postings, facts, balance);
-    for (const p of payments) {
-      if (p.capturedAmount === undefined) continue;
-      const mine = refunds.filter((r) => r.paymentId === p.id);
-      const held = mine.filter((r) => r.status !== 'failed').reduce((s, r) => s + r.amount, 0);
-      const succeeded = mine.filter((r) => r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
-      if ((p.refundableAmount ?? p.capturedAmount) !== p.capturedAmount - held) {
-        problems.push({
-          kind: 'payment_disagrees',
-          message: `${p.id}: refundable is ${p.refundableAmount}, captured − refunds not failed is ${p.capturedAmount - held}`,
-        });
-      }
-      if ((p.amountRefunded ?? 0) !== succeeded) {
-        problems.push({
-          kind: 'payment_disagrees',
-          message: `${p.id}: amountRefunded is ${p.amountRefunded ?? 0}, succeeded refunds add up to ${succeeded}`,
-        });
-      }
-    }
-    return problems;
+    return checkStoredLedger(postings, payments, refunds, balance);
   }
 }
