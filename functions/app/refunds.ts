@@ -2,8 +2,15 @@ import { Unprocessable } from '#core/errors';
 import { newId } from '#core/ids';
 import { posting, type Posting, type PostingSource } from '#core/ledger';
 import type { Payment } from '#core/payments';
-import { publicRefund, type Refund, type RefundChange, type RefundDeps, refundedStatus } from '#core/refunds';
-import { type Delivery, type EventType, newDelivery, type OutboundEvent, subscribes } from '#core/webhooks';
+import { publicRefund, type Refund, type RefundDeps, refundedStatus } from '#core/refunds';
+import {
+  type Delivery,
+  type EventType,
+  newDelivery,
+  type OutboundEvent,
+  refundEventTypeFor,
+  subscribes,
+} from '#core/webhooks';
 import type { RefundTarget } from '#core/provider-adapter';
 import { paymentsStore } from '#store/payments';
 import { refundsStore } from '#store/refunds';
@@ -87,15 +94,6 @@ async function eventFor(
   return { event, deliveries: endpoints.map((e) => newDelivery(event, refund.merchantId, e.id, now)) };
 }
 
-const eventTypeOf = (status: RefundChange['status']): EventType | undefined =>
-  status === 'succeeded'
-    ? 'refund.succeeded'
-    : status === 'failed'
-      ? 'refund.failed'
-      : status === 'requires_action'
-        ? 'refund.requires_action'
-        : undefined;
-
 const enqueue = (deliveries: Delivery[]) =>
   deliveries.length > 0 ? webhookDeps.queue.enqueue(deliveries, Date.now()) : Promise.resolve();
 
@@ -130,7 +128,7 @@ const domain: RefundDeps = {
   },
   async transition(refund, change) {
     const moved: Refund = { ...refund, ...change, updatedAt: change.checkedAt };
-    const type = eventTypeOf(change.status);
+    const type = refundEventTypeFor(change.status);
     const { event, deliveries } = type
       ? await eventFor(moved, type, change.checkedAt)
       : { event: undefined, deliveries: [] };

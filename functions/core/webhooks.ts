@@ -8,6 +8,7 @@ import type {
   ProviderEventRef,
   TransitionOutcome,
 } from './payments.ts';
+import type { RefundStatus } from './refunds.ts';
 
 /** Outbound event types (ARCHITECTURE.md, Outbound events). */
 export const eventTypes = [
@@ -24,6 +25,20 @@ export const eventTypes = [
   'webhook_endpoint.disabled',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
+
+/** The event a refund's move to `status` produces for merchants, if any (`refund.created` is sent at creation). */
+export function refundEventTypeFor(status: RefundStatus): EventType | undefined {
+  switch (status) {
+    case 'succeeded':
+      return 'refund.succeeded';
+    case 'failed':
+      return 'refund.failed';
+    case 'requires_action':
+      return 'refund.requires_action';
+    case 'pending':
+      return undefined;
+  }
+}
 
 /** The event a payment status produces for merchants, if any. */
 export function eventTypeFor(status: PaymentStatus): EventType | undefined {

@@ -12,7 +12,7 @@ import {
   type RefundsStore,
   refundedStatus,
 } from '#core/refunds';
-import type { EventType } from '#core/webhooks';
+import { type EventType, refundEventTypeFor } from '#core/webhooks';
 import { ConditionRefused, copy, roundTrip, type TransactItem, transact } from './conditions.ts';
 import type { MemoryLedger } from './ledger.ts';
 import type { MemoryPayments } from './payments.ts';
@@ -27,15 +27,6 @@ const sourceOf = (refund: Refund): PostingSource => ({
   paymentId: refund.paymentId,
   source: { type: 'refund', id: refund.id },
 });
-
-const eventTypeOf = (status: RefundChange['status']): EventType | undefined =>
-  status === 'succeeded'
-    ? 'refund.succeeded'
-    : status === 'failed'
-      ? 'refund.failed'
-      : status === 'requires_action'
-        ? 'refund.requires_action'
-        : undefined;
 
 /**
  * The refunds port in memory, with the conditions of store/refunds.ts and the
@@ -232,7 +223,7 @@ export class MemoryRefunds implements RefundsStore {
       });
     }
     items.push(...this.ledger.items(postings));
-    const type = eventTypeOf(change.status);
+    const type = refundEventTypeFor(change.status);
     if (type) items.push(this.payments.eventItem(this.event(moved, type, change.checkedAt)));
     return this.attempt(items) === 'ok' ? 'recorded' : 'stale';
   };
