@@ -8,6 +8,7 @@ import {
 import type { ProviderName } from '#core/provider-adapter';
 import { config } from '#runtime/config';
 import { logger } from '#runtime/logger';
+import { readSecretFromExtension } from '#runtime/secrets-extension';
 
 /**
  * The server's webhook-token keys (core/providers.ts `signWebhookToken`): read once per cold start and
@@ -20,19 +21,6 @@ const reloadAfterMs = 5 * 60 * 1000;
 const unknownVersionReloadMs = 10_000;
 
 let cached: { keys: Promise<WebhookTokenKeys | undefined>; at: number } | undefined;
-
-async function readSecretFromExtension(secretId: string): Promise<string | undefined> {
-  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
-  const res = await fetch(
-    `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
-    {
-      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
-      signal: AbortSignal.timeout(3000),
-    },
-  );
-  if (!res.ok) return undefined;
-  return ((await res.json()) as { SecretString?: string }).SecretString;
-}
 
 /** `{"current":"1","k1":"…","k2":"…"}` → the key set; undefined when absent or unusable. */
 export function parseWebhookTokenKeys(text: string | undefined): WebhookTokenKeys | undefined {

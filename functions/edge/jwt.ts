@@ -4,6 +4,7 @@ import { Unauthenticated, Unavailable } from '#core/errors';
 import { newId } from '#core/ids';
 import { config } from '#runtime/config';
 import { logger } from '#runtime/logger';
+import { readSecretFromExtension } from '#runtime/secrets-extension';
 
 /**
  * Dashboard access tokens: JWTs signed with EdDSA (Ed25519) — one pinned
@@ -58,20 +59,6 @@ async function setText(which: 'signing' | 'verification'): Promise<string | unde
   if (c.JWT_PUBLIC_KEYS_SECRET_ARN) return readSecretFromExtension(c.JWT_PUBLIC_KEYS_SECRET_ARN);
   // No verification set configured (local stack, tests): the signing set's public half.
   return setText('signing');
-}
-
-/** GET /secretsmanager/get on the extension, authenticated with the function's session token. */
-export async function readSecretFromExtension(secretId: string): Promise<string | undefined> {
-  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
-  const res = await fetch(
-    `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
-    {
-      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
-      signal: AbortSignal.timeout(3000),
-    },
-  );
-  if (!res.ok) return undefined;
-  return ((await res.json()) as { SecretString?: string }).SecretString;
 }
 
 function parseSet(raw: string | undefined): JWK[] {

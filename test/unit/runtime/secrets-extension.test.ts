@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readSecretFromExtension } from '#edge/jwt';
+import { readSecretFromExtension } from '#runtime/secrets-extension';
 
 let seen: { url?: string | undefined; token?: string | undefined } = {};
 const server = createServer((req, res) => {
